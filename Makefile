@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# Root (a container, a CI box) must opt in explicitly; everyone else needs nothing extra.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab course/00_index.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) course/00_index.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,0 +1,196 @@
+"""End-to-end: the lessons and an exercise in JupyterLab, driven in a real headless Chromium.
+
+A JupyterLab server is started on loopback over a temporary copy of the course (so nothing
+a run saves touches the committed notebooks). Screenshots are kept in artifacts/browser/.
+Without Chromium or Playwright these tests skip on a user's machine, never in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts" / "browser"
+TOKEN = "kam-browser-test"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+LESSONS = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00"))
+
+
+def _require_browser():
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append("Debian's chromium (/usr/bin/chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright")
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " — CI must install them (.ci/run)")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server over a copy of course/ and a generated exercise release."""
+    _require_browser()
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "course", root / "course")
+    shutil.copytree(ROOT / "exercises", root / "exercises",
+                    ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "*.db"))
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "ex03_relationship_tiers", "--force"],
+                   cwd=root / "exercises", check=True, capture_output=True)
+    port = _free_port()
+    log = open(root / "server.log", "w")
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}
+    server = subprocess.Popen(
+        [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield base, root
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def _open(browser, base: str, path: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/{path}?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    return page
+
+
+def _run_all(page) -> None:
+    page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+    page.locator("li[data-command='runmenu:run-all']").click()
+    # Every code cell gets a number once run; "[*]" marks one still running.
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=120_000,
+    )
+
+
+def _errors(page) -> list[str]:
+    return page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_runs_in_jupyterlab_and_widgets_respond(lab, browser, lesson):
+    base, _ = lab
+    page = _open(browser, base, f"course/{lesson}")
+    try:
+        _run_all(page)
+        errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
+        assert not errors, f"{lesson}: error output in the browser:\n" + "\n".join(errors)[:2000]
+        assert page.locator(".jp-MarkdownOutput h1").first.inner_text().strip(), "lesson has no title"
+        assert "学习目标" in page.locator(".jp-Notebook").inner_text()
+        assert page.locator(".jp-RenderedImage img").count() >= 1, f"{lesson}: no chart rendered"
+
+        widgets = page.locator(".jp-OutputArea-output .widget-box, .jp-OutputArea-output .widget-inline-hbox")
+        assert widgets.count() >= 1, f"{lesson}: no widget rendered"
+        assert "Error displaying widget" not in page.locator(".jp-Notebook").inner_text()
+
+        changed = _interact_with_first_control(page)
+        assert changed, f"{lesson}: moving a control changed nothing in its widget"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{Path(lesson).stem}.png"), full_page=False)
+    finally:
+        page.close()
+
+
+def _interact_with_first_control(page) -> bool:
+    """Move the first slider (or pick a dropdown option); True when widget text changed."""
+    area = page.locator(".jp-Notebook")
+    slider = page.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
+    if slider.count():
+        slider.scroll_into_view_if_needed()
+        cell = slider.locator("xpath=ancestor::div[contains(@class,'jp-Cell')]").first
+        before = cell.inner_text()
+        slider.focus()
+        for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
+            slider.press(key)
+        page.wait_for_timeout(1500)
+        return cell.inner_text() != before
+    select = page.locator(".widget-dropdown select").first
+    if select.count():
+        before = area.inner_text()
+        options = select.locator("option").all_inner_texts()
+        select.select_option(label=options[-1])
+        page.wait_for_timeout(1500)
+        return area.inner_text() != before
+    return False
+
+
+def test_exercise_validate_button_works(lab, browser):
+    base, root = lab
+    release = sorted((root / "exercises" / "release" / "ex03_relationship_tiers").glob("*.ipynb"))
+    assert release, "generate_assignment made no learner notebook"
+    rel = release[0].relative_to(root).as_posix()
+    page = _open(browser, base, rel)
+    try:
+        text = page.locator(".jp-Notebook").inner_text()
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+        button = page.locator(".jp-Toolbar").get_by_text("Validate", exact=True)
+        assert button.count() == 1, "nbgrader's Validate control is missing"
+        button.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=120_000)
+        page.wait_for_function(
+            "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
+            timeout=120_000,
+        )
+        message = dialog.inner_text()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "validate.png"))
+        # An unanswered learner version must not validate.
+        assert "failed" in message.lower() or "error" in message.lower(), message[:1000]
+    finally:
+        page.close()
