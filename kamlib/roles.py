@@ -1,6 +1,6 @@
 """The three positions of the key account system and their duties (slides 6–12), as data.
 
-Texts are the deck's wording with the scrape errors corrected (掌据 → 掌握) and punctuation
+Texts are the deck's wording with the scrape errors corrected (see the seed README) and punctuation
 made full-width.
 """
 
