@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import numbers
 import os
+import warnings
 from collections.abc import Mapping
 from importlib.resources import files
 
@@ -68,8 +69,12 @@ def use_chinese_font() -> str:
     matplotlib (≥ 3.6) takes each character from the first font in that list that has
     it. Only installed families are listed, so matplotlib logs no "font not found".
     axes.unicode_minus is switched off (the ASCII hyphen-minus renders everywhere).
+    With the environment variable KAMLIB_STRICT_GLYPHS=1 (set by the tests, also inside
+    notebook kernels) a missing-glyph warning becomes an error.
     Returns the family used for Chinese text.
     """
+    if os.environ.get("KAMLIB_STRICT_GLYPHS") == "1":
+        warnings.filterwarnings("error", message=r"Glyph .* missing from font", category=UserWarning)
     path = os.fspath(BUNDLED_FONT)
     manager = font_manager.fontManager
     if not any(entry.fname == path for entry in manager.ttflist):

@@ -355,3 +355,22 @@ def test_duty_heatmap_with_plain_id_index():
     assert rows[0].startswith("AM-C1 ") and HAN.search(rows[0])
     _png(fig)
 
+
+
+def test_strict_glyph_mode_turns_missing_glyphs_into_errors_in_a_fresh_process():
+    """KAMLIB_STRICT_GLYPHS=1 is how notebook kernels under test fail on a missing glyph."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib as mpl, kamlib.plots as p, io\n"
+        "mpl.rcParams['font.family'] = ['DejaVu Sans']\n"
+        "fig = p.ChartFigure(); ax = fig.add_subplot(); p.FigureCanvasAgg(fig)\n"
+        "ax.set_title('重点客户'); fig.savefig(io.BytesIO(), format='png')\n"
+    )
+    env = {**os.environ, "KAMLIB_STRICT_GLYPHS": "1"}
+    strict = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert strict.returncode != 0 and "missing from font" in strict.stderr
+    env["KAMLIB_STRICT_GLYPHS"] = "0"
+    lax = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=env)
+    assert lax.returncode == 0, lax.stderr
