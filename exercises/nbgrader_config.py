@@ -1,0 +1,112 @@
+"""nbgrader configuration of the 重点客户管理 exercises.
+
+This folder is the course root: run ``nbgrader`` (or ``kam``) here. What each setting
+does and why is said next to it; exercises/README.md is the trainer's summary.
+"""
+
+import os
+import sys
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from kamlib.grading.feedback import StripHiddenTests
+from kamlib.grading.preprocessors import KernelSafeExecute, SafeOverwriteCells
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+# nbgrader runs the `alembic` command when it creates the gradebook: find it next to this
+# Python even when nbgrader was started as .venv/bin/nbgrader without activating .venv.
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+# Kernels started for validating and grading inherit this process's environment:
+# UTF-8 mode makes Chinese text read and print the same on every platform.
+os.environ.setdefault("PYTHONUTF8", "1")
+os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+
+# ---------------------------------------------------------------- course directory
+c.CourseDirectory.course_id = "kam_course"
+c.CourseDirectory.root = COURSE_ROOT
+# One embedded SQLite gradebook in the course root (git-ignored, like release/,
+# submitted/, autograded/ and feedback/).
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
+
+# ---------------------------------------------------------------- learner version
+# What replaces a solution in the learner version (nbgrader generate_assignment).
+c.ClearSolutions.code_stub = {"python": "# 在此作答（写好后删除下面这一行）\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "（在此写下你的答案）"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearSolutions.enforce_metadata = True
+# Mark schemes ("### BEGIN MARK SCHEME" … "### END MARK SCHEME") sit in the read-only
+# question cell just above each written answer, not in a task cell: the learner version
+# drops them, the autograded version gets the whole cell back from the gradebook, so the
+# grader reads the scheme right above the answer in formgrader. nbgrader only allows
+# that with enforce_metadata off.
+c.ClearMarkScheme.enforce_metadata = False
+
+# ---------------------------------------------------------------- running notebooks
+# Every cell may run 30 s; then the kernel is interrupted and the cell fails with a
+# Chinese message, and the notebook goes on (validate and autograde alike).
+CELL_TIMEOUT = 30  # seconds
+c.Execute.timeout = CELL_TIMEOUT
+c.Execute.interrupt_on_timeout = True
+c.Execute.error_on_timeout = {
+    "ename": "CellTimeoutError",
+    "evalue": "",
+    "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m：此单元格运行超过 {CELL_TIMEOUT} 秒，已被中断（是否写了死循环？）。"],
+}
+# A kernel that ignores the interrupt is noticed 4 s later (nbgrader's default)...
+c.Execute.raise_on_iopub_timeout = True
+c.Execute.iopub_timeout = 4
+c.Execute.startup_timeout = 60
+# ...and handled, like a kernel that dies (os._exit, os.kill), by KernelSafeExecute: the
+# cell fails, the later cells are marked "not executed" and score 0, the earlier ones
+# keep their score, and the rest of the cohort is graded. Stock nbgrader would leave the
+# whole submission ungraded.
+c.Autograde.autograde_preprocessors = [
+    KernelSafeExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# Output kept in the autograded notebook: a cell printing a million lines keeps 1000.
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+# ---------------------------------------------------------------- submissions as received
+# Read-only cells edited by a learner are restored from the gradebook (stock nbgrader);
+# deleted test and task cells are added back and graded. SafeOverwriteCells also places
+# a test cell whose answer cell was deleted too (stock nbgrader fails the submission).
+c.OverwriteCells.add_missing_cells = True
+c.OverwriteCells.missing_cell_notification = "此单元格（{cell_id}）在提交的笔记本中缺失，已由评分程序恢复。\n\n"
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    SafeOverwriteCells,
+    CheckCellMetadata,
+]
+
+# ---------------------------------------------------------------- feedback
+# nbgrader puts hidden tests into the autograded notebook and so into feedback (its
+# issue #917). StripHiddenTests removes them, the mark schemes, and the tracebacks that
+# quote them; the printed hints and each question's score stay.
+c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,17 @@
+"""Grading for the nbgrader course in ``exercises/``: nbgrader plug-ins and the ``kam`` command.
+
+Submodules are imported on demand (``import kamlib.grading`` imports nothing).
+
+nbgrader plug-ins, wired in by ``exercises/nbgrader_config.py`` so that ``nbgrader`` and
+``kam`` grade alike:
+
+* :mod:`~kamlib.grading.feedback` — feedback without hidden tests or mark schemes;
+* :mod:`~kamlib.grading.preprocessors` — autograding that survives a killed or hung
+  kernel, hidden errors and deleted test cells.
+
+Behind ``kam`` (``kamlib.cli``): :mod:`~kamlib.grading.course` (the course root),
+:mod:`~kamlib.grading.parallel` and :mod:`~kamlib.grading.tracking` (``kam grade``),
+:mod:`~kamlib.grading.feedback_batch` (``kam feedback``), :mod:`~kamlib.grading.report`,
+:mod:`~kamlib.grading.export`, :mod:`~kamlib.grading.tables`,
+:mod:`~kamlib.grading.failures` and :mod:`~kamlib.grading.backup`.
+"""

@@ -1,0 +1,123 @@
+"""Keep hidden tests and mark schemes out of what a learner receives.
+
+nbgrader puts the hidden tests back into every test cell when it autogrades, so the
+feedback HTML made from the autograded notebook shows them (nbgrader issue #917, open
+and unchanged in nbgrader 0.9.6). A test cell's traceback quotes the lines around the
+failing one, so the cell's error outputs leak them too. :class:`StripHiddenTests` is an
+nbgrader preprocessor for ``GenerateFeedback.preprocessors`` (``exercises/nbgrader_config.py``
+wires it in): it removes the hidden-test and mark-scheme regions from every cell and, in
+each cell that had hidden tests, keeps only the printed hints and a Chinese one-line
+summary of each error.
+
+:func:`strip_notebook` does the same to a notebook object; :func:`find_leaks` lists the
+markers a learner-facing text must not contain.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+__all__ = ["StripHiddenTests", "strip_notebook", "strip_cell", "find_leaks", "LEAK_MARKERS", "SAFE_ERRORS"]
+
+HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+MARK_SCHEME = ("BEGIN MARK SCHEME", "END MARK SCHEME")
+
+#: Text that must never appear in a release notebook or a feedback file.
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", *HIDDEN, *MARK_SCHEME)
+
+#: Errors written by the grading machinery itself (see kamlib.grading.preprocessors):
+#: their tracebacks are fixed Chinese texts that quote no code, so they are kept as they are.
+SAFE_ERRORS = frozenset({"CellTimeoutError", "DeadKernelError", "CellNotExecuted"})
+
+_ERROR_TEXT = {
+    "AssertionError": "本题的评分测试未通过：答案不正确。",
+    "NameError": "本题的评分测试未通过：用到的变量还没有定义——请确认作答单元格已经运行，"
+    "并且变量名与题目要求的完全一致。",
+    "KeyboardInterrupt": "本题的评分测试运行超时，被中断了。",
+}
+_OTHER_ERROR = "本题的评分测试未通过：运行测试时出错（{ename}）。"
+_NOTE = "（评分测试的内容不在反馈中显示。）"
+
+
+def _remove_regions(source: str, begin: str, end: str) -> tuple[str, bool]:
+    """Drop every line from one containing ``begin`` to the next containing ``end``.
+
+    An unterminated region runs to the end of the cell (never an error: feedback must
+    still be made, and nothing after the marker may leak).
+    """
+    kept: list[str] = []
+    inside = removed = False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = removed = True
+        elif inside and end in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept), removed
+
+
+def _summary(output: NotebookNode) -> NotebookNode:
+    ename = str(output.get("ename", "Error"))
+    text = _ERROR_TEXT.get(ename, _OTHER_ERROR.format(ename=ename))
+    evalue = str(output.get("evalue", "")) if ename == "NameError" else ""
+    detail = f"（{evalue}）" if evalue else ""
+    line = f"\x1b[0;31m{ename}\x1b[0m：{text}{detail}{_NOTE}"
+    return from_dict({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [line]})
+
+
+def strip_cell(cell: NotebookNode) -> bool:
+    """Strip one cell in place; return True when it held hidden tests."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(source)
+    source, had_tests = _remove_regions(source, *HIDDEN)
+    source, _ = _remove_regions(source, *MARK_SCHEME)
+    cell["source"] = source
+    if had_tests and cell.get("cell_type") == "code":
+        kept = []
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream" and output.get("name") == "stdout":
+                kept.append(output)
+            elif kind == "error":
+                kept.append(output if output.get("ename") in SAFE_ERRORS else _summary(output))
+        cell["outputs"] = kept
+    return had_tests
+
+
+def strip_notebook(nb: NotebookNode) -> NotebookNode:
+    """Strip every cell of ``nb`` in place and return it."""
+    for cell in nb.cells:
+        strip_cell(cell)
+    return nb
+
+
+def find_leaks(text: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The markers (and ``extra`` strings, e.g. hidden assertions) found in ``text``.
+
+    ``text`` may be a notebook or an HTML page: HTML is also read without its tags (code
+    is split into highlighting spans) and entities, with runs of blanks made one space.
+    """
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    haystacks = {_squash(text), _squash(plain)}
+    return [item for item in (*LEAK_MARKERS, *extra) if any(_squash(item) in h for h in haystacks)]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+class StripHiddenTests(NbGraderPreprocessor):
+    """nbgrader preprocessor: hidden tests, mark schemes and their tracebacks out.
+
+    Put it in ``GenerateFeedback.preprocessors`` after ``GetGrades`` (which reads the
+    scores from the gradebook by grade id, not from the cell source).
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        return strip_notebook(nb), resources

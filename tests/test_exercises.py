@@ -1,0 +1,215 @@
+"""exercises/ is an nbgrader course a trainer can use as is.
+
+The source notebooks keep their grade ids and points; nbgrader's own commands generate
+every learner version, validate the solutions (and fail the unanswered learner
+versions), give the solutions full autograded points and an untouched learner version
+zero; and nothing a learner receives holds a solution, a hidden test or a mark scheme.
+The nbgrader runs are shared with test_grading_robustness.py (one cohort, one autograde).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
+from submissions import (
+    ASSIGNMENTS,
+    EXERCISES,
+    grade_id,
+    graded_cohort,
+    grades,
+    is_test,
+    nbgrader_meta,
+    read_notebook,
+    run_nbgrader,
+    test_scores,
+)
+
+# Stable grade ids and points: trainers' gradebooks refer to them; change them only on purpose.
+TESTS = {
+    "ex01_concepts": {**{f"ex01_q{i}_test": 2 for i in range(1, 8)}},
+    "ex02_roles": {**{f"ex02_q{i}_test": 2 for i in range(1, 8)}},
+    "ex03_relationship_tiers": {"ex03_q1_test": 2, "ex03_q2_test": 2, "ex03_q3_test": 2, "ex03_q4_test": 3,
+                                "ex03_q5_test": 2, "ex03_q6_test": 2, "ex03_q7_test": 2},
+    "ex04_foundations": {**{f"ex04_q{i}_test": 2 for i in range(1, 8)}},
+    "ex05_account_plan": {},
+}
+WRITTEN = {
+    "ex01_concepts": {"ex01_q8_answer": 6},
+    "ex02_roles": {"ex02_q8_answer": 6},
+    "ex03_relationship_tiers": {"ex03_q8_answer": 5},
+    "ex04_foundations": {"ex04_q8_answer": 6},
+    "ex05_account_plan": {f"ex05_part{i}_answer": 4 for i in range(1, 6)},
+}
+TOTAL = 20
+
+
+def source(assignment: str):
+    return read_notebook(EXERCISES / "source" / assignment / f"{assignment}.ipynb")
+
+
+def hidden_lines(assignment: str) -> list[str]:
+    """The statements inside the hidden-test regions of an assignment's source."""
+    lines = []
+    for cell in source(assignment).cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and line.strip() and not line.startswith("import "):
+                lines.append(line.strip())
+    return lines
+
+
+def mark_scheme_lines(assignment: str) -> list[str]:
+    lines = []
+    for cell in source(assignment).cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if "BEGIN MARK SCHEME" in line:
+                inside = True
+            elif "END MARK SCHEME" in line:
+                inside = False
+            elif inside and len(line.strip()) > 12:
+                # as written (notebooks) and as rendered (HTML drops the Markdown marks)
+                lines += [line.strip(), re.sub(r"[*`]", "", line).strip().lstrip("- ")]
+    return lines
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    return graded_cohort(tmp_path_factory.getbasetemp() / "kam_cohort")
+
+
+# ------------------------------------------------------------------ the source notebooks
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grade_ids_and_points_are_stable(assignment):
+    nb = source(assignment)
+    tests = {grade_id(c): nbgrader_meta(c)["points"] for c in nb.cells if is_test(c)}
+    written = {grade_id(c): nbgrader_meta(c)["points"] for c in nb.cells
+               if c.cell_type == "markdown" and nbgrader_meta(c).get("grade")}
+    assert tests == TESTS[assignment]
+    assert written == WRITTEN[assignment]
+    assert sum(tests.values()) + sum(written.values()) == TOTAL
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebooks_are_clean_and_laid_out_for_nbgrader(assignment):
+    nb = source(assignment)
+    assert nb.metadata.kernelspec.name == "python3"
+    previous = None
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "committed without outputs"
+        meta = nbgrader_meta(cell)
+        if is_test(cell):
+            # nbgrader re-adds a deleted test cell after the cell before it in the source:
+            # that must be its answer cell.
+            assert nbgrader_meta(previous).get("solution"), grade_id(cell)
+            visible, _, hidden = cell.source.partition("### BEGIN HIDDEN TESTS")
+            assert "from kamlib.checks import check_" in visible
+            assert hidden and "### END HIDDEN TESTS" in hidden
+            first = next(line for line in hidden.split("\n") if line.startswith("assert"))
+            assert first.startswith("assert type("), "the type is checked before the value"
+        if cell.cell_type == "markdown" and meta.get("grade"):
+            # A written answer sits right below its read-only question with a mark scheme.
+            assert nbgrader_meta(previous).get("locked") and "### BEGIN MARK SCHEME" in previous.source
+            assert "### END MARK SCHEME" in previous.source
+        if nbgrader_meta(cell):
+            previous = cell
+        elif cell.cell_type == "code":
+            previous = cell
+
+
+def test_the_config_says_what_the_readme_says():
+    saved = dict(os.environ)  # the config sets PATH and UTF-8 mode for nbgrader's kernels
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(EXERCISES)).load_config()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert config.CourseDirectory.course_id == "kam_course"
+    assert config.CourseDirectory.db_url == f"sqlite:///{EXERCISES / 'gradebook.db'}"
+    assert config.Execute.timeout == 30 and config.Execute.interrupt_on_timeout is True
+    assert config.OverwriteCells.add_missing_cells is True
+    assert config.LimitOutput.max_lines == 1000
+    names = [cls.__name__ for cls in config.GenerateFeedback.preprocessors]
+    assert names.index("GetGrades") < names.index("StripHiddenTests")
+    readme = (EXERCISES / "README.md").read_text(encoding="utf-8")
+    for assignment in ASSIGNMENTS:
+        assert re.search(rf"`{assignment}`[^\n]*\| {TOTAL} \|", readme), assignment
+    assert "nbgrader generate_assignment --force" in readme
+
+
+# ------------------------------------------------------------------ nbgrader's commands
+def test_generate_assignment_makes_every_learner_version(cohort):
+    assert cohort.runs["generate"].returncode == 0, cohort.runs["generate"].stderr[-3000:]
+    for assignment in ASSIGNMENTS:
+        assert (cohort.course / "release" / assignment / f"{assignment}.ipynb").is_file()
+        found = grades(cohort.course, "right", assignment)
+        assert sum(g["max"] for g in found.values()) == TOTAL
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_learner_versions_hold_no_solution_hidden_test_or_mark_scheme(cohort, assignment):
+    path = cohort.course / "release" / assignment / f"{assignment}.ipynb"
+    nb = read_notebook(path)
+    text = path.read_text(encoding="utf-8") + "\n".join(cell.source for cell in nb.cells)
+    secrets = hidden_lines(assignment) + mark_scheme_lines(assignment) + ["参考答案"]
+    assert find_leaks(text, tuple(secrets)) == []
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("solution"):
+            assert "NotImplementedError" in cell.source or "在此写下你的答案" in cell.source
+
+
+def test_validate_passes_on_every_solution_and_fails_on_every_learner_version(cohort):
+    solutions = run_nbgrader(cohort.course, "validate", *(f"source/{a}/{a}.ipynb" for a in ASSIGNMENTS))
+    learner = run_nbgrader(cohort.course, "validate", *(f"release/{a}/{a}.ipynb" for a in ASSIGNMENTS))
+    assert solutions.stdout.count("Success! Your notebook passes all the tests.") == 5, solutions.stdout[-3000:]
+    assert "Success!" not in learner.stdout
+    assert learner.stdout.count("VALIDATION FAILED ON") == 5, learner.stdout[-3000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_score_full_and_untouched_learner_versions_zero(cohort, assignment):
+    assert test_scores(cohort.course, "right", assignment) == TESTS[assignment]
+    assert test_scores(cohort.course, "blank", assignment) == {t: 0.0 for t in TESTS[assignment]}
+    blank = grades(cohort.course, "blank", assignment)
+    right = grades(cohort.course, "right", assignment)
+    for gid in WRITTEN[assignment]:
+        assert blank[gid]["auto"] == 0 and not blank[gid]["needs_manual"]   # nothing written
+        assert right[gid]["auto"] is None and right[gid]["needs_manual"]     # for the trainer
+
+
+def test_feedback_holds_no_hidden_test_mark_scheme_or_solution(cohort):
+    assert cohort.runs["feedback"].returncode == 0, cohort.runs["feedback"].stderr[-3000:]
+    files = sorted((cohort.course / "feedback").glob("*/*/*.html"))
+    assert len(files) >= 2 * len(ASSIGNMENTS)
+    secrets = {a: tuple(hidden_lines(a) + mark_scheme_lines(a)) for a in ASSIGNMENTS}
+    for path in files:
+        assignment = path.parent.name
+        text = path.read_text(encoding="utf-8")
+        assert find_leaks(text, secrets[assignment]) == [], path
+        assert "仅讲师可见" not in text, path
+
+
+def test_markers_the_scan_looks_for_are_the_ones_nbgrader_uses():
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME"):
+        assert marker in LEAK_MARKERS
+    assert all(hidden_lines(a) for a in ASSIGNMENTS[:4])
+    assert all(mark_scheme_lines(a) for a in ASSIGNMENTS)
+
+
+def test_feedback_shows_the_learner_their_hints_and_scores(cohort):
+    path = cohort.course / "feedback" / "blank" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html"
+    text = path.read_text(encoding="utf-8")
+    assert "Score: 0.0 / 20.0" in text
+    assert "本题的评分测试未通过" in text
+    right = (cohort.course / "feedback" / "right" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html")
+    assert "✔ tier_q1" in right.read_text(encoding="utf-8")

@@ -1,0 +1,146 @@
+"""Broken and adversarial submissions are graded as they deserve; the rest of the cohort is not
+disturbed. One ``nbgrader autograde "*"`` grades the whole cohort (see submissions.graded_cohort);
+scores are read from the gradebook. The cases and their deserved scores are defined in
+submissions.Kit.adversarial_cases (on ex03_relationship_tiers: 7 autograded tests, 15 points).
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+
+from kamlib.grading.feedback import SAFE_ERRORS, find_leaks, strip_notebook
+from submissions import ADVERSARIAL, graded_cohort, grades, read_notebook, test_scores
+
+GRADED = ["right", "blank", "tests_edited_to_pass", "tests_deleted", "answer_and_test_deleted",
+          "infinite_loop", "unresponsive_kernel", "kernel_killed", "kernel_exit", "tracebacks_hidden",
+          "custom_exc", "fake_results", "always_equal", "million_lines", "extra_chinese_files"]
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    return graded_cohort(tmp_path_factory.getbasetemp() / "kam_cohort")
+
+
+def autograded(cohort, student):
+    return read_notebook(cohort.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb")
+
+
+def cell(nb, gid):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+
+
+def test_the_cases_cover_what_they_claim(cohort):
+    assert set(cohort.cases) == {*GRADED, "not_json", "missing_notebook"}
+    full, half = cohort.cases["right"].expected, cohort.cases["tests_deleted"].expected
+    assert sum(full.values()) == 15 and 0 < sum(half.values()) < 15    # the cases tell right from wrong
+
+
+@pytest.mark.parametrize("student", GRADED)
+def test_each_submission_gets_exactly_the_score_it_deserves(cohort, student):
+    assert test_scores(cohort.course, student, ADVERSARIAL) == cohort.cases[student].expected
+
+
+def test_one_broken_notebook_is_reported_and_the_cohort_is_graded(cohort):
+    run = cohort.runs["autograde"]
+    assert run.returncode == 1                       # nbgrader says some submission failed...
+    assert "for student 'not_json'" in run.stderr    # ...names it...
+    failed = [line for line in run.stderr.splitlines() if "There was an error processing assignment '" in line]
+    assert len(failed) == 1, failed                  # ...and only it: kernels dying are not failures
+    for assignment in ("ex01_concepts", "ex02_roles", "ex04_foundations", "ex05_account_plan"):
+        assert grades(cohort.course, "right", assignment) is not None
+
+
+def test_a_notebook_that_is_not_json_scores_zero_and_is_flagged(cohort):
+    found = grades(cohort.course, "not_json", ADVERSARIAL)
+    assert all(g["auto"] is None and g["needs_manual"] for g in found.values())   # score 0, flagged
+    assert not (cohort.course / "autograded" / "not_json" / ADVERSARIAL).exists()
+
+
+def test_a_missing_notebook_records_nothing(cohort):
+    assert grades(cohort.course, "missing_notebook", ADVERSARIAL) is None
+    assert "No notebooks were matched by" in cohort.runs["autograde"].stderr
+
+
+def test_edited_and_deleted_test_cells_are_restored_with_their_hidden_tests(cohort):
+    for student in ("tests_edited_to_pass", "tests_deleted", "answer_and_test_deleted"):
+        nb = autograded(cohort, student)
+        for gid in cohort.cases["right"].expected:
+            assert "### BEGIN HIDDEN TESTS" in cell(nb, gid).source, (student, gid)
+
+
+def test_an_infinite_loop_is_interrupted_after_30_seconds_with_a_chinese_message(cohort):
+    nb = autograded(cohort, "infinite_loop")
+    loop = next(c for c in nb.cells if "while True" in c.source)
+    errors = [o for o in loop.outputs if o.output_type == "error"]
+    assert any(o.ename == "CellTimeoutError" and "超过 30 秒" in o.traceback[0] for o in errors)
+
+
+@pytest.mark.parametrize("student, error", [("kernel_killed", "DeadKernelError"), ("kernel_exit", "DeadKernelError"),
+                                            ("unresponsive_kernel", "CellTimeoutError")])
+def test_a_dead_or_deaf_kernel_fails_its_cell_and_marks_the_rest_not_executed(cohort, student, error):
+    nb = autograded(cohort, student)
+    names = [o.ename for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert names.count(error) == 1
+    first = names.index(error)
+    assert names[first + 1:] and set(names[first + 1:]) == {"CellNotExecuted"}
+
+
+def test_a_million_printed_lines_keep_1000_in_the_autograded_notebook(cohort):
+    nb = autograded(cohort, "million_lines")
+    loud = next(c for c in nb.cells if "range(1_000_000)" in c.source)
+    printed = "".join(o.text for o in loud.outputs if o.output_type == "stream")
+    assert printed.count("\n") <= 1000 and printed.endswith("... Output truncated ...")
+
+
+def test_extra_files_with_chinese_names_are_kept(cohort):
+    folder = cohort.course / "autograded" / "extra_chinese_files" / ADVERSARIAL
+    assert (folder / "客户拜访记录.txt").read_text(encoding="utf-8").startswith("3 月 5 日")
+    assert (cohort.course / "feedback" / "extra_chinese_files" / ADVERSARIAL / "客户拜访记录.txt").is_file()
+
+
+def test_feedback_of_every_graded_case_hides_the_tests(cohort):
+    for student in GRADED:
+        page = cohort.course / "feedback" / student / ADVERSARIAL / f"{ADVERSARIAL}.html"
+        text = page.read_text(encoding="utf-8")
+        assert find_leaks(text, ("is Tier.PARTNERSHIP", "scores_q4 ==", "is Tier.VENDOR")) == [], student
+
+
+# ------------------------------------------------------------------ the stripping itself (no nbgrader run)
+def _test_cell(source, outputs):
+    c = new_code_cell(source, metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1}})
+    c.outputs = outputs
+    return c
+
+
+def test_strip_notebook_removes_hidden_tests_mark_schemes_and_telling_tracebacks():
+    source = 'check(x)\n### BEGIN HIDDEN TESTS\nassert x == "秘密"\n### END HIDDEN TESTS'
+    error = new_output("error", ename="AssertionError", evalue="",
+                       traceback=['----> 3 assert x == "秘密"', "AssertionError: "])
+    hint = new_output("stream", name="stdout", text="✔ x 写法正确。\n")
+    noise = new_output("stream", name="stderr", text='  assert x == "秘密"\n')
+    safe = new_output("error", ename="CellTimeoutError", evalue="", traceback=["超时"])
+    nb = nbformat.v4.new_notebook(cells=[
+        _test_cell(source, [hint, noise, error, safe]),
+        nbformat.v4.new_markdown_cell("问题\n### BEGIN MARK SCHEME\n要点：机密\n### END MARK SCHEME\n"),
+        _test_cell('### BEGIN HIDDEN TESTS\nassert y == "暗号"', []),        # unterminated: cut to the end
+    ])
+    text = nbformat.writes(strip_notebook(nb))
+    assert "秘密" not in text and "机密" not in text and "暗号" not in text
+    test = nb.cells[0]
+    assert test.source == "check(x)"
+    assert [o.output_type for o in test.outputs] == ["stream", "error", "error"]
+    assert test.outputs[0].text == hint.text
+    assert test.outputs[1].ename == "AssertionError" and "答案不正确" in test.outputs[1].traceback[0]
+    assert test.outputs[2] == safe and "CellTimeoutError" in SAFE_ERRORS
+    assert nb.cells[1].source.strip() == "问题"
+    plain = nbformat.v4.new_notebook(cells=[_test_cell("x = 1", [error])])   # no hidden tests: kept
+    assert strip_notebook(plain).cells[0].outputs == [error]
+
+
+def test_find_leaks_sees_through_html_highlighting():
+    page = '<span class="k">assert</span> <span class="n">x</span> <span class="o">==</span> <span class="mi">42</span>'
+    assert find_leaks(page, ("assert x == 42",)) == ["assert x == 42"]
+    assert find_leaks("### BEGIN HIDDEN TESTS", ()) == ["BEGIN HIDDEN TESTS"]
+    assert find_leaks("check(x)", ("assert x == 42",)) == []
