@@ -8,11 +8,13 @@ Without Chromium or Playwright these tests skip on a user's machine, never in CI
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import uuid
 import urllib.request
 from pathlib import Path
 
@@ -61,12 +63,17 @@ def lab(tmp_path_factory):
                     ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "*.db"))
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "ex03_relationship_tiers", "--force"],
                    cwd=root / "exercises", check=True, capture_output=True)
+    # Render every cell (no windowing), so what the test reads is what a reader scrolls to.
+    tracker = root / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}', encoding="utf-8")
     port = _free_port()
     log = open(root / "server.log", "w")
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}
     server = subprocess.Popen(
         [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
          f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={root / 'workspaces'}", f"--LabApp.user_settings_dir={root / 'settings'}",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -99,27 +106,37 @@ def browser(lab):
 
 def _open(browser, base: str, path: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/{path}?token={TOKEN}")
+    # A workspace of its own, so no tab of an earlier test is restored beside this one.
+    page.goto(f"{base}/lab/workspaces/{uuid.uuid4().hex}/tree/{path}?token={TOKEN}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     return page
 
 
+PROMPTS_JS = """() => {
+    const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    return panel ? [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim()) : [];
+}"""
+
+
 def _run_all(page) -> None:
+    """Run all cells from the Run menu; wait until every code cell has an execution count."""
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)
     page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
     page.locator("li[data-command='runmenu:run-all']").click()
-    # Every code cell gets a number once run; "[*]" marks one still running.
-    page.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        timeout=120_000,
-    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        prompts = page.evaluate(PROMPTS_JS)
+        if prompts and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts):
+            return
+        page.wait_for_timeout(1000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "run-all-timeout.png"))
+    pytest.fail(f"cells did not all run within 180 s; prompts: {prompts}")
 
 
 def _errors(page) -> list[str]:
-    return page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    return page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents()
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -130,13 +147,13 @@ def test_lesson_runs_in_jupyterlab_and_widgets_respond(lab, browser, lesson):
         _run_all(page)
         errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
         assert not errors, f"{lesson}: error output in the browser:\n" + "\n".join(errors)[:2000]
-        assert page.locator(".jp-MarkdownOutput h1").first.inner_text().strip(), "lesson has no title"
-        assert "学习目标" in page.locator(".jp-Notebook").inner_text()
+        assert page.locator(".jp-MarkdownOutput h1").first.text_content().strip(), "lesson has no title"
+        assert "学习目标" in page.locator(".jp-Notebook").text_content()
         assert page.locator(".jp-RenderedImage img").count() >= 1, f"{lesson}: no chart rendered"
 
         widgets = page.locator(".jp-OutputArea-output .widget-box, .jp-OutputArea-output .widget-inline-hbox")
         assert widgets.count() >= 1, f"{lesson}: no widget rendered"
-        assert "Error displaying widget" not in page.locator(".jp-Notebook").inner_text()
+        assert "Error displaying widget" not in page.locator(".jp-Notebook").text_content()
 
         changed = _interact_with_first_control(page)
         assert changed, f"{lesson}: moving a control changed nothing in its widget"
@@ -153,19 +170,19 @@ def _interact_with_first_control(page) -> bool:
     if slider.count():
         slider.scroll_into_view_if_needed()
         cell = slider.locator("xpath=ancestor::div[contains(@class,'jp-Cell')]").first
-        before = cell.inner_text()
+        before = cell.text_content()
         slider.focus()
         for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
             slider.press(key)
         page.wait_for_timeout(1500)
-        return cell.inner_text() != before
+        return cell.text_content() != before
     select = page.locator(".widget-dropdown select").first
     if select.count():
-        before = area.inner_text()
-        options = select.locator("option").all_inner_texts()
+        before = area.text_content()
+        options = select.locator("option").all_text_contents()
         select.select_option(label=options[-1])
         page.wait_for_timeout(1500)
-        return area.inner_text() != before
+        return area.text_content() != before
     return False
 
 
@@ -176,7 +193,7 @@ def test_exercise_validate_button_works(lab, browser):
     rel = release[0].relative_to(root).as_posix()
     page = _open(browser, base, rel)
     try:
-        text = page.locator(".jp-Notebook").inner_text()
+        text = page.locator(".jp-Notebook").text_content()
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
         button = page.locator(".jp-Toolbar").get_by_text("Validate", exact=True)
         assert button.count() == 1, "nbgrader's Validate control is missing"
@@ -187,7 +204,7 @@ def test_exercise_validate_button_works(lab, browser):
             "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
             timeout=120_000,
         )
-        message = dialog.inner_text()
+        message = dialog.text_content()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "validate.png"))
         # An unanswered learner version must not validate.
