@@ -1,0 +1,161 @@
+"""The lesson notebooks in course/: committed clean, well formed, and they run.
+
+Each lesson is executed once in a fresh kernel (cwd = course/, strict glyph checking on,
+matplotlib's inline backend) and the executed copy is shared by the tests below.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"
+LESSONS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+TEACHING = [p for p in LESSONS if not p.name.startswith("00_")]
+EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_foundations"]
+BINDER = "https://mybinder.org/v2/gh/kam-course-kit/kam-course/HEAD?urlpath=lab/tree/course/"
+GLYPH_TROUBLE = re.compile(r"Glyph|missing from font")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_FACTORIES = ("tier_explorer", "duty_matching", "pareto_explorer", "allocation_planner")
+NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+CELL_METADATA = {"tags"}
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _source(nb: nbformat.NotebookNode, cell_type: str) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == cell_type)
+
+
+_executed: dict[Path, nbformat.NotebookNode] = {}
+
+
+@pytest.fixture
+def executed(request, monkeypatch) -> nbformat.NotebookNode:
+    """The lesson run top to bottom in a fresh kernel (cached per test session)."""
+    path: Path = request.param
+    if path not in _executed:
+        monkeypatch.setenv("KAMLIB_STRICT_GLYPHS", "1")
+        monkeypatch.delenv("MPLBACKEND", raising=False)
+        nb = _read(path)
+        client = NotebookClient(
+            nb,
+            timeout=120,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(COURSE)}},
+        )
+        client.execute()
+        _executed[path] = nb
+    return _executed[path]
+
+
+def _outputs(nb: nbformat.NotebookNode):
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            yield index, out
+
+
+def _output_text(out) -> str:
+    if out.output_type == "stream":
+        return out.text
+    if out.output_type == "error":
+        return "\n".join([out.ename, out.evalue, *out.traceback])
+    return "\n".join(str(v) for k, v in out.get("data", {}).items() if k.startswith("text/"))
+
+
+def test_all_lessons_are_present():
+    assert _ids(LESSONS) == EXPECTED
+
+
+# --- committed form -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_committed_without_outputs_or_execution_counts(path):
+    nb = _read(path)
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_valid_nbformat_with_cell_ids_and_clean_metadata(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    assert (nb.nbformat, nb.nbformat_minor) >= (4, 5), "cell ids need nbformat 4.5"
+    ids = [c.get("id") for c in nb.cells]
+    assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: missing or repeated cell ids"
+    assert nb.metadata.kernelspec.name == "python3"
+    assert set(nb.metadata) <= NOTEBOOK_METADATA, f"{path.name}: metadata {sorted(nb.metadata)}"
+    extra = {i: sorted(c.metadata) for i, c in enumerate(nb.cells) if set(c.metadata) - CELL_METADATA}
+    assert not extra, f"{path.name}: cell metadata to strip {extra}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_opens_with_objectives_and_its_own_binder_link(path):
+    first = _read(path).cells[0]
+    assert first.cell_type == "markdown"
+    assert "学习目标" in first.source
+    assert f"({BINDER}{path.name})" in first.source, f"{path.name}: Binder link must open {path.name}"
+    assert "https://mybinder.org/badge_logo.svg" in first.source
+    assert re.search(r"(预计|建议).{0,6}(时间|用时)", first.source), "state the estimated time"
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
+def test_ends_with_summary_and_reflection(path):
+    tail = "\n".join(c.source for c in _read(path).cells[-3:] if c.cell_type == "markdown")
+    assert "要点回顾" in tail, f"{path.name}: the last cells need a 要点回顾 summary"
+    assert "反思" in tail, f"{path.name}: the last cells need 反思 questions"
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
+def test_uses_a_kamlib_quiz_and_a_kamlib_widget(path):
+    code = _source(_read(path), "code")
+    assert re.search(r"from kamlib\.checks import .*\bquiz\b", code), "import quiz from kamlib.checks"
+    assert re.search(r"\bquiz\(", code), "ask at least one self-check question"
+    assert "from kamlib.widgets import" in code
+    assert any(f"{name}(" in code for name in WIDGET_FACTORIES), "show a kamlib widget"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_code_cells_stay_short(path):
+    long = [i for i, c in enumerate(_read(path).cells) if c.cell_type == "code" and len(c.source.splitlines()) > 12]
+    assert not long, f"{path.name}: code cells {long} are longer than 12 lines"
+
+
+# --- executed form --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("executed", LESSONS, ids=_ids(LESSONS), indirect=True)
+def test_runs_without_errors(executed):
+    errors = [(i, o.ename, o.evalue) for i, o in _outputs(executed) if o.output_type == "error"]
+    assert not errors, f"error outputs: {errors}"
+
+
+@pytest.mark.parametrize("executed", LESSONS, ids=_ids(LESSONS), indirect=True)
+def test_chinese_text_renders_in_charts(executed):
+    trouble = [(i, _output_text(o)[:200]) for i, o in _outputs(executed) if GLYPH_TROUBLE.search(_output_text(o))]
+    assert not trouble, f"missing glyphs reported: {trouble}"
+
+
+@pytest.mark.parametrize("executed", TEACHING, ids=_ids(TEACHING), indirect=True)
+def test_shows_a_chart_and_a_live_widget(executed):
+    mimes = [m for _, o in _outputs(executed) for m in o.get("data", {})]
+    assert "image/png" in mimes, "no chart was drawn"
+    assert WIDGET_MIME in mimes, "no widget was displayed"
+
