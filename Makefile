@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test venv clean
+.PHONY: lab test venv clean handouts
 
 venv: $(STAMP)
 
@@ -27,6 +27,9 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+handouts: $(STAMP)
+	$(BIN)/python -m kamlib.handouts --out build/handouts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
