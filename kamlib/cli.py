@@ -1,0 +1,210 @@
+"""``kam``: the trainer's command, run in an nbgrader course root (or with ``--course DIR``).
+
+    kam grade 作业 [--jobs N] [--student 编号 ...] [--force]   并行自动评分
+    kam feedback 作业 [--student 编号 ...]                     生成反馈（不含隐藏测试）
+    kam report [作业] [--out 目录]                              HTML 报告 + CSV
+    kam export [--out 文件]                                     成绩表 CSV（Excel 可直接打开）
+
+Exit codes: 0 done; 1 some submissions could not be graded (or given feedback);
+2 a problem with the command itself (wrong folder, unknown assignment, nothing
+submitted, bad arguments), reported in one Chinese sentence without a traceback.
+Heavy modules are imported by the subcommand that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+REPORT_DIR = "reports"
+
+_ARGPARSE_ZH = [
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"argument (\S+): invalid int value: '(.*)'", r"参数 \1 的值“\2”不是整数"),
+    (r"argument (\S+): invalid choice: '(.*)' \(choose from (.*)\)", r"参数 \1 的取值“\2”无效，可选：\3"),
+    (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 后面至少需要一个值"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),
+]
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse speaking Chinese: headings, help and the common error messages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示帮助并退出")
+
+    def error(self, message: str):
+        for pattern, replacement in _ARGPARSE_ZH:
+            message, n = re.subn(f"^{pattern}$", replacement, message)
+            if n:
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：参数错误：{message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}”不是正整数") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"“{text}”不是正整数")
+    return value
+
+
+def _add_course(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--course", metavar="目录", default=argparse.SUPPRESS,
+                        help="nbgrader 课程根目录（含 nbgrader_config.py），默认为当前目录")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kam`` argument parser (Chinese help and errors)."""
+    parser = _add_course(_Parser(prog="kam", description="重点客户管理培训课程的讲师工具：评分、反馈、报告、导出成绩"))
+    sub = parser.add_subparsers(dest="command", metavar="命令", title="命令", required=True, parser_class=_Parser)
+
+    grade = _add_course(sub.add_parser(
+        "grade", help="并行自动评分一份作业的全部提交",
+        description="并行自动评分：分数与 nbgrader autograde 完全相同。评分前自动备份 gradebook.db。"))
+    grade.add_argument("assignment", metavar="作业", help="作业名（source/ 下的文件夹名）")
+    grade.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="并行进程数，默认为 CPU 核数")
+    grade.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只评这些学员")
+    grade.add_argument("--force", action="store_true", help="重新评已评过的提交（人工评分和评语会保留）")
+    grade.add_argument("-v", "--verbose", action="store_true", help="显示评分失败的提交的 nbgrader 日志")
+
+    feedback = _add_course(sub.add_parser(
+        "feedback", help="为已评分的提交生成反馈（不含隐藏测试）",
+        description="生成反馈 HTML（feedback/学员/作业/），删去隐藏测试和评分标准；每次都重新生成。"))
+    feedback.add_argument("assignment", metavar="作业")
+    feedback.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只为这些学员生成")
+
+    report = _add_course(sub.add_parser(
+        "report", help="生成成绩报告（HTML + CSV）",
+        description="得分分布、各题通过率、学员进度和风险学员，写成一个 HTML 文件和一个 CSV。"))
+    report.add_argument("assignment", metavar="作业", nargs="?", help="只看这一份作业（默认全部）")
+    report.add_argument("--out", metavar="目录", type=Path, help=f"输出目录，默认为课程根目录下的 {REPORT_DIR}/")
+
+    export = _add_course(sub.add_parser("export", help="导出成绩表 CSV（UTF-8 带 BOM，Excel 可直接打开）"))
+    export.add_argument("--out", metavar="文件", type=Path,
+                        help=f"输出文件，默认为课程根目录下的 {REPORT_DIR}/grades.csv")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``kam``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from kamlib.grading.course import Course, KamError, find_course_root
+
+    out = getattr(args, "out", None)
+    out = out.resolve() if out is not None else None  # relative to where kam was started
+    cwd = os.getcwd()
+    try:
+        root = find_course_root(getattr(args, "course", "."))
+        os.chdir(root)  # nbgrader reads its config from the working directory too
+        course = Course.load(root)
+        return _COMMANDS[args.command](course, args, out)
+    except KamError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\n已中断。", file=sys.stderr)
+        return 130
+    finally:
+        os.chdir(cwd)
+
+
+def _grade(course, args, out) -> int:
+    import tqdm
+
+    from kamlib.grading.parallel import grade_assignment
+
+    tqdm.tqdm.monitor_interval = 0  # no monitor thread: the grading workers are forked from this process
+    bar = None
+
+    def start(total: int) -> None:
+        nonlocal bar
+        print(f"评分作业“{args.assignment}”：{total} 份提交，最多 {args.jobs or os.cpu_count()} 个并行进程。",
+              file=sys.stderr)
+        bar = tqdm.tqdm(total=total, desc="评分", unit="份", file=sys.stderr, disable=None)
+
+    def done(outcome) -> None:
+        bar.update(1)
+
+    try:
+        run = grade_assignment(course, args.assignment, jobs=args.jobs, students=args.student,
+                               force=args.force, quiet=not args.verbose, on_start=start, on_outcome=done)
+    finally:
+        if bar is not None:
+            bar.close()
+    if run.backup:
+        print(f"成绩库评分前已备份为 {run.backup.name}", file=sys.stderr)
+    for o in run.outcomes:
+        if o.status == "failed":
+            print(f"✗ {o.student}：{o.reason}")
+            if args.verbose and o.log:
+                print(o.log, file=sys.stderr)
+        for note in o.notes:
+            print(f"⚠ {o.student}：{note}")
+    graded, failed, skipped = run.count("graded"), run.count("failed"), run.count("skipped")
+    line = f"评分完成：成功 {graded} 份，失败 {failed} 份"
+    if skipped:
+        line += f"，跳过 {skipped} 份（之前已评分；要重新评分请加 --force）"
+    per = f"，平均每份 {run.seconds / (graded + failed):.1f} 秒" if graded + failed else ""
+    print(f"{line}；用时 {run.seconds:.1f} 秒（{run.jobs} 个并行进程{per}）。")
+    return 1 if failed else 0
+
+
+def _feedback(course, args, out) -> int:
+    from kamlib.grading.feedback_batch import generate_feedback
+    from kamlib.grading.tables import read_gradebook
+
+    started = time.monotonic()
+    outcomes = generate_feedback(course, args.assignment, students=args.student)
+    failed = [o for o in outcomes if o.reason]
+    for o in failed:
+        print(f"✗ {o.student}：{o.reason}")
+    subs = read_gradebook(course, args.assignment).submissions
+    pending = sorted(set(subs.loc[subs["needs_manual_grade"], "student_id"]) & {o.student for o in outcomes})
+    if pending:
+        print(f"⚠ 以下学员还有待人工评分的答案，反馈中这些题暂按 0 分显示：{'、'.join(pending)}")
+    files = sum(len(o.files) for o in outcomes)
+    print(f"反馈生成完成：{len(outcomes) - len(failed)} 名学员共 {files} 个文件（在 feedback/ 下），"
+          f"失败 {len(failed)} 名；用时 {time.monotonic() - started:.1f} 秒。"
+          "可用 nbgrader release_feedback 发还学员。")
+    return 1 if failed else 0
+
+
+def _report(course, args, out) -> int:
+    from kamlib.grading.report import write_report
+
+    files = write_report(course, out or course.root / REPORT_DIR, args.assignment)
+    print(f"报告已生成：{files.html}\n学员汇总：{files.csv}")
+    return 0
+
+
+def _export(course, args, out) -> int:
+    from kamlib.grading.export import export_grades
+
+    path = export_grades(course, out or course.root / REPORT_DIR / "grades.csv")
+    print(f"成绩表已导出：{path}（UTF-8 带 BOM，可用 Excel 直接打开）")
+    return 0
+
+
+_COMMANDS = {"grade": _grade, "feedback": _feedback, "report": _report, "export": _export}

@@ -1,0 +1,179 @@
+"""An nbgrader course root as the ``kam`` command sees it: config, assignments, submissions.
+
+Everything a trainer can get wrong before grading starts (wrong folder, unknown
+assignment, nothing submitted) raises :class:`KamError` with a Chinese message.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+class KamError(Exception):
+    """A problem the trainer can fix; the message is Chinese and names the culprit."""
+
+
+def find_course_root(path: str | os.PathLike) -> Path:
+    """Return ``path`` resolved if it is an nbgrader course root, else raise KamError."""
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise KamError(f"课程目录不存在：{root}")
+    if not (root / CONFIG_FILE).is_file():
+        raise KamError(
+            f"{root} 不是 nbgrader 课程根目录（其中没有 {CONFIG_FILE}）。"
+            f"请在课程根目录（例如 exercises/）中运行，或用 --course 目录 指定。"
+        )
+    return root
+
+
+def load_app(root: Path):
+    """An nbgrader ``AutogradeApp`` configured exactly as ``nbgrader autograde`` run in ``root``.
+
+    Must be called with ``root`` as the working directory (nbgrader also reads the
+    config of the working directory). Its log is silenced; callers attach handlers.
+    """
+    from nbgrader.apps.autogradeapp import AutogradeApp
+
+    app = AutogradeApp()
+    app.log.handlers = [logging.NullHandler()]
+    app.log.propagate = False
+    app.initialize([], root=str(root))
+    app.log.handlers = [logging.NullHandler()]
+    return app
+
+
+def with_busy_timeout(db_url: str, seconds: int = 60) -> str:
+    """Add an SQLite busy timeout to ``db_url`` (other URLs are returned unchanged)."""
+    if not db_url.startswith("sqlite:") or "timeout=" in db_url:
+        return db_url
+    return f"{db_url}{'&' if '?' in db_url else '?'}timeout={seconds}"
+
+
+@dataclass
+class Course:
+    """A loaded nbgrader course root."""
+
+    root: Path
+    app: object  # nbgrader AutogradeApp; its .coursedir holds the configured paths
+
+    @classmethod
+    def load(cls, root: str | os.PathLike) -> Course:
+        return cls(Path(root), load_app(Path(root)))
+
+    @property
+    def coursedir(self):
+        return self.app.coursedir
+
+    @property
+    def course_id(self) -> str:
+        return self.coursedir.course_id
+
+    @property
+    def db_url(self) -> str:
+        return self.coursedir.db_url
+
+    @property
+    def db_path(self) -> Path | None:
+        """The SQLite gradebook file, or None for a non-SQLite gradebook."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.db_url)
+        if not url.drivername.startswith("sqlite") or not url.database:
+            return None
+        return Path(url.database)
+
+    def gradebook(self):
+        """Open nbgrader's Gradebook (a context manager). Raises KamError if there is none."""
+        from nbgrader.api import Gradebook
+
+        path = self.db_path
+        if path is not None and not path.is_file():
+            raise KamError(
+                f"还没有成绩库 {path}。请先用 nbgrader generate_assignment 作业名 生成作业。"
+            )
+        return Gradebook(self.db_url, self.course_id)
+
+    def gradebook_assignments(self) -> list[str]:
+        """Assignments recorded in the gradebook (created by generate_assignment)."""
+        path = self.db_path
+        if path is not None:
+            if not path.is_file():
+                return []
+            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as con:
+                try:
+                    rows = con.execute(
+                        "SELECT name FROM assignment WHERE course_id = ?", (self.course_id,)
+                    ).fetchall()
+                except sqlite3.DatabaseError:
+                    return []
+            return sorted(r[0] for r in rows)
+        with self.gradebook() as gb:
+            return sorted(a.name for a in gb.assignments)
+
+    def source_assignments(self) -> list[str]:
+        pattern = self.coursedir.format_path(self.coursedir.source_directory, ".", "*")
+        return sorted(os.path.basename(p) for p in glob.glob(pattern) if os.path.isdir(p))
+
+    def known_assignments(self) -> list[str]:
+        return sorted(set(self.gradebook_assignments()) | set(self.source_assignments()))
+
+    def require_assignment(self, assignment: str) -> None:
+        """Raise KamError unless ``assignment`` exists in the gradebook."""
+        if assignment in self.gradebook_assignments():
+            return
+        if assignment in self.source_assignments():
+            raise KamError(
+                f"作业“{assignment}”还没有生成，成绩库中没有它。"
+                f"请先运行：nbgrader generate_assignment {assignment}"
+            )
+        known = "、".join(self.known_assignments()) or "（无）"
+        raise KamError(f"未知作业“{assignment}”。已有的作业：{known}")
+
+    def submissions(self, assignment: str) -> dict[str, Path]:
+        """Student id -> submitted folder of ``assignment``, sorted by student id."""
+        cd = self.coursedir
+        pattern = cd.format_path(cd.submitted_directory, "*", assignment)
+        regexp = cd.format_path(cd.submitted_directory, "(?P<student_id>[^/\\\\]+)", re.escape(assignment), escape=True)
+        found = {}
+        for folder in glob.glob(pattern):
+            m = re.fullmatch(regexp, folder)
+            if m and os.path.isdir(folder):
+                found[m.group("student_id")] = Path(folder)
+        return dict(sorted(found.items()))
+
+    def require_submissions(self, assignment: str, students: list[str] | None = None) -> dict[str, Path]:
+        """The submissions to grade; KamError when there are none (or a named student has none)."""
+        submitted = Path(self.coursedir.format_path(self.coursedir.submitted_directory, ".", ".")).resolve()
+        if not submitted.is_dir() or not any(submitted.iterdir()):
+            raise KamError(
+                f"提交文件夹 {submitted} 不存在或为空：还没有收取任何作业。"
+                f"请先用 nbgrader collect 收取，或把学员作业放到 submitted/学员编号/{assignment}/ 下。"
+            )
+        found = self.submissions(assignment)
+        if not found:
+            raise KamError(
+                f"没有学员提交作业“{assignment}”：{submitted} 下没有任何 学员编号/{assignment}/ 文件夹。"
+            )
+        if students:
+            missing = [s for s in students if s not in found]
+            if missing:
+                raise KamError(
+                    f"以下学员没有提交作业“{assignment}”：{'、'.join(missing)}。"
+                    f"已提交的学员：{'、'.join(found)}"
+                )
+            found = {s: found[s] for s in students}
+        return found
+
+    def expected_notebooks(self, assignment: str) -> list[str]:
+        """Notebook names (without .ipynb) of ``assignment`` in the gradebook."""
+        with self.gradebook() as gb:
+            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)

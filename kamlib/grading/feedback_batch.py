@@ -1,0 +1,133 @@
+"""``kam feedback``: nbgrader feedback for every graded submission, hidden tests removed.
+
+Each submission is run through nbgrader's ``GenerateFeedback`` converter with the
+course configuration, with :class:`kamlib.grading.feedback.StripHiddenTests` added
+after ``GetGrades`` when the course does not list it already. Every HTML file is
+then checked for the hidden-test lines of the gradebook; a file that still shows
+one is deleted and reported, so no learner ever receives it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.converters import GenerateFeedback
+from nbgrader.converters.base import NbGraderException
+from nbgrader.preprocessors import GetGrades
+from traitlets.config import Config
+
+from .course import Course, KamError
+from .failures import explain_failure
+from .feedback import HIDDEN, StripHiddenTests, find_leaks
+from .tracking import TrackedFeedback
+
+MIN_LEAK_LENGTH = 10  # hidden-test lines shorter than this (")", "pass") are not searched for
+
+
+@dataclass
+class FeedbackOutcome:
+    student: str
+    files: list[Path]
+    reason: str = ""  # Chinese; set when no feedback was written
+
+
+def graded_students(course: Course, assignment: str) -> list[str]:
+    """Students with an autograded folder for ``assignment``."""
+    cd = course.coursedir
+    return sorted(
+        student for student in _student_dirs(Path(cd.format_path(cd.autograded_directory, ".", ".")))
+        if Path(cd.format_path(cd.autograded_directory, student, assignment)).is_dir()
+    )
+
+
+def hidden_test_lines(course: Course, assignment: str) -> tuple[str, ...]:
+    """The lines inside the hidden-test regions of the assignment's source cells."""
+    lines: set[str] = set()
+    with course.gradebook() as gb:
+        for notebook in gb.find_assignment(assignment).notebooks:
+            for cell in notebook.source_cells:
+                inside = False
+                for line in (cell.source or "").splitlines():
+                    if HIDDEN[0] in line:
+                        inside = True
+                    elif HIDDEN[1] in line:
+                        inside = False
+                    elif inside and len(line.strip()) >= MIN_LEAK_LENGTH:
+                        lines.add(line.strip())
+    return tuple(sorted(lines))
+
+
+def generate_feedback(
+    course: Course,
+    assignment: str,
+    students: list[str] | None = None,
+    on_outcome: Callable[[FeedbackOutcome], None] | None = None,
+) -> list[FeedbackOutcome]:
+    """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh)."""
+    course.require_assignment(assignment)
+    graded = graded_students(course, assignment)
+    if not graded:
+        raise KamError(f"作业“{assignment}”还没有评过分的提交，请先运行：kam grade {assignment}")
+    if students:
+        unknown = [s for s in students if s not in graded]
+        if unknown:
+            raise KamError(f"以下学员的作业“{assignment}”还没有评分：{'、'.join(unknown)}")
+        graded = students
+    leaks = hidden_test_lines(course, assignment)
+    config = _feedback_config(course)
+    outcomes = []
+    for student in graded:
+        outcome = _one(course, assignment, student, config, leaks)
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+    return outcomes
+
+
+def _feedback_config(course: Course) -> Config:
+    preprocessors = list(course.app.config.GenerateFeedback.get(
+        "preprocessors", GenerateFeedback.class_traits()["preprocessors"].default()
+    ))
+    if StripHiddenTests not in preprocessors:
+        at = preprocessors.index(GetGrades) + 1 if GetGrades in preprocessors else 0
+        preprocessors.insert(at, StripHiddenTests)
+    config = Config()
+    config.GenerateFeedback.preprocessors = preprocessors
+    config.HTMLExporter.template_name = "feedback"
+    return config
+
+
+def _one(course: Course, assignment: str, student: str, config: Config, leaks: tuple[str, ...]) -> FeedbackOutcome:
+    cd = course.coursedir
+    cd.assignment_id, cd.student_id = assignment, student
+    converter = TrackedFeedback(coursedir=cd, parent=course.app)
+    converter.update_config(config)
+    converter.force = True
+    error: BaseException | None = None
+    try:
+        converter.start()
+    except NbGraderException as exc:
+        error = converter.error or exc
+    finally:
+        cd.student_id = "*"
+    dest = Path(cd.format_path(cd.feedback_directory, student, assignment))
+    if error is not None:
+        reason = explain_failure(error, converter.failed_notebook, None, action="生成反馈：处理")
+        return FeedbackOutcome(student, [], reason)
+    files = sorted(dest.glob("*.html"))
+    for page in files:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        found = find_leaks(text, leaks)
+        if found:
+            for f in files:
+                f.unlink()
+            return FeedbackOutcome(student, [], f"反馈 {page.name} 中仍含有隐藏测试（{found[0]}），已删除，未发给学员")
+    return FeedbackOutcome(student, files)
+
+
+def _student_dirs(root: Path) -> list[str]:
+    return [p.name for p in root.iterdir() if p.is_dir()] if root.is_dir() else []

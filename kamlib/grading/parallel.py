@@ -1,0 +1,373 @@
+"""Autograde a cohort in parallel with exactly nbgrader's scores.
+
+Design
+------
+nbgrader grades submissions one after another (its issue #174). Almost all of
+that time is spent waiting for a kernel to start and run the notebook; the
+gradebook work is a few milliseconds per notebook. So:
+
+* A pool of ``jobs`` long-lived worker processes each load the course's nbgrader
+  configuration once and run nbgrader's own ``Autograde`` converter — unchanged,
+  so sanitising, execution, timeouts, late penalties and score saving are
+  nbgrader's — for one student at a time (``nbgrader autograde A --student S``
+  without paying the ~3 s start-up of a fresh ``nbgrader`` process per student).
+  On Linux the workers are forked from this process, which has nbgrader imported.
+* SQLite allows one writer. Every nbgrader ``Gradebook`` session opened in a
+  worker holds an inter-process file lock from construction to ``close()``, so
+  the workers' gradebook sessions never overlap, while their kernels run in
+  parallel. The database URL also gets a 60 s busy timeout, for a formgrader
+  that may have the gradebook open at the same time.
+* One submission is one task: an exception in it becomes a Chinese reason in its
+  :class:`Outcome` and the others go on. Should a worker process die, the pool is
+  rebuilt, the submissions it had not started are queued again and those it had
+  are regraded one at a time, to find the one that kills its worker.
+* Ctrl-C stops the workers the way nbgrader stops: the partial output of the
+  submissions being graded is removed, so the next run grades them again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from nbgrader.api import Gradebook
+from nbgrader.converters.base import NbGraderException
+
+from .backup import backup_gradebook
+from .course import Course, load_app, with_busy_timeout
+from .failures import execution_notes, explain_failure, no_notebook_reason
+from .tracking import TrackedAutograde
+
+Status = Literal["graded", "skipped", "failed"]
+MAX_BREAKS = 3  # a submission caught in more broken pools than this is given up
+
+
+@dataclass
+class Outcome:
+    """What happened to one student's submission."""
+
+    student: str
+    status: Status
+    reason: str = ""                                 # Chinese; set when failed
+    notes: list[str] = field(default_factory=list)   # Chinese; graded but worth a look
+    log: str = ""                                    # nbgrader's log of this submission
+    seconds: float = 0.0
+
+
+@dataclass
+class GradeRun:
+    """The result of grading one assignment."""
+
+    assignment: str
+    jobs: int
+    outcomes: list[Outcome]
+    seconds: float
+    backup: Path | None
+
+    def count(self, status: Status) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+def grade_assignment(
+    course: Course,
+    assignment: str,
+    *,
+    jobs: int | None = None,
+    students: list[str] | None = None,
+    force: bool = False,
+    quiet: bool = True,
+    on_start: Callable[[int], None] | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> GradeRun:
+    """Autograde every submission of ``assignment`` (or only ``students``) with ``jobs`` workers.
+
+    Like ``nbgrader autograde``, already graded submissions are skipped unless
+    ``force`` is set or the submission is newer. The gradebook is backed up
+    first. ``on_start`` receives the number of submissions, ``on_outcome`` each
+    result as it arrives. Raises :class:`~kamlib.grading.course.KamError` for
+    an unknown assignment or when nothing was submitted.
+    """
+    started = time.monotonic()
+    course.require_assignment(assignment)
+    submissions = course.require_submissions(assignment, students)
+    expected = course.expected_notebooks(assignment)
+    backup = backup_gradebook(course.db_path) if course.db_path else None
+    if on_start:
+        on_start(len(submissions))
+    outcomes: list[Outcome] = []
+
+    def done(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+
+    todo = []
+    for student, folder in submissions.items():
+        if any(folder.glob("*.ipynb")):
+            todo.append(student)
+        else:  # nbgrader would stop at "No notebooks were matched" without writing anything
+            done(Outcome(student, "failed", reason=no_notebook_reason(folder, expected, course.root)))
+
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    if todo:
+        _run_pool(course, assignment, todo, expected, jobs, force, quiet, done)
+    outcomes.sort(key=lambda o: o.student)
+    return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup)
+
+
+def _run_pool(course, assignment, students, expected, jobs, force, quiet, done) -> None:
+    """Grade ``students`` in a process pool, surviving the death of a worker process.
+
+    When a worker dies the pool breaks and every unfinished task with it. Those not
+    yet started go back in the queue; those started are graded again one at a time
+    in a pool of their own (with force: a killed worker may have left a partial
+    autograded folder), so the one that kills its worker is found and reported.
+    On Ctrl-C the workers are stopped and, as nbgrader does, the autograded folders
+    of the submissions being graded are removed, so a re-run grades them again.
+    """
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    finished: set[str] = set()
+
+    def record(outcome: Outcome) -> None:
+        finished.add(outcome.student)
+        done(outcome)
+
+    with tempfile.TemporaryDirectory(prefix="kam-grade-") as tmp:
+        scratch = Path(tmp)
+        initargs = (str(course.root), str(scratch), quiet)
+        queue, suspects, breaks = list(students), [], dict.fromkeys(students, 0)
+        try:
+            while queue or suspects:
+                if suspects:
+                    batch, width, batch_force = [suspects.pop(0)], 1, True
+                else:
+                    batch, width, batch_force, queue = queue, jobs, force, []
+                for student in _run_batch(context, initargs, assignment, batch, min(width, len(batch)),
+                                          batch_force, expected, record):
+                    breaks[student] += 1
+                    if breaks[student] > MAX_BREAKS:
+                        record(Outcome(student, "failed", reason="评分进程反复意外退出，未评分"))
+                    elif not _started(scratch, student).exists():
+                        queue.append(student)
+                    elif width > 1:
+                        suspects.append(student)
+                    else:
+                        record(Outcome(student, "failed", reason="评分进程在评这份作业时意外退出"
+                                                                 "（可能是内存耗尽或代码使 Python 崩溃），未评分"))
+                for marker in scratch.glob("started-*"):
+                    marker.unlink()
+        except BaseException:
+            cd = course.coursedir
+            for student in students:
+                if student not in finished and _started(scratch, student).exists():
+                    shutil.rmtree(cd.format_path(cd.autograded_directory, student, assignment), ignore_errors=True)
+            raise
+
+
+def _run_batch(context, initargs, assignment, students, width, force, expected, done) -> list[str]:
+    """Grade ``students`` with ``width`` workers; return those left unfinished by a broken pool."""
+    unfinished = []
+    pool = ProcessPoolExecutor(max_workers=width, mp_context=context, initializer=_init_worker, initargs=initargs)
+    try:
+        futures = {pool.submit(_task, assignment, s, force, expected): s for s in students}
+        for future in as_completed(futures):
+            try:
+                done(future.result())
+            except BrokenProcessPool:
+                unfinished.append(futures[future])
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+    return sorted(unfinished)
+
+
+def _stop(pool: ProcessPoolExecutor, grace: float = 10.0) -> None:
+    """Interrupt the workers (nbgrader then cleans up as on Ctrl-C), kill those that linger."""
+    processes = [p for p in getattr(pool, "_processes", {}).values() if p.is_alive()]
+    for process in processes:
+        if os.name == "posix":
+            os.kill(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _started(scratch: Path, student: str) -> Path:
+    return scratch / f"started-{hashlib.sha1(student.encode()).hexdigest()}"
+
+
+# --------------------------------------------------------------------------- workers
+
+_WORKER: dict = {}
+
+
+class GradebookLock:
+    """A re-entrant inter-process lock held through a file (flock / msvcrt)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.depth = 0
+        self._fh = None
+
+    def acquire(self) -> None:
+        if self.depth == 0:
+            fh = open(self.path, "a+b")
+            _lock_file(fh)
+            self._fh = fh
+        self.depth += 1
+
+    def release(self) -> None:
+        if self.depth == 0:
+            return
+        self.depth -= 1
+        if self.depth == 0:
+            _unlock_file(self._fh)
+            self._fh.close()
+            self._fh = None
+
+    def reset(self) -> None:
+        while self.depth:
+            self.release()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock_file(fh) -> None:
+        while True:
+            try:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+                return
+            except OSError:
+                continue
+
+    def _unlock_file(fh) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock_file(fh) -> None:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+
+    def _unlock_file(fh) -> None:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def serialise_gradebook(lock: GradebookLock) -> None:
+    """Make every nbgrader Gradebook session in this process hold ``lock`` until closed."""
+    init, close = Gradebook.__init__, Gradebook.close
+
+    @functools.wraps(init)
+    def locked_init(self, *args, **kwargs):
+        lock.acquire()
+        self._kam_locked = True
+        try:
+            init(self, *args, **kwargs)
+        except BaseException:
+            self._kam_locked = False
+            lock.release()
+            raise
+
+    @functools.wraps(close)
+    def unlocking_close(self):
+        try:
+            close(self)
+        finally:
+            if self.__dict__.pop("_kam_locked", False):
+                lock.release()
+
+    Gradebook.__init__ = locked_init
+    Gradebook.close = unlocking_close
+
+
+def _init_worker(root: str, scratch: str, quiet: bool) -> None:
+    os.chdir(root)
+    if quiet:  # kernels inherit these; their chatter would garble the progress bar
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    lock = GradebookLock(os.path.join(scratch, "gradebook.lock"))
+    serialise_gradebook(lock)
+    app = load_app(Path(root))
+    app.coursedir.db_url = with_busy_timeout(app.coursedir.db_url)
+    _WORKER.update(app=app, lock=lock, scratch=Path(scratch))
+
+
+def _task(assignment: str, student: str, force: bool, expected: list[str]) -> Outcome:
+    """One pool task: mark the submission as started (see _run_pool), then grade it.
+
+    On Ctrl-C nbgrader removes the partial output and re-raises; the worker then
+    ends instead of taking the next submission.
+    """
+    _started(_WORKER["scratch"], student).touch()
+    try:
+        return _grade_one(assignment, student, force, expected)
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) -> Outcome:
+    app, lock = _WORKER["app"], _WORKER["lock"]
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    app.log.addHandler(handler)
+    started = time.monotonic()
+    coursedir = app.coursedir
+    coursedir.assignment_id, coursedir.student_id = assignment, student
+    converter = TrackedAutograde(coursedir=coursedir, parent=app)
+    converter.force = force
+    failure = None
+    try:
+        converter.start()
+    except NbGraderException:
+        failure = converter.error or NbGraderException()
+    except Exception as exc:  # nbgrader let it through (e.g. a broken config hook)
+        failure = exc
+    finally:
+        lock.reset()
+        app.log.removeHandler(handler)
+    outcome = Outcome(student, "graded", log=buffer.getvalue(), seconds=time.monotonic() - started)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    missing = [name for name in expected if not (submitted / f"{name}.ipynb").is_file()]
+    if failure is None and converter.processed is False:
+        outcome.status = "skipped"
+    elif failure is not None:
+        outcome.status = "failed"
+        if len(missing) == len(expected):
+            outcome.reason = no_notebook_reason(submitted, expected, Path(coursedir.root))
+        else:
+            outcome.reason = explain_failure(failure, converter.failed_notebook, _execute_timeout(app))
+    else:
+        dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        outcome.notes = [f"缺少笔记本 {name}.ipynb，该笔记本按 0 分计" for name in missing]
+        outcome.notes += execution_notes(dest)
+    return outcome
+
+
+def _execute_timeout(app) -> int | None:
+    from nbgrader.preprocessors import Execute
+
+    return Execute(parent=app).timeout
