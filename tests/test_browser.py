@@ -67,6 +67,10 @@ def lab(tmp_path_factory):
     tracker = root / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
     tracker.write_text('{"windowingMode": "none"}', encoding="utf-8")
+    # English menus whatever the machine's language (the selectors below read menu labels).
+    locale = root / "settings" / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"
+    locale.parent.mkdir(parents=True)
+    locale.write_text('{"locale": "en"}', encoding="utf-8")
     port = _free_port()
     log = open(root / "server.log", "w")
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}

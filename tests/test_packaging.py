@@ -28,14 +28,34 @@ def _pyproject_requirements() -> dict[str, Requirement]:
     return {Requirement(r).name.lower(): Requirement(r) for r in reqs}
 
 
+PIP_PIN = re.compile(r"==(\d+\.\d+)\.\*")
+
+
 def _environment_pins() -> dict[str, str]:
+    """{package: "major.minor"} of environment.yml: conda lines ``name=X.Y`` and the lines
+    ``name==X.Y.*`` of its ``pip:`` subsection (packages conda-forge does not have)."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
-    pins = {}
+    pins: dict[str, str] = {}
+
+    def add(name: str, version: str) -> None:
+        name = name.strip().lower()
+        assert name not in pins, f"environment.yml lists {name} twice"
+        pins[name] = version.strip()
+
     for dep in env["dependencies"]:
-        if not isinstance(dep, str):
+        if isinstance(dep, str):
+            name, _, version = dep.partition("=")
+            add(name, version)
             continue
-        name, _, version = dep.partition("=")
-        pins[name.strip().lower()] = version.strip()
+        assert isinstance(dep, dict) and list(dep) == ["pip"], f"environment.yml: unexpected entry {dep!r}"
+        assert "pip" in pins, "environment.yml: list pip (a conda package) before its pip: subsection"
+        for line in dep["pip"]:
+            req = Requirement(line)
+            pin = PIP_PIN.fullmatch(str(req.specifier))
+            assert pin and not req.extras and req.marker is None and req.url is None, (
+                f"environment.yml pip: pin {line!r} as name==major.minor.*"
+            )
+            add(req.name, pin.group(1))
     return pins
 
 
