@@ -70,9 +70,10 @@ c.Execute.error_on_timeout = {
     "evalue": "",
     "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m：此单元格运行超过 {CELL_TIMEOUT} 秒，已被中断（是否写了死循环？）。"],
 }
-# A kernel that ignores the interrupt is noticed 4 s later (nbgrader's default)...
+# A kernel that ignores the interrupt is noticed 10 s later (nbgrader waits 4 s by
+# default; a busy machine can be slower than that with a healthy kernel)...
 c.Execute.raise_on_iopub_timeout = True
-c.Execute.iopub_timeout = 4
+c.Execute.iopub_timeout = 10
 c.Execute.startup_timeout = 60
 # ...and handled, like a kernel that dies (os._exit, os.kill), by KernelSafeExecute: the
 # cell fails, the later cells are marked "not executed" and score 0, the earlier ones

@@ -175,9 +175,9 @@ def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
 
     fig, ax = _figure(max(7.0, 0.18 * n + 3), 4.8)
     ax.bar(x, share, color=[BAR_COLOR if i <= count else "#b7c9de" for i in x], width=0.8,
-           label="单个客户营收占比")
-    ax.set_ylabel("单个客户营收占比（%）")
-    ax.set_xlabel("客户（按营收从高到低排列）")
+           label="单个客户销售额占比")
+    ax.set_ylabel("单个客户销售额占比（%）")
+    ax.set_xlabel("客户（按销售额从高到低排列）")
     ax.set_xlim(0.3, n + 0.7)
     if "account_id" in pareto_df.columns and n <= 60:
         ax.set_xticks(x, [str(v) for v in pareto_df["account_id"]], rotation=90, fontsize=7)
@@ -185,9 +185,9 @@ def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
     line_ax = ax.twinx()
     line_ax.spines[["top"]].set_visible(False)
     line_ax.plot(x, cum, color=LINE_COLOR, marker="o", markersize=3, linewidth=1.8,
-                 label="累计营收占比")
+                 label="累计销售额占比")
     line_ax.set_ylim(0, 105)
-    line_ax.set_ylabel("累计营收占比（%）")
+    line_ax.set_ylabel("累计销售额占比（%）")
     line_ax.axhline(threshold * 100, color="#555555", linestyle="--", linewidth=1)
     line_ax.axvline(count, color="#555555", linestyle=":", linewidth=1)
     note = (f"前 {count} 家客户贡献 {cum[count - 1]:.0f}%\n"
@@ -198,7 +198,7 @@ def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
                      arrowprops={"arrowstyle": "->", "color": "#555555"})
     handles = [*ax.get_legend_handles_labels()[0], *line_ax.get_legend_handles_labels()[0]]
     line_ax.legend(handles=handles, loc="lower right", frameon=False)
-    ax.set_title(f"客户营收集中度（帕累托图）：累计 {threshold:.0%} 营收需要几家客户", fontsize=13)
+    ax.set_title(f"客户销售额集中度（帕累托图）：累计 {threshold:.0%} 销售额需要几家客户", fontsize=13)
     return fig
 
 
@@ -349,7 +349,7 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
     _place_labels(ax, fixed, np.column_stack([revenue, y]), 25 + 30 * importance,
                   [(revenue[i], y[i], names[i]) for i in chosen])
     unit = "（万元，对数刻度）" if log_x else "（万元）"
-    ax.set_xlabel(f"规模：年营收{unit}")
+    ax.set_xlabel(f"规模：年销售额{unit}")
     ax.set_ylabel("潜力：增长潜力评分（1–5）")
     ax.legend(title="点越大 = 战略重要性越高", loc="upper center", bbox_to_anchor=(0.5, -0.12),
               ncol=4, frameon=False, fontsize=9, title_fontsize=9)

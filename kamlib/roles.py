@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from kamlib.data import CONTACT_LEVELS
+
 __all__ = [
     "Role",
     "Duty",
@@ -19,6 +21,8 @@ __all__ = [
     "duties",
     "duty_role_matrix",
     "staffing_gaps",
+    "account_team",
+    "contact_coverage",
 ]
 
 
@@ -160,6 +164,16 @@ def duty_role_matrix() -> pd.DataFrame:
     return pd.DataFrame(data, index=index, columns=list(ROLES), dtype="int64")
 
 
+def _require_columns(frame: pd.DataFrame, needed: list[str], table: str) -> None:
+    absent = [c for c in needed if c not in frame.columns]
+    if absent:
+        raise ValueError(f"{table}缺少列：{'、'.join(absent)}（需要的列：{'、'.join(needed)}）。")
+
+
+def _is_blank(value: object) -> bool:
+    return bool(pd.isna(value)) or not str(value).strip()
+
+
 def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     """Accounts with no holder for one or more positions.
 
@@ -167,16 +181,75 @@ def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     a holder that is NA or blank counts as missing. ValueError names a missing column.
     """
     needed = ["account_id", "name", *ROLES]
-    absent = [c for c in needed if c not in accounts.columns]
-    if absent:
-        raise ValueError(f"客户表缺少列：{'、'.join(absent)}（需要的列：{'、'.join(needed)}）。")
+    _require_columns(accounts, needed, "客户表")
     rows = []
     for record in accounts[needed].to_dict("records"):
-        missing = [
-            ROLES[key].label_zh
-            for key in ROLES
-            if pd.isna(record[key]) or not str(record[key]).strip()
-        ]
+        missing = [ROLES[key].label_zh for key in ROLES if _is_blank(record[key])]
         if missing:
             rows.append({"account_id": record["account_id"], "name": record["name"], "missing": missing})
     return pd.DataFrame(rows, columns=["account_id", "name", "missing"])
+
+
+VACANT_ZH = "（空缺）"
+_CONTACT_COLUMNS = ["account_id", "name", "title", "level", "buying_role",
+                    "relationship_strength", "owner_role"]
+TEAM_COLUMNS_ZH = ["层级", "联系人", "职务", "采购角色", "关系强度", "我方职位", "我方负责人"]
+
+
+def _check_contacts(contacts: pd.DataFrame) -> None:
+    for column, allowed in (("level", CONTACT_LEVELS), ("owner_role", tuple(ROLES))):
+        bad = contacts.loc[~contacts[column].isin(allowed), column]
+        if len(bad):
+            raise ValueError(f"联系人表的 {column} 列有无效取值「{bad.iloc[0]}」，可选：{'、'.join(allowed)}。")
+
+
+def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """Who looks after whom on one account, with Chinese headers and position names.
+
+    One row per contact of ``account_id``: 层级, 联系人, 职务, 采购角色, 关系强度, 我方职位
+    (the ROLES label of the contact's owner_role) and 我方负责人 (that position's holder in
+    ``accounts``, or "（空缺）"). Rows are ordered 高层 → 中层 → 操作层, then account manager →
+    executive sponsor → sales manager. ValueError (Chinese) names an unknown account id, a
+    missing column or an unknown level / owner_role.
+    """
+    _require_columns(accounts, ["account_id", *ROLES], "客户表")
+    _require_columns(contacts, _CONTACT_COLUMNS, "联系人表")
+    match = accounts[accounts["account_id"] == account_id]
+    if match.empty:
+        raise ValueError(f"客户表中没有客户编号「{account_id}」，请检查编号（形如 A02）。")
+    holders = match.iloc[0]
+    own = contacts[contacts["account_id"] == account_id].copy()
+    _check_contacts(own)
+    own["_level"] = own["level"].map(CONTACT_LEVELS.index)
+    own["_role"] = own["owner_role"].map(list(ROLES).index)
+    own = own.sort_values(["_level", "_role"], kind="stable")
+    team = pd.DataFrame({
+        "层级": own["level"],
+        "联系人": own["name"],
+        "职务": own["title"],
+        "采购角色": own["buying_role"],
+        "关系强度": own["relationship_strength"],
+        "我方职位": [ROLES[key].label_zh for key in own["owner_role"]],
+        "我方负责人": [VACANT_ZH if _is_blank(holders[key]) else str(holders[key])
+                   for key in own["owner_role"]],
+    }, columns=TEAM_COLUMNS_ZH)
+    return team.reset_index(drop=True)
+
+
+def contact_coverage(contacts: pd.DataFrame) -> pd.DataFrame:
+    """Number of contacts by level (rows 高层, 中层, 操作层) and by our position (columns).
+
+    The columns are the three ROLES labels in ROLES order, always all present; counts are
+    int64. The index is named 层级 and the columns 我方职位. ValueError (Chinese) names a
+    missing column or an unknown level / owner_role.
+    """
+    _require_columns(contacts, ["level", "owner_role"], "联系人表")
+    _check_contacts(contacts)
+    counts = (
+        pd.crosstab(contacts["level"], contacts["owner_role"])
+        .reindex(index=list(CONTACT_LEVELS), columns=list(ROLES), fill_value=0)
+        .astype("int64")
+    )
+    counts.index.name = "层级"
+    counts.columns = pd.Index([ROLES[key].label_zh for key in ROLES], name="我方职位")
+    return counts

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 WEIGHT_LABELS = {
-    "size": "规模（年营收）",
+    "size": "规模（年销售额）",
     "potential": "潜力（增长潜力）",
     "importance": "重要性（战略重要性）",
 }
@@ -337,18 +337,18 @@ class ParetoExplorer(widgets.VBox):
     """A revenue-share threshold slider → how few accounts bring that share, and the chart.
 
     Control: ``slider`` (FloatSlider, percent 50-95). Shown: ``summary_html``
-    ("前 N 家客户（占客户数 X%）贡献了 Y% 的收入"), ``accounts_html`` and ``chart``.
+    ("前 N 家客户（占客户数 X%）贡献了 Y% 的销售额"), ``accounts_html`` and ``chart``.
     ``top`` is the current :func:`kamlib.priorities.smallest_set_for_share` table.
     """
 
     def __init__(self, accounts: pd.DataFrame, threshold: float = 80) -> None:
         if not 50 <= threshold <= 95:
-            raise ValueError(f"收入占比目标 threshold 为 {threshold!r}，应在 50 到 95 之间（单位：%）。")
+            raise ValueError(f"销售额占比目标 threshold 为 {threshold!r}，应在 50 到 95 之间（单位：%）。")
         self._accounts = accounts
         self._ranked = pareto(accounts)
         self.slider = widgets.FloatSlider(
             value=threshold, min=50, max=95, step=1, readout_format=".0f", continuous_update=False,
-            description="收入占比目标（%）", style={"description_width": "initial"},
+            description="销售额占比目标（%）", style={"description_width": "initial"},
             layout=widgets.Layout(width="480px"),
         )
         self.summary_html = widgets.HTML()
@@ -358,7 +358,7 @@ class ParetoExplorer(widgets.VBox):
         self._refresh()
         self.slider.observe(_guarded(self._refresh, self.error_html), names="value")
         super().__init__([
-            widgets.HTML("<h4>二八法则探索器：多少客户贡献了大部分收入？</h4>"),
+            widgets.HTML("<h4>二八法则探索器：多少客户贡献了大部分销售额？</h4>"),
             self.slider, self.summary_html, self.accounts_html, self.error_html, self.chart,
         ])
 
@@ -372,7 +372,7 @@ class ParetoExplorer(widgets.VBox):
         last = top.iloc[-1]
         self.summary_html.value = (
             f"<b style='font-size:1.1em'>前 {len(top)} 家客户（占客户数 {last['cum_account_share']:.0%}）"
-            f"贡献了 {last['cum_share']:.1%} 的收入</b>（目标 {self.slider.value:.0f}%）"
+            f"贡献了 {last['cum_share']:.1%} 的销售额</b>（目标 {self.slider.value:.0f}%）"
         )
         names = top["name"] if "name" in top.columns else top["account_id"]
         self.accounts_html.value = f"<div style='{_GREY}'>这些客户：{_esc('、'.join(map(str, names)))}</div>"
@@ -380,7 +380,7 @@ class ParetoExplorer(widgets.VBox):
 
 
 def pareto_explorer(accounts: pd.DataFrame, threshold: float = 80) -> ParetoExplorer:
-    """Threshold slider (50-95 %) → "前 N 家客户……贡献了 Y% 的收入" and the Pareto chart."""
+    """Threshold slider (50-95 %) → "前 N 家客户……贡献了 Y% 的销售额" and the Pareto chart."""
     return ParetoExplorer(accounts, threshold)
 
 

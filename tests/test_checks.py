@@ -65,6 +65,11 @@ class FakeTierClass:
 ADVERSARIAL = [AlwaysEqual(), HashableAlwaysEqual(), FakeTierClass()]
 
 
+def _id(value) -> str:
+    """A stable test id (object reprs carry memory addresses, which differ between workers)."""
+    return f"{type(value).__name__}-{value!s}" if issubclass(type(value), (str, int, float)) else type(value).__name__
+
+
 def run(capsys, func, *args, **kwargs) -> tuple[bool, str]:
     result = func(*args, **kwargs)
     out = capsys.readouterr().out
@@ -207,7 +212,7 @@ def test_check_choice_rejects_bad(capsys, value):
     assert not ok and "answer_3" in out
 
 
-@pytest.mark.parametrize("value", [*ADVERSARIAL, SneakyStr("A"), SneakyStr("zzz")])
+@pytest.mark.parametrize("value", [*ADVERSARIAL, SneakyStr("A"), SneakyStr("zzz")], ids=_id)
 def test_check_choice_rejects_adversarial(capsys, value):
     ok, out = run(capsys, check_choice, value, LETTERS, "answer_3")
     assert not ok and "answer_3" in out
@@ -255,7 +260,7 @@ def test_check_tier_lists_all_members_without_singling_one_out(capsys, value):
     assert all(f"Tier.{t.name}" in out for t in Tier)
 
 
-@pytest.mark.parametrize("value", [*ADVERSARIAL, SneakyStr("合作伙伴关系"), True])
+@pytest.mark.parametrize("value", [*ADVERSARIAL, SneakyStr("合作伙伴关系"), True], ids=_id)
 def test_check_tier_rejects_adversarial(capsys, value):
     ok, out = run(capsys, check_tier, value, name="tier_of_account")
     assert not ok and "tier_of_account" in out
@@ -303,7 +308,7 @@ def test_check_number_rejects_bad(capsys, value, fragment):
     assert not ok and "top_share" in out and fragment in out
 
 
-@pytest.mark.parametrize("value", [*ADVERSARIAL, SneakyStr("5")])
+@pytest.mark.parametrize("value", [*ADVERSARIAL, SneakyStr("5")], ids=_id)
 def test_check_number_rejects_adversarial(capsys, value):
     ok, out = run(capsys, check_number, value, "top_share")
     assert not ok
@@ -355,7 +360,7 @@ def test_check_duty_ids_single_string(capsys):
     assert not ok and f'["{IDS[2]}"]' in out
 
 
-@pytest.mark.parametrize("value", [tuple(IDS[:2]), set(IDS[:2]), {IDS[0]: 1}, 3, *ADVERSARIAL])
+@pytest.mark.parametrize("value", [tuple(IDS[:2]), set(IDS[:2]), {IDS[0]: 1}, 3, *ADVERSARIAL], ids=_id)
 def test_check_duty_ids_needs_a_list(capsys, value):
     ok, out = run(capsys, check_duty_ids, value, name="my_duties")
     assert not ok and "列表" in out
@@ -428,7 +433,7 @@ def test_check_indicator_scores_unknown_levels(capsys):
     assert run(capsys, check_indicator_scores, value, name="s", allow_unknown=True)[0]
 
 
-@pytest.mark.parametrize("value", [*ADVERSARIAL, [2] * 6, pd.Series(GOOD_SCORES)])
+@pytest.mark.parametrize("value", [*ADVERSARIAL, [2] * 6, pd.Series(GOOD_SCORES)], ids=_id)
 def test_check_indicator_scores_rejects_non_dicts(capsys, value):
     ok, out = run(capsys, check_indicator_scores, value, name="s")
     assert not ok and "字典" in out

@@ -267,6 +267,13 @@ def test_chinese_headers_cover_every_column(case):
     assert zh_columns(pd.DataFrame({"x": [1]})).columns.tolist() == ["x"]
 
 
+def test_chinese_headers_of_added_columns():
+    roles = pytest.importorskip("kamlib.roles")
+    shown = zh_columns(roles.duties()[["id", "role_zh", "towards_zh", "text_zh", "main", "slide"]])
+    assert shown.columns.tolist() == ["编号", "职位", "对象", "职责", "主要职责", "幻灯片"]
+    assert zh_columns(pd.DataFrame(columns=["mixed"])).columns.tolist() == ["关系不均衡"]
+
+
 def test_chinese_indicator_headers_match_kamlib_tiers():
     tiers = pytest.importorskip("kamlib.tiers")
     shown = zh_columns(pd.DataFrame(columns=INDICATORS)).columns.tolist()

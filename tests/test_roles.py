@@ -8,7 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamlib.roles import DUTIES, ROLES, TOWARDS_ZH, duties, duty_role_matrix, staffing_gaps
+from kamlib.roles import (
+    DUTIES,
+    ROLES,
+    TOWARDS_ZH,
+    account_team,
+    contact_coverage,
+    duties,
+    duty_role_matrix,
+    staffing_gaps,
+)
 
 SCRAPE_ERRORS = ["juemi", "遍好", "技持", "掌据", "战略联盟产", "Leabharlann", "确定优势程序"]
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
@@ -226,3 +235,89 @@ def test_staffing_gaps_empty_when_fully_staffed():
 def test_staffing_gaps_names_a_missing_column(column):
     with pytest.raises(ValueError, match=column):
         staffing_gaps(accounts().drop(columns=column))
+
+
+# --- account_team and contact_coverage ----------------------------------------------------
+
+
+def contacts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "contact_id": ["K1", "K2", "K3", "K4", "K5", "K6"],
+            "account_id": ["A01", "A01", "A01", "A01", "A02", "A02"],
+            "name": ["甲一", "甲二", "甲三", "甲四", "乙一", "乙二"],
+            "title": ["维修班长", "项目经理", "董事长", "采购经理", "总经理", "工程师"],
+            "level": ["操作层", "中层", "高层", "中层", "高层", "操作层"],
+            "buying_role": ["使用者", "影响者", "决策者", "采购把关者", "决策者", "使用者"],
+            "relationship_strength": [3, 4, 5, 2, 4, 3],
+            "owner_role": ["account_manager", "sales_manager", "executive_sponsor",
+                           "account_manager", "executive_sponsor", "account_manager"],
+        }
+    )
+
+
+def test_account_team_lists_contacts_with_chinese_names_sorted_by_level():
+    frame, people = accounts(), contacts()
+    before = people.copy()
+    team = account_team("A01", frame, people)
+    pd.testing.assert_frame_equal(people, before)
+    assert list(team.columns) == ["层级", "联系人", "职务", "采购角色", "关系强度", "我方职位", "我方负责人"]
+    assert team["联系人"].tolist() == ["甲三", "甲四", "甲二", "甲一"]
+    assert team["层级"].tolist() == ["高层", "中层", "中层", "操作层"]
+    assert team["我方职位"].tolist() == ["行政支持者", "客户经理或团队领导者", "销售经理", "客户经理或团队领导者"]
+    assert team["我方负责人"].tolist() == ["陈", "王", "刘", "王"]
+    assert team.index.tolist() == [0, 1, 2, 3]
+
+
+def test_account_team_marks_a_vacant_position():
+    team = account_team("A02", accounts(), contacts())
+    assert team["我方职位"].tolist() == ["行政支持者", "客户经理或团队领导者"]
+    assert team["我方负责人"].tolist() == ["（空缺）", "李"]
+
+
+def test_account_team_of_an_account_without_contacts_is_empty():
+    team = account_team("A03", accounts(), contacts())
+    assert team.empty and "我方职位" in team.columns
+
+
+def test_account_team_names_an_unknown_account():
+    with pytest.raises(ValueError, match="客户编号「A99」"):
+        account_team("A99", accounts(), contacts())
+
+
+def test_account_team_names_a_missing_column_and_a_bad_owner_role():
+    with pytest.raises(ValueError, match="buying_role"):
+        account_team("A01", accounts(), contacts().drop(columns="buying_role"))
+    bad = contacts().assign(owner_role=lambda f: f["owner_role"].replace("sales_manager", "boss"))
+    with pytest.raises(ValueError, match="boss"):
+        account_team("A01", accounts(), bad)
+
+
+def test_account_team_on_the_case_data():
+    data = pytest.importorskip("kamlib.data")
+    case_accounts, case_contacts = data.load_accounts(), data.load_contacts()
+    for account_id in ("A02", "A16"):
+        team = account_team(account_id, case_accounts, case_contacts)
+        assert len(team) == (case_contacts["account_id"] == account_id).sum()
+        levels = team["层级"].map(["高层", "中层", "操作层"].index)
+        assert levels.is_monotonic_increasing
+        assert set(team["我方职位"]) <= {r.label_zh for r in ROLES.values()}
+
+
+def test_contact_coverage_counts_every_level_and_position():
+    table = contact_coverage(contacts())
+    assert table.index.tolist() == ["高层", "中层", "操作层"]
+    assert table.columns.tolist() == [r.label_zh for r in ROLES.values()]
+    assert (table.index.name, table.columns.name) == ("层级", "我方职位")
+    assert table.to_numpy().tolist() == [[0, 2, 0], [1, 0, 1], [2, 0, 0]]
+    assert table.to_numpy().sum() == len(contacts())
+
+
+def test_contact_coverage_keeps_all_rows_and_columns_when_empty():
+    table = contact_coverage(contacts().iloc[:0])
+    assert table.shape == (3, 3) and table.to_numpy().sum() == 0
+
+
+def test_contact_coverage_names_an_unknown_level():
+    with pytest.raises(ValueError, match="董事会"):
+        contact_coverage(contacts().assign(level="董事会"))

@@ -227,7 +227,7 @@ def test_pareto_explorer_count_matches_smallest_set(accounts):
         assert pe.count == len(expected)
         share = expected["cum_share"].iloc[-1]
         assert (f"前 {len(expected)} 家客户（占客户数 {len(expected) / len(accounts):.0%}）"
-                f"贡献了 {share:.1%} 的收入") in text(pe.summary_html)
+                f"贡献了 {share:.1%} 的销售额") in text(pe.summary_html)
         assert share >= threshold / 100
         assert all(name in text(pe.accounts_html) for name in expected["name"])
         assert not any(name in text(pe.accounts_html)

@@ -103,9 +103,11 @@ COLUMN_LABELS_ZH: dict[str, str] = {
     "relationship_strength": "关系强度", "owner_role": "我方维护角色",
     "competitor_id": "竞争对手编号", "products": "主要产品", "differentiation": "差异化方式",
     "advantages": "竞争优势",
-    "tier": "关系层级", "tier_label": "关系类型", "mixed": "混合型", "known": "已知指标数",
+    "tier": "关系层级", "tier_label": "关系类型", "mixed": "关系不均衡", "known": "已知指标数",
     "rank": "排名", "share": "占比", "cum_share": "累计占比", "cum_account_share": "累计客户占比",
     "revenue": "销售额（万元）", "growth_pct": "增长率（%）", "trend": "走势", "missing": "缺少的职位",
+    "id": "编号", "role_zh": "职位", "towards_zh": "对象", "text_zh": "职责", "main": "主要职责",
+    "slide": "幻灯片",
 }
 
 
