@@ -14,11 +14,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from deck import SCRAPE_ERRORS
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 POINTS = Path(__file__).resolve().parent / "lesson_points"
 TEACHING = sorted(p for p in COURSE.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00_"))
-SCRAPE_ERRORS = ["juemi", "遍好", "技持", "掌据", "战略联盟产关系", "Leabharlann", "确定优势程序"]
 SPACED_ZUOYONG = re.compile(r"作[ \t\u3000\u00a0]+用")
 SCANNED = [ROOT / "course", ROOT / "kamlib", ROOT / "exercises" / "source", ROOT / "README.md"]
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints"}

@@ -1,13 +1,13 @@
 """kamlib.roles: positions and duties as data, faithful to the (corrected) deck."""
 
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, deck_path, normalise
 from kamlib.roles import (
     DUTIES,
     ROLES,
@@ -19,18 +19,6 @@ from kamlib.roles import (
     staffing_gaps,
 )
 
-SCRAPE_ERRORS = ["juemi", "遍好", "技持", "掌据", "战略联盟产", "Leabharlann", "确定优势程序"]
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
-CORRECTIONS = {
-    "juemi": "绝密",
-    "遍好": "偏好",
-    "技持": "支持",
-    "掌据": "掌握",
-    "战略联盟产关系": "战略联盟关系",
-    "16伙Leabharlann 关系": "16\n合作伙伴关系\n",
-    "确定优势程序": "确定优先顺序",
-    "作 用": "作用",
-}
 EXPECTED_IDS = (
     ["AM-main"] + [f"AM-{g}{i}" for g in "CET" for i in range(1, 5)]
     + ["ES-main"] + [f"ES-{i}" for i in range(1, 10)]
@@ -39,25 +27,9 @@ EXPECTED_IDS = (
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def normalise(text: str) -> str:
-    """Drop whitespace and punctuation (ASCII or full-width) so only the wording is compared."""
-    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
-
-
-def corrected_deck(path: Path) -> str:
-    """The deck text without the site's boilerplate, the README's scrape corrections applied."""
-    text = "\n".join(path.read_text(encoding="utf-8").splitlines()[4:])
-    for wrong, right in CORRECTIONS.items():
-        text = text.replace(wrong, right)
-    return text
-
-
-@pytest.fixture(scope="module")
-def deck_path() -> Path:
-    if not SEED.is_dir():
-        pytest.skip("the course deck (../shared/seed beside the repo) is absent")
-    (path,) = sorted(SEED.glob("000_*.txt"))
-    return path
+@pytest.fixture(scope="module", name="deck_path")
+def deck_path_fixture() -> Path:
+    return deck_path()
 
 
 @pytest.fixture(scope="module")

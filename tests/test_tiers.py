@@ -2,10 +2,8 @@
 
 import math
 import re
-import unicodedata
 from enum import IntEnum
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deck import SCRAPE_ERRORS, corrected_deck, deck_path, normalise
 from kamlib.tiers import (
     INDICATORS,
     MIN_KNOWN,
@@ -26,37 +25,14 @@ from kamlib.tiers import (
 )
 
 KEYS = ["competition", "information_access", "pricing", "contact_level", "contract", "visibility"]
-SCRAPE_ERRORS = ["juemi", "遍好", "技持", "掌据", "战略联盟产", "Leabharlann", "确定优势程序"]
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
-CORRECTIONS = {
-    "juemi": "绝密",
-    "遍好": "偏好",
-    "技持": "支持",
-    "掌据": "掌握",
-    "战略联盟产关系": "战略联盟关系",
-    "16伙Leabharlann 关系": "16\n合作伙伴关系\n",
-    "确定优势程序": "确定优先顺序",
-    "作 用": "作用",
-}
 # (indicator, level) texts that are derived because the deck is silent there (see tiers.py).
 DERIVED = {("competition", 2), ("pricing", 4), ("contact_level", 1), ("contract", 1), ("contract", 2)}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def normalise(text: str) -> str:
-    """Drop whitespace and punctuation (ASCII or full-width) so only the wording is compared."""
-    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
-
-
 @pytest.fixture(scope="module")
 def deck() -> str:
-    if not SEED.is_dir():
-        pytest.skip("the course deck (../shared/seed beside the repo) is absent")
-    (path,) = sorted(SEED.glob("000_*.txt"))
-    text = "\n".join(path.read_text(encoding="utf-8").splitlines()[4:])  # site boilerplate
-    for wrong, right in CORRECTIONS.items():
-        text = text.replace(wrong, right)
-    return normalise(text)
+    return normalise(corrected_deck(deck_path()))
 
 
 def all_at(level: int) -> dict[str, int]:
