@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except KamError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. --out names a folder, or a file that cannot be written
+        print(f"错误：无法读写 {exc.filename or '文件'}：{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\n已中断。", file=sys.stderr)
         return 130

@@ -497,9 +497,9 @@ def build_handout(lesson: Path, out_dir: Path, pdf: bool = True, chromium: Path 
         result.error = str(err)
     except Exception as err:  # an export problem: still name the lesson
         result.error = f"课程 {lesson.name} 导出 HTML 失败：{type(err).__name__}: {err}"
+    pdf_path.unlink(missing_ok=True)  # an old PDF must not outlive a rebuilt HTML
     if result.error:
         html_path.unlink(missing_ok=True)
-        pdf_path.unlink(missing_ok=True)
     elif pdf and chromium is not None:
         try:
             html_to_pdf(html_path, pdf_path, chromium)

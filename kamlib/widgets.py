@@ -114,7 +114,17 @@ def _guarded(refresh: Callable[[], None], error: widgets.HTML,
     return observer
 
 
+def _single_row(row: Mapping[str, object] | pd.Series | pd.DataFrame) -> Mapping[str, object] | pd.Series:
+    """Accept a one-row DataFrame (``accounts[accounts.account_id == "A30"]``) as its row."""
+    if isinstance(row, pd.DataFrame):
+        if len(row) != 1:
+            raise ValueError(f"请只传入一个客户（一行数据），现在有 {len(row)} 行；例如 accounts.iloc[0]。")
+        return row.iloc[0]
+    return row
+
+
 def _row_scores(row: Mapping[str, object] | pd.Series) -> dict[str, object]:
+    row = _single_row(row)
     keys = row.index if isinstance(row, pd.Series) else row.keys()
     return {k: (None if pd.isna(row[k]) else row[k]) for k in INDICATORS if k in keys}
 
@@ -480,7 +490,8 @@ class GoalPlanner(widgets.VBox):
     ``plan`` is the last generated plan as a dict (None until 生成计划).
     """
 
-    def __init__(self, account: pd.Series) -> None:
+    def __init__(self, account: pd.Series | pd.DataFrame) -> None:
+        account = _single_row(account)
         self.account = account
         self.current = classify(_row_scores(account))
         # A row of load_accounts(), or of accounts.set_index("account_id") (id = row name).

@@ -152,3 +152,11 @@ def test_export_defaults_to_the_reports_folder_of_the_course(capsys, graded, tmp
     with chdir(root):
         code, out, err = run(capsys, "export")
     assert code == 0 and (root / "reports" / "grades.csv").is_file()
+
+
+def test_an_unwritable_output_path_is_a_chinese_error_not_a_traceback(capsys, graded, tmp_path):
+    folder = tmp_path / "already-a-folder"
+    folder.mkdir()
+    code, out, err = run(capsys, "--course", graded, "export", "--out", folder)
+    assert code == 2
+    assert err.startswith("错误：无法读写") and str(folder) in err and "Traceback" not in err

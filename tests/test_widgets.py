@@ -340,3 +340,10 @@ def test_goal_planner_escapes_input(accounts):
     gp.vision.value, gp.goals.value, gp.actions.value = "<b>x</b>", "g", "a"
     gp.make_plan()
     assert "<b>x</b>" not in gp.summary_html.value
+
+
+def test_goal_planner_takes_a_one_row_table_and_refuses_several_rows(accounts):
+    one = accounts[accounts["account_id"] == "A30"]
+    assert goal_planner(one).account_id == "A30"
+    with pytest.raises(ValueError, match="只传入一个客户.*2 行"):
+        goal_planner(accounts.head(2))
