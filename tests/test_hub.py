@@ -274,7 +274,7 @@ def hub():
 @pytest.fixture(scope="module")
 def usable_env(hub) -> None:
     """Every user's server and nbgrader run from this environment, so its interpreter must be
-    readable by them (not so for a Python under /root, e.g. pyenv's)."""
+    readable by them (not so for a Python inside a private home folder)."""
     probe = subprocess.run(["runuser", "-u", hub.trainee, "--", str(BIN / "python"), "-c", "import nbgrader"],
                            capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
