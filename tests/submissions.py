@@ -94,6 +94,21 @@ def without_markers(source: str) -> str:
     return "\n".join(kept)
 
 
+def region_lines(nb: NotebookNode, begin: str, end: str) -> list[str]:
+    """The stripped, non-empty lines between ``begin`` and ``end`` markers, over all cells."""
+    found = []
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside and line.strip():
+                found.append(line.strip())
+    return found
+
+
 def read_notebook(path: Path) -> NotebookNode:
     return nbformat.read(path, as_version=4)
 

@@ -10,21 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from kam_tiny_course import HIDDEN_LINES, chdir, copy_course, grade_small_cohort, make_course, submit, tool_env
+from kam_tiny_course import HIDDEN_LINES, chdir, copy_course, submit, tool_env
 
 from kamlib.cli import main
 
 KAM = str(Path(sys.executable).parent / "kam")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return make_course(tmp_path_factory.mktemp("tiny") / "course")
-
-
-@pytest.fixture(scope="module")
-def graded(template, tmp_path_factory) -> Path:
-    return grade_small_cohort(copy_course(template, tmp_path_factory.mktemp("graded") / "course"))
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -25,6 +25,7 @@ from submissions import (
     is_test,
     nbgrader_meta,
     read_notebook,
+    region_lines,
     run_nbgrader,
     test_scores,
 )
@@ -54,31 +55,16 @@ def source(assignment: str):
 
 def hidden_lines(assignment: str) -> list[str]:
     """The statements inside the hidden-test regions of an assignment's source."""
-    lines = []
-    for cell in source(assignment).cells:
-        inside = False
-        for line in cell.source.split("\n"):
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and line.strip() and not line.startswith("import "):
-                lines.append(line.strip())
-    return lines
+    lines = region_lines(source(assignment), "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    return [line for line in lines if not line.startswith("import ")]
 
 
 def mark_scheme_lines(assignment: str) -> list[str]:
+    """Mark-scheme lines as written (notebooks) and as rendered (HTML drops the Markdown marks)."""
     lines = []
-    for cell in source(assignment).cells:
-        inside = False
-        for line in cell.source.split("\n"):
-            if "BEGIN MARK SCHEME" in line:
-                inside = True
-            elif "END MARK SCHEME" in line:
-                inside = False
-            elif inside and len(line.strip()) > 12:
-                # as written (notebooks) and as rendered (HTML drops the Markdown marks)
-                lines += [line.strip(), re.sub(r"[*`]", "", line).strip().lstrip("- ")]
+    for line in region_lines(source(assignment), "BEGIN MARK SCHEME", "END MARK SCHEME"):
+        if len(line) > 12:
+            lines += [line, re.sub(r"[*`]", "", line).strip().lstrip("- ")]
     return lines
 
 

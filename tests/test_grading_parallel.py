@@ -10,8 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from kam_tiny_course import PARTLY, RIGHT, chdir, copy_course, make_course, submit, tool_env
+from kam_tiny_course import PARTLY, RIGHT, chdir, copy_course, submit, tool_env
 
 from kamlib.grading.backup import backup_gradebook, backups
 from kamlib.grading.course import Course
@@ -19,11 +18,6 @@ from kamlib.grading.parallel import GradebookLock, grade_assignment
 from kamlib.grading.tables import read_gradebook
 
 KAM = str(Path(sys.executable).parent / "kam")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return make_course(tmp_path_factory.mktemp("tiny") / "course")
 
 
 def _tables(root: Path):

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from submissions import EXERCISES, REPO, Kit, copy_course
+from submissions import EXERCISES, REPO, Kit, copy_course, region_lines
 
 DEPLOY = REPO / "deploy"
 BIN = Path(sys.executable).parent
@@ -367,25 +367,11 @@ def test_release_submit_grade_and_feedback_through_the_exchange(hub, course):
     # All 14 autograded points; the 6 points of written answers wait for the trainer.
     assert re.search(r"Score:\s*14(\.0+)?\s*/\s*20(\.0+)?", text), text[:2000]
     source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    hidden = _hidden_lines(source)
+    hidden = [line for line in region_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS") if len(line) > 12]
     assert hidden, "the source has hidden tests to look for"
     assert "HIDDEN TESTS" not in text
     leaked = [line for line in hidden if line in text]
     assert not leaked, f"反馈中出现了隐藏测试：{leaked}"
-
-
-def _hidden_lines(nb) -> list[str]:
-    found = []
-    for cell in nb.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) > 12:
-                found.append(line.strip())
-    return found
 
 
 # ------------------------------------------------------------------ the trainee's server

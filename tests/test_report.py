@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from kam_tiny_course import chdir, copy_course, grade_small_cohort, make_course
+from kam_tiny_course import chdir, copy_course
 
 from kamlib.cli import main
 from kamlib.grading.course import Course
@@ -20,17 +19,6 @@ from kamlib.grading.report import (
     write_report,
 )
 from kamlib.grading.tables import read_gradebook
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return make_course(tmp_path_factory.mktemp("tiny") / "course")
-
-
-@pytest.fixture(scope="module")
-def graded(template, tmp_path_factory) -> Path:
-    """alice: ps1 3/6 (essay awaiting a grade), ps2 1/1; bob: ps1 1/6; carol: ps1 0/6."""
-    return grade_small_cohort(copy_course(template, tmp_path_factory.mktemp("graded") / "course"))
 
 
 @pytest.fixture(scope="module")
