@@ -1,0 +1,144 @@
+"""What grading records beside nbgrader's scores: each question's answer, and failed submissions.
+
+nbgrader's gradebook keeps a score per cell but not what the learner answered, and
+nothing about a submission it could not grade. Two tables of kam's own, in the same
+database as the gradebook (SQLite or PostgreSQL), keep them:
+
+* ``kam_answer`` — one row per learner × autograded test cell: a short rendering of
+  the answer value handed over by the learner's kernel (see :mod:`.answers`), whether
+  it was missing, and whether the kernel ran in the sandbox. Written by the
+  :class:`~kamlib.grading.preprocessors.SaveAnswers` step of autograding, so plain
+  ``nbgrader autograde`` records answers too.
+* ``kam_grading_failure`` — one row per learner × assignment that ``kam grade`` could
+  not grade, with the Chinese reason; removed when a later run grades it.
+
+Both are read by ``kam report``. Reading a gradebook without these tables gives ``[]``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+__all__ = [
+    "AnswerRecord", "GradingFailure", "read_answers", "read_failures",
+    "record_answers", "record_failure", "clear_failure", "now_utc", "MAX_ANSWER_CHARS",
+]
+
+MAX_ANSWER_CHARS = 200
+
+_META = sa.MetaData()
+_ANSWERS = sa.Table(
+    "kam_answer", _META,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("notebook", sa.String(128), primary_key=True),
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("grade_id", sa.String(128), primary_key=True),
+    sa.Column("answer", sa.String(MAX_ANSWER_CHARS), nullable=False),
+    sa.Column("missing", sa.Boolean, nullable=False),
+    sa.Column("sandboxed", sa.Boolean, nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+)
+_FAILURES = sa.Table(
+    "kam_grading_failure", _META,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One learner's answer to one autograded question."""
+
+    assignment: str
+    notebook: str
+    student: str
+    grade_id: str      # the autograded test cell's grade_id
+    answer: str        # short rendering for people; "" when missing
+    missing: bool      # the answer variable was not defined
+    sandboxed: bool    # False when graded with ``kam grade --no-sandbox``
+    recorded_at: str   # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class GradingFailure:
+    """A submission ``kam grade`` could not grade, and why (Chinese)."""
+
+    assignment: str
+    student: str
+    reason: str
+    recorded_at: str   # ISO 8601 UTC
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@functools.lru_cache(maxsize=8)
+def _engine(db_url: str) -> sa.Engine:
+    return sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+
+
+def _has(conn: sa.Connection, table: sa.Table) -> bool:
+    return sa.inspect(conn).has_table(table.name)
+
+
+def _read(db_url: str, table: sa.Table, cls, assignment: str | None) -> list:
+    with _engine(db_url).connect() as conn:
+        if not _has(conn, table):
+            return []
+        query = sa.select(*(table.c[f.name] for f in fields(cls)))
+        if assignment is not None:
+            query = query.where(table.c.assignment == assignment)
+        keys = [c for c in table.primary_key.columns]
+        rows = conn.execute(query.order_by(*keys)).all()
+    return [cls(*row) for row in rows]
+
+
+def read_answers(db_url: str, assignment: str | None = None) -> list[AnswerRecord]:
+    """Every recorded answer (of one assignment), ordered by assignment, notebook, student, cell."""
+    return [
+        AnswerRecord(**{**r.__dict__, "missing": bool(r.missing), "sandboxed": bool(r.sandboxed)})
+        for r in _read(db_url, _ANSWERS, AnswerRecord, assignment)
+    ]
+
+
+def read_failures(db_url: str, assignment: str | None = None) -> list[GradingFailure]:
+    """Every submission that could not be graded (of one assignment)."""
+    return _read(db_url, _FAILURES, GradingFailure, assignment)
+
+
+def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    keys = [c.name for c in table.primary_key.columns]
+    for row in rows:
+        conn.execute(table.delete().where(*(table.c[k] == row[k] for k in keys)))
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
+def record_answers(db_url: str, records: list[AnswerRecord]) -> None:
+    """Store ``records``, replacing earlier answers to the same questions by the same learners."""
+    rows = [{**r.__dict__, "answer": r.answer[:MAX_ANSWER_CHARS]} for r in records]
+    with _engine(db_url).begin() as conn:
+        _ANSWERS.create(conn, checkfirst=True)
+        _upsert(conn, _ANSWERS, rows)
+
+
+def record_failure(db_url: str, failure: GradingFailure) -> None:
+    """Store that one learner's submission of one assignment could not be graded."""
+    with _engine(db_url).begin() as conn:
+        _FAILURES.create(conn, checkfirst=True)
+        _upsert(conn, _FAILURES, [dict(failure.__dict__)])
+
+
+def clear_failure(db_url: str, assignment: str, student: str) -> None:
+    """Forget a failure once the submission has been graded."""
+    with _engine(db_url).begin() as conn:
+        if _has(conn, _FAILURES):
+            conn.execute(_FAILURES.delete().where(
+                _FAILURES.c.assignment == assignment, _FAILURES.c.student == student))

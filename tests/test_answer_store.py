@@ -1,0 +1,36 @@
+"""kamlib.grading.answer_store: answers and failures beside the gradebook, SQLite here."""
+
+from kamlib.grading.answer_store import (
+    AnswerRecord, GradingFailure, clear_failure, read_answers, read_failures, record_answers, record_failure,
+)
+
+
+def _answer(student: str, answer: str, **kw) -> AnswerRecord:
+    base = dict(assignment="ex01", notebook="ex01", student=student, grade_id="q1_test", answer=answer,
+                missing=False, sandboxed=True, recorded_at="2026-01-01T00:00:00+00:00")
+    return AnswerRecord(**{**base, **kw})
+
+
+def test_empty_gradebook_has_no_records(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    assert read_answers(url) == [] and read_failures(url) == []
+
+
+def test_answers_are_replaced_per_question_and_learner(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    record_answers(url, [_answer("a", "'B'"), _answer("b", "", missing=True, sandboxed=False)])
+    record_answers(url, [_answer("a", "'C'"), _answer("a", "x" * 500, grade_id="q2_test")])
+    found = read_answers(url, "ex01")
+    assert [(r.student, r.grade_id, r.answer[:3], r.missing, r.sandboxed) for r in found] == [
+        ("a", "q1_test", "'C'", False, True), ("a", "q2_test", "xxx", False, True), ("b", "q1_test", "", True, False)]
+    assert len(found[1].answer) == 200
+    assert read_answers(url, "ex02") == []
+
+
+def test_failures_are_kept_until_cleared(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    record_failure(url, GradingFailure("ex01", "a", "不是合法的笔记本", "2026-01-01T00:00:00+00:00"))
+    record_failure(url, GradingFailure("ex01", "a", "内核退出", "2026-01-02T00:00:00+00:00"))
+    assert [(f.student, f.reason) for f in read_failures(url)] == [("a", "内核退出")]
+    clear_failure(url, "ex01", "a")
+    assert read_failures(url) == []
