@@ -29,11 +29,15 @@ still apply.
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 
 from .answer_store import AnswerRecord, now_utc, record_answers
@@ -61,9 +65,30 @@ class SandboxedExecute(Execute):
         resources = resources if resources is not None else {}
         info = resources.get("nbgrader", {})
         self._tests = _trusted_tests(info) if info.get("db_url") else {}
+        if info.get("student") and resources.get("metadata", {}).get("path"):
+            self._drop_linked_files(info, Path(resources["metadata"]["path"]))
         resources.setdefault("kam", {})["answers"] = {}
         resources["kam"]["sandboxed"] = self._sandbox.enabled
         return super().preprocess(nb, resources, km)
+
+    def _drop_linked_files(self, info: dict, folder: Path) -> None:
+        """Remove what nbgrader copied through symbolic links of the submission.
+
+        nbgrader copies a submission's files following links, so a link to
+        ``source/…`` would put the answer key into the kernel's folder.
+        """
+        cd = CourseDirectory(config=self.config)
+        submitted = Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+        for dirpath, dirnames, filenames in os.walk(submitted):
+            for name in dirnames + filenames:
+                path = Path(dirpath, name)
+                if path.is_symlink():
+                    copied = folder / path.relative_to(submitted)
+                    self.log.warning("提交中的 %s 是符号链接，评分时不使用它。", path.relative_to(submitted))
+                    if copied.is_dir() and not copied.is_symlink():
+                        shutil.rmtree(copied, ignore_errors=True)
+                    else:
+                        copied.unlink(missing_ok=True)
 
     def on_cell_executed(self, **kwargs) -> None:
         """A cell the kernel reports as failed keeps no ``execute_result`` (see nbgrader's scoring)."""

@@ -73,6 +73,9 @@ KERNEL_ENV = {
     "OMP_NUM_THREADS": "1",
     "JUPYTER_PLATFORM_DIRS": "1",
 }
+#: Environment of bubblewrap itself. Not the grader's: the sandbox's PID 1 is a bubblewrap
+#: process whose start-up environment the kernel can read in /proc/1/environ.
+BWRAP_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 #: Grader variables a kernel may keep (they change how it behaves, and hold no secret).
 PASSED_ENV = ("KAMLIB_STRICT_GLYPHS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
 
@@ -208,6 +211,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         kernel_cmd = [str(write_end) if a == "{info_fd}" else a for a in kernel_cmd]
         kw["pass_fds"] = (write_end,)
         kw["cwd"] = str(self._tmp)
+        kw["env"] = BWRAP_ENV
         try:
             await super()._async_launch_kernel(kernel_cmd, **kw)
         finally:
@@ -304,7 +308,7 @@ def _probe(sandbox: Sandbox, code: str, timeout: float = 60) -> subprocess.Compl
         if ids:
             _chown_tree(tmp_path, *ids)
             kwargs = dict(user=ids[0], group=ids[1], extra_groups=[])
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp, **kwargs)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=BWRAP_ENV, **kwargs)
 
 
 _PROBE = r"""
