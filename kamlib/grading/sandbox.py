@@ -154,6 +154,7 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
         "--size", str(2**20), "--tmpfs", INSIDE_RUN,
         "--ro-bind", str(submission), INSIDE_SUBMISSION,
         "--ro-bind", str(connection_file), INSIDE_CONNECTION,
+        "--remount-ro", "/",  # the sandbox's own root folder too: writable are only the two tmpfs above
         "--chdir", INSIDE_WORK,
         "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
         "--unshare-cgroup-try", "--disable-userns",
