@@ -25,6 +25,11 @@ SECRET_ENV = {"JUPYTERHUB_API_TOKEN": f"{CANARY}-hub", "DATABASE_URL": f"postgre
               "PGPASSWORD": f"{CANARY}-pg"}
 
 
+def _split(text: str) -> str:
+    """``text`` as a Python expression that does not contain it literally (so code can hold it unseen)."""
+    return f"{text[:4]!r} + {text[4:]!r}"
+
+
 def _attempt(body: str, label: str) -> str:
     """Code that runs ``body`` (which sets ``got``) and prints whether it worked."""
     indented = "\n".join("    " + line for line in body.strip().splitlines())
@@ -60,14 +65,15 @@ class Plant:
                                              "config-write"), "blank"),
             "read_other_learner": (_attempt(f"got = open('{c}/submitted/right/{ADVERSARIAL}/{ADVERSARIAL}.ipynb').read()",
                                             "other-submission"), "blank"),
-            "write_other_learner": (_attempt(f"import os\nos.makedirs('{c}/autograded/right/x', exist_ok=True)\n"
-                                             "got = 'written'", "other-write"), "blank"),
+            "write_other_learner": (_attempt(f"fh = open('{c}/submitted/right/{ADVERSARIAL}/{ADVERSARIAL}.ipynb', 'r+')\n"
+                                             "fh.write('{}')\ngot = 'written'", "other-write"), "blank"),
             "read_trainer_home": (_attempt(f"got = open('{h}/secret.txt').read()", "home")
                                   + _attempt("import os\ngot = os.listdir('/root')", "root-home"), "blank"),
-            "environment": (_attempt(f"import os\ngot = [v for v in os.environ.values() if '{CANARY}' in v]\n"
-                                     "assert got", "environ"), "blank"),
+            "environment": (_attempt(f"import os\nmark = {_split(CANARY)}\n"
+                                     "got = [v for v in os.environ.values() if mark in v]\nassert got", "environ"), "blank"),
             "proc_environ": (_attempt(
-                f"import glob\ngot = [p for p in glob.glob('/proc/*/environ') if b'{CANARY}' in open(p,'rb').read()]\n"
+                f"import glob\nmark = {_split(CANARY)}.encode()\n"
+                "got = [p for p in glob.glob('/proc/*/environ') if mark in open(p,'rb').read()]\n"
                 "assert got", "proc-environ"), "blank"),
             "loopback_server": (_attempt(f"import socket\ns = socket.create_connection(('127.0.0.1', {p}), timeout=3)\n"
                                          "got = s.recv(100)", "loopback"), "half"),

@@ -51,6 +51,7 @@ from nbgrader.converters.base import NbGraderException
 from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
+from .preprocessors import secure_autograde
 from .tracking import TrackedAutograde
 
 Status = Literal["graded", "skipped", "failed"]
@@ -341,6 +342,7 @@ def _init_worker(root: str, scratch: str, quiet: bool, sandbox: bool) -> None:
     serialise_gradebook(lock)
     app = load_app(Path(root))
     app.coursedir.db_url = with_busy_timeout(app.coursedir.db_url)
+    secure_autograde(app.config)
     if not sandbox:
         app.config.Sandbox.enabled = False
     _WORKER.update(app=app, lock=lock, scratch=Path(scratch))

@@ -46,7 +46,7 @@ from .regions import HIDDEN, remove_regions
 from .sandbox import Sandbox, SandboxedKernelManager
 from .verdicts import Verdict, judge, names_used
 
-__all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells"]
+__all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells", "secure_autograde"]
 
 
 def _error(ename: str, text: str) -> NotebookNode:
@@ -255,3 +255,23 @@ class SafeOverwriteCells(OverwriteCells):
                 source_cells[name], grade_cells[name].max_score, is_solution=name in solution_ids,
             ))
         return nb, resources
+
+
+def secure_autograde(config) -> None:
+    """Make ``config``'s autograding pipeline grade as this course does, whatever its own config says.
+
+    ``kam grade`` calls it, so that any course it grades runs learner code in the
+    sandbox and records answers: nbgrader's ``Execute`` (or a subclass) becomes
+    :class:`SandboxedExecute`, and :class:`SaveAnswers` follows ``SaveAutoGrades``.
+    """
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import SaveAutoGrades
+    from traitlets.utils.importstring import import_item
+
+    configured = config.Autograde.get("autograde_preprocessors") or Autograde().autograde_preprocessors
+    steps = [import_item(step) if isinstance(step, str) else step for step in configured]
+    steps = [SandboxedExecute if issubclass(step, Execute) else step for step in steps]
+    if SaveAnswers not in steps:
+        at = next((i + 1 for i, step in enumerate(steps) if issubclass(step, SaveAutoGrades)), len(steps))
+        steps.insert(at, SaveAnswers)
+    config.Autograde.autograde_preprocessors = steps
