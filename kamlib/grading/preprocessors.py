@@ -268,7 +268,7 @@ def secure_autograde(config) -> None:
     from nbgrader.preprocessors import SaveAutoGrades
     from traitlets.utils.importstring import import_item
 
-    configured = config.Autograde.get("autograde_preprocessors") or Autograde().autograde_preprocessors
+    configured = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default()
     steps = [import_item(step) if isinstance(step, str) else step for step in configured]
     steps = [SandboxedExecute if issubclass(step, Execute) else step for step in steps]
     if SaveAnswers not in steps:
