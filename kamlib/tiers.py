@@ -102,6 +102,9 @@ class Indicator:
 
 # Level texts quote slides 14–17; "……" marks an elision. Where the deck says nothing of a
 # tier for an aspect, the text is derived (marked "derived" below) and kept minimal.
+# Level 4 of every indicator but visibility quotes the alliance itself (a joint venture led by
+# both general managers), so it can only be true of an account that is such an alliance; the
+# case data keeps to that (see kamlib/data/accounts.md).
 INDICATORS: dict[str, Indicator] = {
     "competition": Indicator(
         "competition",
@@ -298,7 +301,7 @@ def classify(scores: Mapping[str, int | None]) -> TierResult:
         )
         if tier < Tier.STRATEGIC_ALLIANCE:
             higher = sum(v > tier for v in levels)
-            rule += f"，而达到第 {int(tier) + 1} 级或以上的只有 {higher} 个，不到半数"
+            rule += f"，而达到第 {int(tier) + 1} 级或以上的只有 {higher} 个，未超过半数"
         reasons.append(f"{rule}，因此判定为第 {int(tier)} 级「{tier.label_zh}」。")
         above = [k for k, v in known.items() if v > tier]
         below = [k for k, v in known.items() if v < tier]
