@@ -177,8 +177,8 @@ def _is_blank(value: object) -> bool:
 def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     """Accounts with no holder for one or more positions.
 
-    Returns columns account_id, name and missing (list of the Chinese position names);
-    a holder that is NA or blank counts as missing. ValueError names a missing column.
+    Returns columns account_id, name and missing (the Chinese position names, joined
+    by "、" so that a table shows them as text); a holder that is NA or blank counts as missing. ValueError names a missing column.
     """
     needed = ["account_id", "name", *ROLES]
     _require_columns(accounts, needed, "客户表")
@@ -186,14 +186,15 @@ def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     for record in accounts[needed].to_dict("records"):
         missing = [ROLES[key].label_zh for key in ROLES if _is_blank(record[key])]
         if missing:
-            rows.append({"account_id": record["account_id"], "name": record["name"], "missing": missing})
+            rows.append({"account_id": record["account_id"], "name": record["name"],
+                         "missing": "、".join(missing)})
     return pd.DataFrame(rows, columns=["account_id", "name", "missing"])
 
 
 VACANT_ZH = "（空缺）"
 _CONTACT_COLUMNS = ["account_id", "name", "title", "level", "buying_role",
                     "relationship_strength", "owner_role"]
-TEAM_COLUMNS_ZH = ["层级", "联系人", "职务", "采购角色", "关系强度", "我方职位", "我方负责人"]
+TEAM_COLUMNS_ZH = ["层级", "联系人", "职务", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
 
 
 def _check_contacts(contacts: pd.DataFrame) -> None:
@@ -206,7 +207,7 @@ def _check_contacts(contacts: pd.DataFrame) -> None:
 def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
     """Who looks after whom on one account, with Chinese headers and position names.
 
-    One row per contact of ``account_id``: 层级, 联系人, 职务, 采购角色, 关系强度, 我方职位
+    One row per contact of ``account_id``: 层级, 联系人, 职务, 采购角色, 关系强度, 我方维护角色
     (the ROLES label of the contact's owner_role) and 我方负责人 (that position's holder in
     ``accounts``, or "（空缺）"). Rows are ordered 高层 → 中层 → 操作层, then account manager →
     executive sponsor → sales manager. ValueError (Chinese) names an unknown account id, a
@@ -229,7 +230,7 @@ def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
         "职务": own["title"],
         "采购角色": own["buying_role"],
         "关系强度": own["relationship_strength"],
-        "我方职位": [ROLES[key].label_zh for key in own["owner_role"]],
+        "我方维护角色": [ROLES[key].label_zh for key in own["owner_role"]],
         "我方负责人": [VACANT_ZH if _is_blank(holders[key]) else str(holders[key])
                    for key in own["owner_role"]],
     }, columns=TEAM_COLUMNS_ZH)
@@ -240,7 +241,7 @@ def contact_coverage(contacts: pd.DataFrame) -> pd.DataFrame:
     """Number of contacts by level (rows 高层, 中层, 操作层) and by our position (columns).
 
     The columns are the three ROLES labels in ROLES order, always all present; counts are
-    int64. The index is named 层级 and the columns 我方职位. ValueError (Chinese) names a
+    int64. The index is named 层级 and the columns 我方维护角色. ValueError (Chinese) names a
     missing column or an unknown level / owner_role.
     """
     _require_columns(contacts, ["level", "owner_role"], "联系人表")
@@ -251,5 +252,5 @@ def contact_coverage(contacts: pd.DataFrame) -> pd.DataFrame:
         .astype("int64")
     )
     counts.index.name = "层级"
-    counts.columns = pd.Index([ROLES[key].label_zh for key in ROLES], name="我方职位")
+    counts.columns = pd.Index([ROLES[key].label_zh for key in ROLES], name="我方维护角色")
     return counts
