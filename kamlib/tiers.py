@@ -178,7 +178,7 @@ INDICATORS: dict[str, Indicator] = {
 MIN_KNOWN = 4
 
 TIER_RULE_ZH = (
-    "判定规则（多数指标达到的最高层级）：先去掉空缺（未知）的指标；已知指标少于 4 个时不作判定。"
+    "本课程的判定规则（多数指标达到的最高层级，课件没有规定判定方法）：先去掉空缺（未知）的指标；已知指标少于 4 个时不作判定。"
     "否则从第 4 级往下逐级检查：如果超过半数的已知指标都达到了这一级或更高，这一级就是客户关系"
     "类型。例如 6 个指标都已知时，至少要有 4 个指标达到第 3 级或以上，才算“合作伙伴关系”；"
     "5 个或 4 个已知时，至少要有 3 个。最高与最低的指标相差 2 级或以上时，标记为“关系不均衡”。"
@@ -296,7 +296,7 @@ def classify(scores: Mapping[str, int | None]) -> TierResult:
         n, need = len(levels), len(levels) // 2 + 1
         at_or_above = sum(v >= tier for v in levels)
         rule = (
-            f"按“多数指标达到的最高层级”规则：已知的 {n} 个指标中有 {at_or_above} 个达到第 {int(tier)} 级"
+            f"按本课程“多数指标达到的最高层级”的规则：已知的 {n} 个指标中有 {at_or_above} 个达到第 {int(tier)} 级"
             f"或以上，超过半数（至少需要 {need} 个）"
         )
         if tier < Tier.STRATEGIC_ALLIANCE:
