@@ -134,7 +134,7 @@ DUTIES: tuple[Duty, ...] = (
 
 def _check_choice(value: str | None, allowed: dict[str, object], name: str) -> None:
     if value is not None and value not in allowed:
-        raise ValueError(f"参数 {name} 的取值「{value}」无效，可选：{'、'.join(allowed)}。")
+        raise ValueError(f"参数 {name} 的取值“{value}”无效，可选：{'、'.join(allowed)}。")
 
 
 def duties(role: str | None = None, towards: str | None = None) -> pd.DataFrame:
@@ -201,7 +201,7 @@ def _check_contacts(contacts: pd.DataFrame) -> None:
     for column, allowed in (("level", CONTACT_LEVELS), ("owner_role", tuple(ROLES))):
         bad = contacts.loc[~contacts[column].isin(allowed), column]
         if len(bad):
-            raise ValueError(f"联系人表的 {column} 列有无效取值「{bad.iloc[0]}」，可选：{'、'.join(allowed)}。")
+            raise ValueError(f"联系人表的 {column} 列有无效取值“{bad.iloc[0]}”，可选：{'、'.join(allowed)}。")
 
 
 def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
@@ -217,7 +217,7 @@ def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     _require_columns(contacts, _CONTACT_COLUMNS, "联系人表")
     match = accounts[accounts["account_id"] == account_id]
     if match.empty:
-        raise ValueError(f"客户表中没有客户编号「{account_id}」，请检查编号（形如 A02）。")
+        raise ValueError(f"客户表中没有客户编号“{account_id}”，请检查编号（形如 A02）。")
     holders = match.iloc[0]
     own = contacts[contacts["account_id"] == account_id].copy()
     _check_contacts(own)

@@ -236,7 +236,7 @@ def _level(key: str, value: object) -> int | None:
     if not ok:
         shown = repr(value.item() if isinstance(value, np.generic) else value)
         raise ValueError(
-            f"指标「{key}」（{INDICATORS[key].label_zh}）的取值 {shown}（{_kind_zh(value)}）无效："
+            f"指标“{key}”（{INDICATORS[key].label_zh}）的取值 {shown}（{_kind_zh(value)}）无效："
             "必须是 1–4 的整数（1=卖主关系，2=被优先考虑的供应商，3=合作伙伴关系，4=战略联盟关系），"
             "未知时请留空。"
         )
@@ -247,7 +247,7 @@ def _known_scores(scores: Mapping[str, object]) -> dict[str, int]:
     """Validate keys and levels; return the known scores in INDICATORS order."""
     for key in scores:
         if key not in INDICATORS:
-            raise ValueError(f"未知的指标「{key}」。可用的指标：{_allowed_keys_zh()}。")
+            raise ValueError(f"未知的指标“{key}”。可用的指标：{_allowed_keys_zh()}。")
     known = {}
     for key in INDICATORS:
         if key in scores:
@@ -302,7 +302,7 @@ def classify(scores: Mapping[str, int | None]) -> TierResult:
         if tier < Tier.STRATEGIC_ALLIANCE:
             higher = sum(v > tier for v in levels)
             rule += f"，而达到第 {int(tier) + 1} 级或以上的只有 {higher} 个，未超过半数"
-        reasons.append(f"{rule}，因此判定为第 {int(tier)} 级「{tier.label_zh}」。")
+        reasons.append(f"{rule}，因此判定为第 {int(tier)} 级“{tier.label_zh}”。")
         above = [k for k, v in known.items() if v > tier]
         below = [k for k, v in known.items() if v < tier]
         if above:

@@ -222,7 +222,7 @@ class TierExplorer(widgets.VBox):
         if result.tier is None:
             self.steps_html.value = "<b>升级路径：</b>请先补充指标（取消“未知”），才能给出升级步骤。"
         elif result.tier is Tier.STRATEGIC_ALLIANCE:
-            self.steps_html.value = "<b>升级路径：</b>已经是最高层级「战略联盟关系」，重点是保持和深化。"
+            self.steps_html.value = "<b>升级路径：</b>已经是最高层级“战略联盟关系”，重点是保持和深化。"
         else:
             target = Tier(int(result.tier) + 1)
             steps = [
@@ -230,7 +230,7 @@ class TierExplorer(widgets.VBox):
                 f"（{INDICATORS[s.indicator].levels[s.target]}）"
                 for s in steps_to_next_tier(scores)
             ]
-            self.steps_html.value = (f"<b>升到「{_esc(target.label_zh)}」最少需要提升 {len(steps)} 个指标：</b>"
+            self.steps_html.value = (f"<b>升到“{_esc(target.label_zh)}”最少需要提升 {len(steps)} 个指标：</b>"
                                      + _ul(steps))
 
 

@@ -253,7 +253,7 @@ def test_account_team_of_an_account_without_contacts_is_empty():
 
 
 def test_account_team_names_an_unknown_account():
-    with pytest.raises(ValueError, match="客户编号「A99」"):
+    with pytest.raises(ValueError, match="客户编号“A99”"):
         account_team("A99", accounts(), contacts())
 
 
