@@ -326,3 +326,71 @@ def region_lines_of(text: str) -> list[str]:
         elif inside and line.strip():
             lines.append(line.strip())
     return lines
+
+
+# ------------------------------------------------------------------ reference answers agree with the data
+def _cell_text(assignment: str, gid: str) -> str:
+    return next(c.source for c in source(assignment).cells if grade_id(c) == gid)
+
+
+def _a30():
+    from kamlib.data import load_accounts
+
+    accounts = load_accounts().set_index("account_id")
+    return accounts, accounts.loc["A30"]
+
+
+def test_growth_goals_for_a30_imply_a_growing_customer():
+    """Issue: 600 万 at 35 % and 560 万 at 30 % meant A30 buys less in total, yet it grows."""
+    from pathlib import Path
+
+    import nbformat
+
+    _, a30 = _a30()
+    now = a30["annual_revenue"] / a30["share_of_wallet"]      # the customer's purchases today
+    lesson = nbformat.read(Path(__file__).resolve().parents[1] / "course" / "04_foundations.ipynb", as_version=4)
+    texts = ["\n".join(c.source for c in lesson.cells), _cell_text("ex05_account_plan", "ex05_part3_answer")]
+    for text in texts:
+        share = re.search(r"提高到 (\d+)%", text)
+        sales = re.search(r"销售额达到约 (\d+) 万元", text)
+        assert share and sales, text[:200]
+        goal = int(sales[1]) / (int(share[1]) / 100)
+        assert goal > now, (goal, now)
+
+
+def test_account_plan_reference_data_is_the_case_data():
+    from kamlib.data import load_accounts
+    from kamlib.priorities import service_plan
+    from kamlib.tiers import INDICATORS
+
+    accounts, a30 = _a30()
+    scheme = _cell_text("ex05_account_plan", "ex05_part1_question")
+    for key, indicator in INDICATORS.items():
+        assert f"{indicator.label_zh} {int(a30[key])}" in scheme, indicator.label_zh
+    plan = service_plan(load_accounts(), 400)
+    part2 = _cell_text("ex05_account_plan", "ex05_part2_question")
+    assert f"分到 {plan.loc['A30', 'hours']} 小时" in part2
+    assert f"优先得分排名第 {list(plan.index).index('A30') + 1}" in part2
+
+
+def test_account_plan_parts_raise_the_same_indicators():
+    """Issue: Part 1 named competition and information, Part 3 price and contract."""
+    from kamlib.tiers import INDICATORS
+
+    labels = [ind.label_zh for ind in INDICATORS.values()]
+    part1 = _cell_text("ex05_account_plan", "ex05_part1_answer").split("最需要补强的是")[1].split("：")[0]
+    part3 = re.findall(r"（([^）]*)升到第 3 级）", _cell_text("ex05_account_plan", "ex05_part3_answer"))[0]
+    assert {x for x in labels if x in part1} == {x for x in labels if x in part3} != set()
+
+
+def test_a31_reference_matches_its_tier_and_contacts():
+    """Issue: ex02 Q8's reference called A31 not yet a partner without top-level contact."""
+    from kamlib.data import load_accounts, load_contacts
+    from kamlib.tiers import classify_accounts
+
+    accounts = classify_accounts(load_accounts()).set_index("account_id")
+    contacts = load_contacts()
+    top = contacts[(contacts["account_id"] == "A31") & (contacts["level"] == "高层")]
+    reference = _cell_text("ex02_roles", "ex02_q8_answer")
+    assert f"已经是{accounts.loc['A31', 'tier_label']}" in reference
+    assert not top.empty and top.iloc[0]["title"] in reference

@@ -216,3 +216,36 @@ def test_index_times_agree_with_the_lessons():
     assert rows == stated
     hours = float(re.search(r"四课合计约 ([\d.]+) 小时", index).group(1))
     assert abs(hours * 60 - sum(stated)) <= 20, (hours, sum(stated))
+
+
+# ---------------------------------------------------------------- what is the deck's, what is the course's
+COURSE_OWN = {   # first mention in a lesson must say it is the course's own
+    "01_concepts": ["帕累托图"],
+    "03_relationship_tiers": ["判定规则"],
+    "04_foundations": ["优先得分", "客户组合分组", "服务等级"],
+}
+OWN_MARKERS = ("本课程", "不是课件", "课件没有")
+OVERCLAIMS = ["三条要同时满足", "三条同时满足", "七项功能环环相扣", "他的责任分三块", "观点都出自这份课件",
+              "道理是真的", "关系越深，回报越集中", "课件的描述"]
+
+
+@pytest.mark.parametrize("lesson", sorted(COURSE_OWN))
+def test_the_courses_own_rules_say_so_where_first_taught(lesson):
+    cells = [c.source for c in _read(COURSE / f"{lesson}.ipynb").cells if c.cell_type == "markdown"]
+    for term in COURSE_OWN[lesson]:
+        first = next(text for text in cells if term in text)
+        assert any(marker in first for marker in OWN_MARKERS), f"{lesson}: “{term}” first appears unlabelled"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_no_overclaim_of_the_deck(path):
+    text = _source(_read(path), "markdown")
+    assert not [claim for claim in OVERCLAIMS if claim in text]
+
+
+def test_built_in_patterns_of_the_case_data_are_not_evidence():
+    """The generator ties tier to revenue and share: lesson 3 must say so wherever it shows it."""
+    cells = [c.source for c in _read(COURSE / "03_relationship_tiers.ipynb").cells if c.cell_type == "markdown"]
+    for text in cells:
+        if "虚构数据里" in text and ("销售额" in text or "份额" in text):
+            assert "有意设定" in text and "证据" in text, text[:120]
