@@ -13,7 +13,8 @@ field; ``python -m kamlib.data.generate`` rebuilds the CSVs from a fixed seed.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from importlib.resources import files
 
 import pandas as pd
@@ -24,7 +25,7 @@ __all__ = [
     "DataError", "Problem", "INDICATOR_COLUMNS", "PRODUCT_LINES", "SCHEMAS", "COLUMN_LABELS_ZH",
     "ACCOUNTS_SHEET", "CONTACTS_SHEET", "GUIDE_SHEET", "EXAMPLE_PREFIX", "OWN_CONTACTS_SCHEMA",
     "zh_columns", "load_accounts", "load_orders", "load_contacts", "load_competitors",
-    "load_competitor_presence", "account_template",
+    "load_competitor_presence", "account_template", "OWN_WORKBOOK", "AccountsData", "load_own_or_case",
 ]
 
 INDICATOR_COLUMNS = ("competition", "information_access", "pricing",
@@ -39,6 +40,8 @@ OWNER_ROLE_ALIASES = (("客户经理", "account_manager"), ("客户经理或团�
 ACCOUNTS_SHEET, CONTACTS_SHEET, GUIDE_SHEET = "客户", "联系人", "说明"
 _SHEET_NAMES = {ACCOUNTS_SHEET: (ACCOUNTS_SHEET, "accounts"), CONTACTS_SHEET: (CONTACTS_SHEET, "contacts")}
 EXAMPLE_PREFIX = "示例"  # an id starting with this marks an example row of the template (skipped)
+ONLY_EXAMPLES = "只有示例行（{}以“示例”开头），还没有你自己的数据；请在示例行下面填写，或直接覆盖示例行。"
+OWN_WORKBOOK = "我的客户.xlsx"  # lesson 5 reads this file beside it when it is there
 
 
 def _optional(name: str, kind: str = "text", **limits: object) -> Field:
@@ -185,8 +188,8 @@ def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFra
     if key in raw.columns:
         example = raw[key].str.startswith(EXAMPLE_PREFIX)
         if example.all() and len(raw):
-            raise DataError(source, [Problem(None, None, None, f"只有示例行（{COLUMN_LABELS_ZH.get(key, key)}以“示例”开头），"
-                                             "还没有你自己的数据；请在示例行下面填写，或直接覆盖示例行。")], sheet_name)
+            raise DataError(source, [Problem(None, None, None, ONLY_EXAMPLES.format(COLUMN_LABELS_ZH.get(key, key)))],
+                            sheet_name)
         problems = [p for p in problems if p.row not in set(raw.index[example])]
         raw = raw[~example]
     try:
@@ -257,3 +260,47 @@ def account_template(path: str | os.PathLike) -> None:
     from kamlib.data.template import write_template
 
     write_template(path)
+
+
+@dataclass(frozen=True)
+class AccountsData:
+    """The accounts a lesson works on: a trainee's own, or the case company's."""
+
+    accounts: pd.DataFrame
+    contacts: pd.DataFrame
+    own: bool  # True: read from the trainee's workbook
+    source: str  # one Chinese sentence saying which data this is
+
+
+def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
+    """The trainee's ``我的客户.xlsx`` in *folder* when it is there, else the case company.
+
+    The workbook's 联系人 sheet may be missing or hold only the template's examples (then
+    there are no contacts). Raises DataError for a bad workbook, and for contacts whose
+    account id is not in the 客户 sheet.
+    """
+    path = Path(folder) / OWN_WORKBOOK
+    if not path.is_file():
+        return AccountsData(load_accounts(), load_contacts(), False,
+                            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。")
+    accounts = load_accounts(path)
+    try:
+        contacts = load_contacts(path)
+    except DataError as err:
+        empty = err.problems[0].message in (ONLY_EXAMPLES.format("联系人编号"),) or "没有名为“联系人”" in str(err)
+        if not empty:
+            raise
+        contacts = _validated_empty(OWN_CONTACTS_SCHEMA)
+    strays = contacts[~contacts["account_id"].isin(accounts["account_id"])]
+    if len(strays):
+        raise DataError(str(path), [Problem(None, "account_id", aid, f"联系人 {cid} 的客户编号在“{ACCOUNTS_SHEET}”表中找不到")
+                                    for cid, aid in zip(strays["contact_id"], strays["account_id"])], CONTACTS_SHEET)
+    return AccountsData(accounts, contacts, True,
+                        f"读取了你自己的“{OWN_WORKBOOK}”：{len(accounts)} 个客户、{len(contacts)} 位联系人。")
+
+
+def _validated_empty(schema: Schema) -> pd.DataFrame:
+    """A frame with the columns and dtypes *schema* gives, and no rows."""
+    from kamlib.data._validation import _DTYPES
+
+    return pd.DataFrame({f.name: pd.Series([], dtype=_DTYPES[f.kind]) for f in schema})
