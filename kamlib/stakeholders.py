@@ -17,7 +17,7 @@ import pandas as pd
 from kamlib.data import BUYING_ROLES, CONTACT_LEVELS
 from kamlib.roles import ROLES
 
-__all__ = ["STRONG", "GAP_KINDS", "Gap", "stakeholder_map", "stakeholder_gaps"]
+__all__ = ["STRONG", "GAP_KINDS", "Gap", "stakeholder_map", "stakeholder_gaps", "gap_table"]
 
 STRONG = 3  # relationship strength (1–5) from which a relationship counts as a working one
 GAP_KINDS = {
@@ -136,3 +136,14 @@ def stakeholder_gaps(account_id: str, accounts: pd.DataFrame, contacts: pd.DataF
                         f"所有联系人都由{SHORT_ROLE_ZH[owners[0]]}一人维护：请行政支持者或销售经理也对接一位客户方人员，"
                         "关系才不会只系于我方一人。"))
     return gaps
+
+
+def gap_table(accounts: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """How many accounts show each kind of gap: columns 缺口 and 客户数 (every GAP_KINDS
+    label, in that order, zero included) and 客户 (their ids)."""
+    found: dict[str, list[str]] = {kind: [] for kind in GAP_KINDS}
+    for aid in accounts["account_id"]:
+        for kind in dict.fromkeys(g.kind for g in stakeholder_gaps(aid, accounts, contacts)):
+            found[kind].append(str(aid))
+    return pd.DataFrame({"缺口": list(GAP_KINDS.values()), "客户数": [len(v) for v in found.values()],
+                         "客户": ["、".join(v) for v in found.values()]})

@@ -270,6 +270,9 @@ class AccountsData:
     contacts: pd.DataFrame
     own: bool  # True: read from the trainee's workbook
     source: str  # one Chinese sentence saying which data this is
+    orders: pd.DataFrame | None = None  # the case company's only, as are the two below
+    competitors: pd.DataFrame | None = None
+    presence: pd.DataFrame | None = None
 
 
 def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
@@ -282,7 +285,8 @@ def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
     path = Path(folder) / OWN_WORKBOOK
     if not path.is_file():
         return AccountsData(load_accounts(), load_contacts(), False,
-                            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。")
+                            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。",
+                            load_orders(), load_competitors(), load_competitor_presence())
     accounts = load_accounts(path)
     try:
         contacts = load_contacts(path)
