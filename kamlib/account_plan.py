@@ -78,11 +78,17 @@ class AccountPlan:
 
     account_id: str
     name: str
+    source: str = ""  # which data the plan was made from, one Chinese sentence
     facts: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
         return f"客户计划：{self.account_id} {self.name}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the printable page in a frame (its styles stay inside)."""
+        return (f"<iframe srcdoc=\"{html.escape(plan_html(self), quote=True)}\" title=\"{html.escape(self.title)}\" "
+                "style='width:100%;height:640px;border:1px solid #ccc;background:white'></iframe>")
 
 
 def ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -111,18 +117,19 @@ def _known(value: object) -> bool:
 
 def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame,
                  orders: pd.DataFrame | None = None, competitors: pd.DataFrame | None = None,
-                 presence: pd.DataFrame | None = None) -> AccountPlan:
+                 presence: pd.DataFrame | None = None, source: str = "") -> AccountPlan:
     """The plan of *account_id*, with the facts the data gives for each section.
 
     *orders*, *competitors* and *presence* (competitor presence) are optional: the case
-    company has them, a trainee's own workbook does not. ValueError names an unknown account.
+    company has them, a trainee's own workbook does not. *source* says which data this
+    is (printed on the plan). ValueError names an unknown account.
     """
     ranked = ranked_accounts(accounts)
     match = ranked[ranked["account_id"] == account_id]
     if match.empty:
         raise ValueError(f"客户表中没有客户编号“{account_id}”。")
     row = match.iloc[0]
-    plan = AccountPlan(str(account_id), str(row["name"]))
+    plan = AccountPlan(str(account_id), str(row["name"]), source)
     scores = {k: (None if pd.isna(row[k]) else int(row[k])) for k in INDICATORS if k in row.index}
     result = classify(scores)
 
@@ -209,7 +216,7 @@ def _file_stem(plan: AccountPlan) -> str:
     return "客户计划_" + re.sub(r'[\\/:*?"<>|\s]+', "_", plan.account_id)
 
 
-def write_plan_xlsx(plan: AccountPlan, path: str | os.PathLike, source: str = "") -> None:
+def write_plan_xlsx(plan: AccountPlan, path: str | os.PathLike) -> None:
     """Write the plan as an editable one-page workbook (sheet 客户计划): per section its
     title, basis, the facts (grey) and a yellow cell to fill in after each prompt."""
     from openpyxl import Workbook
@@ -223,7 +230,7 @@ def write_plan_xlsx(plan: AccountPlan, path: str | os.PathLike, source: str = ""
     wrap = Alignment(wrap_text=True, vertical="top")
     ws.append([plan.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["说明", f"{source}灰色是根据数据整理的已知情况，黄色格子由你填写。客户资料只保存在你自己的电脑上。"])
+    ws.append(["说明", f"{plan.source}灰色是根据数据整理的已知情况，黄色格子由你填写。客户资料只保存在你自己的电脑上。"])
     for section in ACCOUNT_PLAN_SECTIONS:
         ws.append([section.title, section.basis])
         for cell in ws[ws.max_row]:
@@ -262,12 +269,12 @@ ul { margin: 0; padding-left: 14px; }
 """
 
 
-def plan_html(plan: AccountPlan, source: str = "") -> str:
+def plan_html(plan: AccountPlan) -> str:
     """The plan as a printable one-page HTML document (A4), with lines to write on."""
     esc = html.escape
     parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{esc(plan.title)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{esc(plan.title)}</h1>",
-             f"<p class='note'>{esc(source)}下划线处由你填写。客户资料只保存在你自己的电脑上。</p><main>"]
+             f"<p class='note'>{esc(plan.source)}下划线处由你填写。客户资料只保存在你自己的电脑上。</p><main>"]
     for section in ACCOUNT_PLAN_SECTIONS:
         facts = "".join(f"<li>{esc(f)}</li>" for f in plan.facts.get(section.key, []))
         fills = "".join(f"<div class='fill'>{esc(p)}<span></span></div>" for p in section.prompts)
@@ -277,20 +284,20 @@ def plan_html(plan: AccountPlan, source: str = "") -> str:
     return "".join(parts)
 
 
-def export_account_plan(plan: AccountPlan, folder: str | os.PathLike, source: str = "",
-                        pdf: bool = True) -> dict[str, Path]:
+def export_account_plan(plan: AccountPlan, folder: str | os.PathLike, pdf: bool = True) -> dict[str, Path]:
     """Write the plan into *folder* (created if needed) as 客户计划_<编号>.xlsx and .html,
     and .pdf when *pdf* and Chromium is installed. Returns {"xlsx"|"html"|"pdf": path}."""
-    from kamlib.handouts import find_chromium, html_to_pdf
-
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     stem = _file_stem(plan)
     written = {"xlsx": out / f"{stem}.xlsx", "html": out / f"{stem}.html"}
-    write_plan_xlsx(plan, written["xlsx"], source)
-    written["html"].write_text(plan_html(plan, source), encoding="utf-8")
-    chromium = find_chromium() if pdf else None
-    if chromium is not None:
-        html_to_pdf(written["html"], out / f"{stem}.pdf", chromium)
-        written["pdf"] = out / f"{stem}.pdf"
+    write_plan_xlsx(plan, written["xlsx"])
+    written["html"].write_text(plan_html(plan), encoding="utf-8")
+    if pdf:
+        from kamlib.handouts import find_chromium, html_to_pdf  # nbconvert: slow to import
+
+        chromium = find_chromium()
+        if chromium is not None:
+            html_to_pdf(written["html"], out / f"{stem}.pdf", chromium)
+            written["pdf"] = out / f"{stem}.pdf"
     return written
