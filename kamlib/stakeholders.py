@@ -133,8 +133,8 @@ def stakeholder_gaps(account_id: str, accounts: pd.DataFrame, contacts: pd.DataF
     owners = people.loc[people["covered"], "owner_role"].unique()
     if len(people) > 1 and len(owners) == 1:
         gaps.append(Gap("one_position", tuple(people["name"]),
-                        f"所有联系人都由{SHORT_ROLE_ZH[owners[0]]}一人维护：请行政支持者或销售经理也对接一位客户方人员，"
-                        "关系才不会只系于我方一人。"))
+                        f"我方只有{SHORT_ROLE_ZH[owners[0]]}在维护这个客户的联系人：请行政支持者或销售经理也对接一位"
+                        "客户方人员，关系才不会只系于我方一人。"))
     return gaps
 
 
