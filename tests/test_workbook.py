@@ -391,3 +391,9 @@ def test_the_case_contacts_stay_strict():
         _validated(pd.DataFrame({"contact_id": ["P1"], "account_id": ["A1"], "name": ["王"], "title": [""],
                                  "level": ["高层"], "buying_role": ["决策者"], "relationship_strength": ["3"],
                                  "owner_role": [""]}, index=[2]), SCHEMAS["contacts.csv"], "contacts.csv")
+
+
+def test_a_missing_column_is_named_in_english_and_chinese(tmp_path):
+    with pytest.raises(DataError, match="缺少必需的列") as caught:
+        load_accounts(workbook(tmp_path, [["客户编号", "名称", "竞争状况"], ["K1", "甲", 1]]))
+    problem(caught, 1, "annual_revenue（销售额（万元））")

@@ -198,6 +198,10 @@ def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFra
         frame, found = None, list(err.problems)
     cells = {(p.row, p.column) for p in problems}
     found = [p for p in found if (p.row, p.column) not in cells] + problems
+    if kind == "xlsx":  # name a missing column by its template header too
+        labels = _labels_for(schema)
+        shown.update({f.name: f"{f.name}（{labels[f.name]}）" for f in schema
+                      if f.name not in raw.columns and f.name in labels})
     if found:
         raise DataError(source, [replace(p, column=shown.get(p.column, p.column)) for p in found], sheet_name)
     return frame
