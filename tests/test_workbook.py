@@ -139,7 +139,7 @@ def test_own_or_case_falls_back_to_the_case_company(tmp_path):
 
 
 def test_contacts_sheet_with_only_examples_means_no_contacts(tmp_path):
-    path = fill(template(tmp_path), MY_ACCOUNTS, [], tmp_path / OWN_WORKBOOK)
+    fill(template(tmp_path), MY_ACCOUNTS, [], tmp_path / OWN_WORKBOOK)
     data = load_own_or_case(tmp_path)
     assert data.contacts.empty and list(data.contacts.columns) == [f.name for f in SCHEMAS["contacts.csv"]]
 

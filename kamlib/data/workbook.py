@@ -89,6 +89,13 @@ def _load(data: bytes, source: str, formulas: bool):
                                              f"（{type(err).__name__}）。" + _SAVE_AS_XLSX)]) from err
 
 
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the .xlsx archive holds a formula (an <f> element)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return any(re.search(rb"<(?:\w+:)?f[ >]", archive.read(n)) for n in archive.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+
+
 def pick_sheet(sheetnames: list[str], wanted: tuple[str, ...], reserved: Iterable[str],
                source: str) -> str:
     """The sheet named one of *wanted* (loosely); else the only sheet not *reserved* for
@@ -151,7 +158,8 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
     Returns (frame, header row, sheet name, problems): the frame's columns are the header
     texts as written, its index the Excel row numbers; blank rows are left out. *problems*
     are cells that could not be read (columns named as *schema* does, through *names*);
-    the caller reports them with the validation's. Raises DataError when the sheet cannot be read at all.
+    the caller reports them with the validation's. Raises DataError when the sheet cannot
+    be read at all.
     """
     from openpyxl.utils import get_column_letter
 
@@ -189,7 +197,7 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
     header = header[:width]
     columns = [names.get(normalise_header(h), h) if h is not None else None for h in header]
     fields = {f.name: f for f in schema}
-    formula_wb = None
+    formulas_ws = _load(data, source, formulas=True)[name] if _has_formulas(data) else None
     rows, index = [], []
     for r in range(header_row + 1, len(grid) + 1):
         cells = grid[r - 1]
@@ -204,9 +212,8 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
             value = cells[c] if c < len(cells) else None
             f = fields.get(columns[c]) if columns[c] else None
             text, reason = _cell_text(value, f)
-            if value is None:
-                formula_wb = formula_wb or _load(data, source, formulas=True)
-                formula = formula_wb[name].cell(row=r, column=c + 1).value
+            if value is None and formulas_ws is not None:  # a formula whose value was never saved
+                formula = formulas_ws.cell(row=r, column=c + 1).value
                 if isinstance(formula, str) and formula.startswith("="):
                     reason = (f"是公式 {formula}，但文件中没有保存它的计算结果（文件不是用 Excel 或 WPS 保存的）；"
                               "请在 Excel 或 WPS 中打开并保存一次后再试")
