@@ -39,11 +39,13 @@ __all__ = [
     "ParetoExplorer",
     "AllocationPlanner",
     "GoalPlanner",
+    "StakeholderExplorer",
     "tier_explorer",
     "duty_matching",
     "pareto_explorer",
     "allocation_planner",
     "goal_planner",
+    "stakeholder_explorer",
     "chart_png",
 ]
 
@@ -589,3 +591,60 @@ def goal_planner(account: pd.Series) -> GoalPlanner:
     """Direction and plan for one account (a row of the accounts table): target tier,
     vision, goals and action steps → a plan summary."""
     return GoalPlanner(account)
+
+
+# ---------------------------------------------------------------- stakeholder map
+
+
+class StakeholderExplorer(widgets.VBox):
+    """The stakeholder map of one account at a time (the course's own addition).
+
+    Control: ``account`` (Dropdown of account ids). Shown: ``chart`` (the map, see
+    :func:`chart_png`), ``gaps_html`` (the gaps, or that none were found) and
+    ``table_html`` (the people and who covers them). ``gaps`` holds the current
+    :class:`kamlib.stakeholders.Gap` list.
+    """
+
+    def __init__(self, accounts: pd.DataFrame, contacts: pd.DataFrame, account_id: str | None = None) -> None:
+        from kamlib.stakeholders import stakeholder_gaps, stakeholder_map
+
+        self._map, self._gaps = stakeholder_map, stakeholder_gaps
+        self.accounts, self.contacts = accounts, contacts
+        names = dict(zip(accounts["account_id"], accounts["name"]))
+        options = [(f"{aid} {plots._short_name(str(name), 14)}", aid) for aid, name in names.items()]
+        if not options:
+            raise ValueError("客户表是空的，没有可以画关系地图的客户。")
+        self.account = widgets.Dropdown(options=options, value=account_id if account_id in names else options[0][1],
+                                        description="客户", style={"description_width": "50px"},
+                                        layout=widgets.Layout(width="360px"))
+        self.chart = _chart()
+        self.gaps_html, self.table_html, self.error = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.gaps: list = []
+        self.account.observe(_guarded(self.refresh, self.error, [self.gaps_html, self.table_html]), names="value")
+        super().__init__([
+            widgets.HTML("<b>关系地图（本课程的做法，课件之外的补充）</b>"
+                         f"<div style='{_GREY}'>选一个客户：谁决策、谁影响、谁使用、谁把关采购，我方由谁负责，缺口在哪里。</div>"),
+            self.account, self.error, self.chart, self.gaps_html, self.table_html,
+        ])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the map of the chosen account."""
+        aid = self.account.value
+        people = self._map(aid, self.accounts, self.contacts)
+        self.gaps = self._gaps(aid, self.accounts, self.contacts)
+        name = self.accounts.loc[self.accounts["account_id"] == aid, "name"].iloc[0]
+        _draw(self.chart, plots.stakeholder_chart(people, self.gaps, f"{aid} {plots._short_name(str(name), 16)}：关系地图"))
+        self.gaps_html.value = (f"<b style='{_WARN}'>缺口</b>" + _ul(f"{g.label_zh}：{g.message}" for g in self.gaps)
+                                if self.gaps else "<b>没有发现缺口</b>（按本课程的规则）。")
+        shown = people.assign(owner_name=people["owner_name"].fillna("—"))[
+            ["name", "title", "level", "buying_role", "relationship_strength", "owner_zh", "owner_name"]]
+        shown.columns = ["姓名", "职务", "层级", "采购角色", "关系强度", "我方职位", "我方负责人"]
+        self.table_html.value = shown.to_html(index=False, na_rep="", border=0)
+
+
+def stakeholder_explorer(accounts: pd.DataFrame, contacts: pd.DataFrame,
+                         account_id: str | None = None) -> StakeholderExplorer:
+    """The stakeholder map of the accounts in *accounts* (people from *contacts*), starting
+    at *account_id* (default: the first account)."""
+    return StakeholderExplorer(accounts, contacts, account_id)

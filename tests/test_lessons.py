@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 LESSONS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
 TEACHING = [p for p in LESSONS if not p.name.startswith("00_")]
-EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_foundations"]
+EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_foundations", "05_my_accounts"]
 BINDER = "https://mybinder.org/v2/gh/kam-course-kit/kam-course/HEAD?urlpath=lab/tree/course/"
 GLYPH_TROUBLE = re.compile(r"Glyph|missing from font")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
