@@ -28,7 +28,7 @@ HIGH_RISK_SHARE = 0.4
 TREND_STEP = 0.05
 RISK_RULE_ZH = (
     f"风险学员：已收作业的平均得分率低于 {RISK_SHARE:.0%}（未提交的作业按 0 分计），"
-    "或有已收作业未提交。平均得分率低于 "
+    "或有已收作业未提交（只缺交、没有已评分的作业时只列缺交）。平均得分率低于 "
     f"{HIGH_RISK_SHARE:.0%} 或未提交两份及以上为“高”，其余为“中”；按严重程度、平均得分率从低到高排列。"
     "无法评分的提交和尚待批改的答案不计入平均。"
 )
@@ -138,7 +138,8 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     per["pending"] = per["pending"].fillna(0).astype(int)
     per["reason"] = [failed.get((a, s), "") for a, s in zip(per["assignment"], per["student_id"])]
     per["status"] = np.select(
-        [~per["submitted"], per["reason"] != "", per["pending"] > 0], [MISSING, FAILED, PENDING], GRADED)
+        [~per["submitted"].astype(bool), per["reason"] != "", per["pending"] > 0], [MISSING, FAILED, PENDING], GRADED)
+    per["status"] = per["status"].astype(object)
     points = per["graded_points"].where(per["graded_points"] > 0)
     share = ((per["graded_score"] - per["late_penalty"]).clip(lower=0) / points).clip(upper=1)
     per["share"] = share.where(per["status"].isin([GRADED, PENDING]))
@@ -183,11 +184,13 @@ def learner_summary(cohort: Cohort) -> pd.DataFrame:
                    if states[a] == MISSING or not pd.isna(shares[a])]
         average = float(np.mean(counted)) if counted else float("nan")
         reasons = []
-        if average < RISK_SHARE:
+        low = average < RISK_SHARE and len(counted) > len(missing)  # some work was graded, not only missed
+        if low:
             reasons.append(f"平均得分率 {average:.0%} 低于 {RISK_SHARE:.0%}")
         if missing:
             reasons.append(f"未提交 {'、'.join(missing)}")
-        severity = ("高" if average < HIGH_RISK_SHARE or len(missing) >= 2 else "中") if reasons else ""
+        high = (low and average < HIGH_RISK_SHARE) or len(missing) >= 2
+        severity = ("高" if high else "中") if reasons else ""
         rows.append({"学员编号": student, "姓名": cohort.learners.get(student, ""),
                      **{a: shares[a] for a in table.columns},
                      "平均得分率": average, "未提交数": len(missing), "无法评分数": len(failed),

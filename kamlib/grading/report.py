@@ -29,7 +29,7 @@ from .course import Course, KamError
 from .items import EASY, FLAGS_ZH, HARD, answer_groups, item_statistics, reliability
 from .questions import assignment_titles, graded_cells
 from .tables import read_gradebook
-from .topics import topic_label
+from .topics import check_topics, topic_label
 
 GROUPS_SHOWN = 8  # distinct answers listed per question; the rest are summed up
 
@@ -48,7 +48,9 @@ def load_cohort(course: Course, assignment: str | None = None) -> Cohort:
     from .answer_store import read_answers, read_failures
 
     tables = read_gradebook(course, assignment)
-    return build_cohort(tables, list(graded_cells(course.root)), read_answers(course.db_url, assignment),
+    catalog = list(graded_cells(course.root))
+    check_topics(catalog)
+    return build_cohort(tables, catalog, read_answers(course.db_url, assignment),
                         read_failures(course.db_url, assignment), assignment_titles(course.root))
 
 

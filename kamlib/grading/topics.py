@@ -41,21 +41,29 @@ def topic_label(topic: str) -> str:
     return f"{TOPICS[topic]}（{pages}）" if not pages.startswith("ex") else TOPICS[topic]
 
 
+def check_topics(cells) -> None:
+    """Raise :class:`~kamlib.grading.course.KamError` naming the notebook, cell and value of the
+    first topic tag among the :class:`~kamlib.grading.questions.GradedCell` ``cells`` that is not
+    one of :data:`TOPICS`."""
+    from .course import KamError
+
+    for cell in cells:
+        if cell.topic is not None and cell.topic not in TOPICS:
+            raise KamError(f"{cell.path} 中单元格 {cell.grade_id} 的知识点标签“{cell.topic}”无效，"
+                           f"可用的标签：{'、'.join(TOPICS)}")
+
+
 def read_topics(root: Path) -> dict[str, dict[str, str]]:
     """Assignment -> {grade_id -> topic id} of the graded cells of ``root``'s source notebooks.
 
-    Cells without a tag are left out; a tag that is not one of :data:`TOPICS` raises
-    :class:`~kamlib.grading.course.KamError` naming the notebook, the cell and the value.
+    Cells without a tag are left out; an unknown tag raises (see :func:`check_topics`).
     """
-    from .course import KamError
     from .questions import graded_cells
 
+    cells = list(graded_cells(root))
+    check_topics(cells)
     found: dict[str, dict[str, str]] = {}
-    for cell in graded_cells(root):
-        if cell.topic is None:
-            continue
-        if cell.topic not in TOPICS:
-            raise KamError(f"{cell.path} 中单元格 {cell.grade_id} 的知识点标签“{cell.topic}”无效，"
-                           f"可用的标签：{'、'.join(TOPICS)}")
-        found.setdefault(cell.assignment, {})[cell.grade_id] = cell.topic
+    for cell in cells:
+        if cell.topic is not None:
+            found.setdefault(cell.assignment, {})[cell.grade_id] = cell.topic
     return found
