@@ -78,12 +78,13 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     """Join the gradebook ``tables`` with the source ``catalog`` (names, topics), the recorded
     ``answers`` (:class:`~kamlib.grading.answer_store.AnswerRecord`) and ``failures``
     (:class:`~kamlib.grading.answer_store.GradingFailure`)."""
-    subs = tables.submissions
+    failed = {(f.assignment, f.student): f.reason for f in failures}
+    subs = tables.submissions.copy()  # one that could not be graded was handed in, in the gradebook or not
+    subs["submitted"] = subs["submitted"].astype(bool) | np.array([k in failed for k in zip(subs["assignment"], subs["student_id"])], dtype=bool)
     names = collected(subs)
     learners = (subs.drop_duplicates("student_id").set_index("student_id")
                 .apply(lambda r: f"{r['last_name'] or ''}{r['first_name'] or ''}", axis=1)
                 .rename("name").sort_index()) if len(subs) else pd.Series(dtype=str, name="name")
-    failed = {(f.assignment, f.student): f.reason for f in failures}
     source = {(c.assignment, c.grade_id): (i, c) for i, c in enumerate(catalog)}
 
     questions = tables.questions[tables.questions["assignment"].isin(names)].copy()
@@ -109,10 +110,10 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     for row in grid.itertuples(index=False):
         key = (row.assignment, row.notebook, row.student_id, row.cell)
         record = recorded.get(key)
-        if not row.submitted:
-            s = MISSING
-        elif (row.assignment, row.student_id) in failed:
+        if (row.assignment, row.student_id) in failed:
             s = FAILED
+        elif not row.submitted:
+            s = MISSING
         elif pd.isna(row.score) or row.needs_manual_grade:
             s = PENDING
         elif row.autograded:

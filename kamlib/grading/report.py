@@ -98,7 +98,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:t
 th{background:#f0f0f0}td.t,th.t{text-align:left}.rule{color:#555;font-size:.9em}
 img{max-width:100%}.risk{color:#b00}.ok{color:#1a7f37}.muted{color:#777}
 .bar{display:inline-block;height:.8em;background:#4e79a7;vertical-align:middle}
-.barbox{display:inline-block;width:8em;background:#eee;margin-right:.4em}
+.barbox{display:inline-block;width:8em;background:#eee;margin-right:.4em;text-align:left}
 @page{size:A4;margin:15mm}
 @media print{body{margin:0;max-width:none;font-size:10.5pt}a{color:inherit;text-decoration:none}
   h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
@@ -115,10 +115,11 @@ def _num(value: float, digits: int = 2) -> str:
     return "—" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
-def _html_table(rows: list[list[str]], header: list[str], left: int = 1) -> str:
-    """A table of already escaped cells; the first ``left`` columns are left-aligned."""
-    head = "".join(f"<th class='t'>{h}</th>" if i < left else f"<th>{h}</th>" for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td class='t'>{c}</td>" if i < left else f"<td>{c}</td>"
+def _html_table(rows: list[list[str]], header: list[str], left: int = 1, text: tuple[int, ...] = ()) -> str:
+    """A table of already escaped cells; the first ``left`` columns and those in ``text`` are left-aligned."""
+    t = set(range(left)) | {i % len(header) for i in text}
+    head = "".join(f"<th class='t'>{h}</th>" if i in t else f"<th>{h}</th>" for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td class='t'>{c}</td>" if i in t else f"<td>{c}</td>"
                                     for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -198,7 +199,7 @@ def _items(cohort: Cohort) -> list[str]:
                      str(r["pending"]) if r["pending"] else "0", _pct(r["facility"]), _num(r["discrimination"]),
                      _pct(r["full"]), _pct(r["partial"]), _pct(r["zero"]), _pct(share_na), advice])
     parts.append(_html_table(rows, ["题目", "知识点", "评分", "分值", "计入", "待批改", "难度系数", "区分度",
-                                    "满分", "部分得分", "零分", "未作答", "提示"], left=2))
+                                    "满分", "部分得分", "零分", "未作答", "提示"], left=2, text=(-1,)))
     return parts
 
 
@@ -266,7 +267,7 @@ def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
     parts.append(_html_table([[_who(r["学员编号"], r["姓名"], links), e(r["严重程度"]), _pct(r["平均得分率"]),
                                str(r["未提交数"]), str(r["待批改"]), e(r["走势"]), e(r["原因"])]
                               for _, r in risky.iterrows()],
-                             ["学员", "严重程度", "平均得分率", "未提交", "待批改", "走势", "原因"], left=2))
+                             ["学员", "严重程度", "平均得分率", "未提交", "待批改", "走势", "原因"], left=2, text=(-1,)))
     return parts
 
 
@@ -318,7 +319,7 @@ def render_learner(cohort: Cohort, student: str, summary_row: pd.Series, course_
         f"<p>平均得分率 {_pct(summary_row['平均得分率'])}；走势：{e(summary_row['走势'])}"
         + (f"；<span class='risk'>需要关注（{e(summary_row['严重程度'])}）：{e(summary_row['原因'])}</span>"
            if summary_row["风险"] else "") + "</p>",
-        "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], left=1),
+        "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
         "<h2>各知识点</h2>",
         _html_table(topic_rows, ["知识点", "掌握程度", "全班平均"]) if topic_rows else "<p class='muted'>暂无已评分的题。</p>",
     ]
