@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import charts
 from .cohort import (
-    FAILED, MISSING, PENDING, RISK_RULE_ZH, TREND_RULE_ZH, Cohort, build_cohort, cohort_trend,
+    FAILED, MISSING, NOT_ATTEMPTED, PENDING, RISK_RULE_ZH, TREND_RULE_ZH, Cohort, build_cohort, cohort_trend,
     learner_summary, progress, topic_mastery, weakest_topics,
 )
 from .course import Course, KamError
@@ -296,42 +296,51 @@ def _bar(value: float) -> str:
     return f"<span class='barbox'><span class='bar' style='width:{width:.0f}%'></span></span>{_pct(value)}"
 
 
-def render_learner(cohort: Cohort, student: str, summary_row: pd.Series, course_title: str) -> str:
-    """A learner's printable page: assignments and topics against the cohort, missing work, comments."""
-    subs = cohort.submissions
-    mine = subs[subs["student_id"] == student].set_index("assignment")
+def render_learners(cohort: Cohort, summary: pd.DataFrame, course_title: str):
+    """(student id, printable page) for every learner: assignments and topics against the
+    cohort, missing and ungradable work, answers left blank and the trainer's comments."""
+    subs, answers = cohort.submissions, cohort.answers
     cohort_mean = subs.groupby("assignment")["share"].mean()
-    rows = []
-    for a in cohort.assignments:
-        s = mine.at[a, "status"]
-        note = {MISSING: "<span class='risk'>未提交</span>", FAILED: f"<span class='risk'>无法评分</span>：{e(mine.at[a, 'reason'])}",
-                PENDING: f"{mine.at[a, 'pending']} 题待批改（暂不计入）"}.get(s, "")
-        rows.append([e(cohort.title(a)), _bar(mine.at[a, "share"]), _pct(cohort_mean.get(a)), note])
     mastery = topic_mastery(cohort)
-    topic_rows = [[e(topic_label(t)), _bar(mastery.at[student, t]), _pct(mastery[t].mean())]
-                  for t in mastery.columns if not pd.isna(mastery.at[student, t])]
-    answers = cohort.answers[cohort.answers["student_id"] == student]
-    comments = answers[answers["comment"] != ""]
-    not_attempted = answers[answers["status"] == "未作答"]
-    name = cohort.learners.get(student, "")
-    body = [
-        f"<p>{e(course_title)}；生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}</p>",
-        f"<p>平均得分率 {_pct(summary_row['平均得分率'])}；走势：{e(summary_row['走势'])}"
-        + (f"；<span class='risk'>需要关注（{e(summary_row['严重程度'])}）：{e(summary_row['原因'])}</span>"
-           if summary_row["风险"] else "") + "</p>",
-        "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
-        "<h2>各知识点</h2>",
-        _html_table(topic_rows, ["知识点", "掌握程度", "全班平均"]) if topic_rows else "<p class='muted'>暂无已评分的题。</p>",
-    ]
-    if len(not_attempted):
-        body += ["<h2>未作答的题</h2>", "<p>" + "；".join(e(f"{a} {q}") for a, q in
-                                                  zip(not_attempted["assignment"], not_attempted["question"])) + "</p>"]
-    body.append("<h2>讲师评语</h2>")
-    body.append(_html_table([[e(f"{a} {q}"), _num(s, 1) + " / " + _num(p, 0), e(c)] for a, q, s, p, c in
-                             zip(comments["assignment"], comments["question"], comments["score"], comments["points"],
-                                 comments["comment"])], ["题目", "得分", "评语"], left=3)
-                if len(comments) else "<p class='muted'>暂无评语。</p>")
-    return _page(f"学员成绩单：{student} {name}".strip(), body)
+    topic_mean = mastery.mean()
+    by_subs = dict(iter(subs.groupby("student_id")))
+    by_answers = dict(iter(answers.groupby("student_id")))
+    empty = answers.iloc[:0]
+    stamp = f"{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}"
+    for _, row in summary.iterrows():
+        student = row["学员编号"]
+        mine = by_subs[student].set_index("assignment")
+        rows = []
+        for a in cohort.assignments:
+            s = mine.at[a, "status"]
+            note = {MISSING: "<span class='risk'>未提交</span>",
+                    FAILED: f"<span class='risk'>无法评分</span>：{e(mine.at[a, 'reason'])}",
+                    PENDING: f"{mine.at[a, 'pending']} 题待批改（暂不计入）"}.get(s, "")
+            rows.append([e(cohort.title(a)), _bar(mine.at[a, "share"]), _pct(cohort_mean.get(a)), note])
+        topic_rows = [[e(topic_label(t)), _bar(mastery.at[student, t]), _pct(topic_mean[t])]
+                      for t in mastery.columns if not pd.isna(mastery.at[student, t])]
+        own = by_answers.get(student, empty)
+        comments = own[own["comment"] != ""]
+        blank = own[own["status"] == NOT_ATTEMPTED]
+        body = [
+            f"<p>{e(course_title)}；生成时间：{stamp}</p>",
+            f"<p>平均得分率 {_pct(row['平均得分率'])}；走势：{e(row['走势'])}"
+            + (f"；<span class='risk'>需要关注（{e(row['严重程度'])}）：{e(row['原因'])}</span>" if row["风险"] else "")
+            + "</p>",
+            "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
+            "<h2>各知识点</h2>",
+            _html_table(topic_rows, ["知识点", "掌握程度", "全班平均"]) if topic_rows
+            else "<p class='muted'>暂无已评分的题。</p>",
+        ]
+        if len(blank):
+            body += ["<h2>未作答的题</h2>",
+                     "<p>" + "；".join(e(f"{a} {q}") for a, q in zip(blank["assignment"], blank["question"])) + "</p>"]
+        body.append("<h2>讲师评语</h2>")
+        body.append(_html_table([[e(f"{a} {q}"), f"{_num(s, 1)} / {_num(p, 0)}", e(c)] for a, q, s, p, c in
+                                 zip(comments["assignment"], comments["question"], comments["score"],
+                                     comments["points"], comments["comment"])], ["题目", "得分", "评语"], left=3)
+                    if len(comments) else "<p class='muted'>暂无评语。</p>")
+        yield student, _page(f"学员成绩单：{student} {cohort.learners.get(student, '')}".strip(), body)
 
 
 # ---------------------------------------------------------------- files
@@ -355,9 +364,9 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
     folder = out_dir / "learners"
     folder.mkdir(exist_ok=True)
     pages = []
-    for _, row in summary.iterrows():
-        page = folder / learner_file(row["学员编号"])
-        page.write_text(render_learner(cohort, row["学员编号"], row, title), encoding="utf-8")
+    for student, text in render_learners(cohort, summary, title):
+        page = folder / learner_file(student)
+        page.write_text(text, encoding="utf-8")
         pages.append(page)
     main = out_dir / "report.html"
     main.write_text(render_html(cohort, title), encoding="utf-8")
