@@ -3,8 +3,9 @@
     kam grade 作业 [--jobs N] [--student 编号 ...] [--force] [--no-sandbox]   并行自动评分（沙箱中）
     kam doctor                                                 检查本机能否在沙箱中评分
     kam feedback 作业 [--student 编号 ...]                     生成反馈（不含隐藏测试）
+    kam roster 名单.xlsx|名单.csv                               导入学员名单（学员编号、姓名）
     kam report [作业] [--out 目录]                              HTML 报告 + CSV
-    kam export [--out 文件]                                     成绩表 CSV（Excel 可直接打开）
+    kam export [作业] [--questions] [--out 文件]                成绩表 CSV（Excel 可直接打开）
 
 Exit codes: 0 done; 1 some submissions could not be graded (or given feedback);
 2 a problem with the command itself (wrong folder, unknown assignment, nothing
@@ -70,6 +71,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _absolute_path(text: str) -> Path:
+    """A path relative to where kam was started (kam then works in the course root)."""
+    return Path(text).expanduser().resolve()
+
+
 def _add_course(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--course", metavar="目录", default=argparse.SUPPRESS,
                         help="nbgrader 课程根目录（含 nbgrader_config.py），默认为当前目录")
@@ -102,13 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("assignment", metavar="作业")
     feedback.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只为这些学员生成")
 
+    roster = _add_course(sub.add_parser(
+        "roster", help="导入学员名单（学员编号、姓名），未交作业的学员也会出现在报告中",
+        description="把名单（.xlsx 的第一个工作表或 .csv；表头在第 1 行，列“学员编号”“姓名”，可选“邮箱”）"
+                    "导入成绩库：新学员加入，已有学员更新姓名；名单上没有的学员保留不动。"))
+    roster.add_argument("roster", metavar="名单", type=_absolute_path, help="名单文件（.xlsx 或 .csv）")
+
     report = _add_course(sub.add_parser(
         "report", help="生成成绩报告（HTML + CSV）",
-        description="得分分布、各题通过率、学员进度和风险学员，写成一个 HTML 文件和一个 CSV。"))
+        description="评分进展、得分分布与走势、各题分析、常见错误答案、知识点掌握、学员进度和风险学员，"
+                    "写成 report.html 和每位学员一页的 learners/*.html，另有 report.csv、answers.csv、items.csv。"))
     report.add_argument("assignment", metavar="作业", nargs="?", help="只看这一份作业（默认全部）")
     report.add_argument("--out", metavar="目录", type=Path, help=f"输出目录，默认为课程根目录下的 {REPORT_DIR}/")
 
     export = _add_course(sub.add_parser("export", help="导出成绩表 CSV（UTF-8 带 BOM，Excel 可直接打开）"))
+    export.add_argument("assignment", metavar="作业", nargs="?", help="只导出这一份作业（默认全部已收作业）")
+    export.add_argument("--questions", action="store_true", help="每道题一列，列出各题得分")
     export.add_argument("--out", metavar="文件", type=Path,
                         help=f"输出文件，默认为课程根目录下的 {REPORT_DIR}/grades.csv")
     return parser
@@ -241,16 +256,28 @@ def _report(course, args, out) -> int:
     from kamlib.grading.report import write_report
 
     files = write_report(course, out or course.root / REPORT_DIR, args.assignment)
-    print(f"报告已生成：{files.html}\n学员汇总：{files.csv}")
+    print(f"报告已生成：{files.html}\n每位学员一页：{files.html.parent / 'learners'}（{len(files.learners)} 页）\n"
+          f"学员汇总：{files.csv}\n逐题答案：{files.answers}\n各题统计：{files.items}")
     return 0
 
 
 def _export(course, args, out) -> int:
     from kamlib.grading.export import export_grades
 
-    path = export_grades(course, out or course.root / REPORT_DIR / "grades.csv")
+    path = export_grades(course, out or course.root / REPORT_DIR / "grades.csv", args.assignment, args.questions)
     print(f"成绩表已导出：{path}（UTF-8 带 BOM，可用 Excel 直接打开）")
     return 0
 
 
-_COMMANDS = {"grade": _grade, "doctor": _doctor, "feedback": _feedback, "report": _report, "export": _export}
+def _roster(course, args, out) -> int:
+    from kamlib.grading.roster import import_roster
+
+    result = import_roster(course, args.roster)
+    print(f"名单已导入：新增 {len(result.added)} 名，更新 {len(result.updated)} 名，"
+          f"未变 {len(result.unchanged)} 名学员。")
+    if result.not_in_list:
+        print(f"⚠ 成绩库中以下学员不在名单上（保留不动）：{'、'.join(result.not_in_list)}")
+    return 0
+
+
+_COMMANDS = {"grade": _grade, "doctor": _doctor, "feedback": _feedback, "roster": _roster, "report": _report, "export": _export}

@@ -128,13 +128,15 @@ def test_export_writes_utf8_with_bom_and_every_trainee_assignment_pair(capsys, g
     raw = out_file.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(out_file, encoding="utf-8-sig").set_index(["作业", "学员编号"])
-    assert list(table.columns[:3]) == ["截止时间", "姓", "名"]
+    assert list(table.columns[:3]) == ["截止时间", "姓名", "邮箱"]
     assert len(table) == 6                                      # 2 assignments x 3 trainees
     assert table.loc[("ps1", "alice"), "得分"] == 3.0 and table.loc[("ps1", "alice"), "满分"] == 6.0
-    assert table.loc[("ps1", "alice"), "状态"] == "待人工评分"     # her essay awaits the trainer
+    assert table.loc[("ps1", "alice"), "状态"] == "待批改"         # her essay awaits the trainer
+    assert table.loc[("ps1", "alice"), "待批改题数"] == 1 and table.loc[("ps1", "alice"), "得分率(%)"] == 100.0
     assert table.loc[("ps1", "bob"), "得分率(%)"] == pytest.approx(16.7)
     assert table.loc[("ps1", "carol"), "状态"] == "已评分"
     assert table.loc[("ps2", "bob"), "状态"] == "未提交" and table.loc[("ps2", "bob"), "得分"] == 0.0
+    assert table.loc[("ps2", "bob"), "得分率(%)"] == 0.0
 
 
 def test_export_defaults_to_the_reports_folder_of_the_course(capsys, graded, tmp_path):

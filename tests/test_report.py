@@ -1,8 +1,10 @@
-"""kam report: the numbers, the risk rule, and a page that renders on its own."""
+"""kam report on a real (tiny) graded course: statuses, recorded answers, failures, topics,
+the files beside the page, and a page that renders on its own."""
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pandas as pd
@@ -10,89 +12,189 @@ import pytest
 from kam_tiny_course import chdir, copy_course
 
 from kamlib.cli import main
+from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
+from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
-from kamlib.grading.report import (
-    question_pass_rates,
-    render_html,
-    score_summary,
-    trainee_summary,
-    write_report,
-)
-from kamlib.grading.tables import read_gradebook
+from kamlib.grading.report import load_cohort, render_html
+
+BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
 
 
-@pytest.fixture(scope="module")
-def tables(graded):
-    with chdir(graded):
-        return read_gradebook(Course.load(graded))
-
-
-def test_questions_are_listed_hardest_first_with_their_pass_rates(tables):
-    q = question_pass_rates(tables.cells)
-    assert list(q["题目"]) == ["essay", "test_answer", "test_share", "test_ready"]
-    rates = dict(zip(q["题目"], q["通过率"]))
-    assert rates == pytest.approx({"essay": 0.0, "test_answer": 1 / 3, "test_share": 2 / 3, "test_ready": 1.0})
-    essay = q.set_index("题目").loc["essay"]
-    assert essay["类型"] == "人工评分" and essay["已评人数"] == 2     # alice's answer awaits the trainer
-
-
-def test_score_summary_per_assignment(tables):
-    s = score_summary(tables.submissions).set_index("作业")
-    assert s.loc["ps1", "提交人数"] == 3 and s.loc["ps2", "提交人数"] == 1 and s.loc["ps2", "应交人数"] == 3
-    assert s.loc["ps1", "平均得分率"] == pytest.approx((3 + 1 + 0) / 18)
-    assert s.loc["ps1", "最高"] == pytest.approx(0.5)
-
-
-def test_risk_rule_low_average_or_missing_work(tables):
-    t = trainee_summary(tables.submissions).set_index("学员编号")
-    assert t.loc["alice", "平均得分率"] == pytest.approx(0.75) and not t.loc["alice", "风险"]
-    assert t.loc["alice", "待人工评分"] == 1
-    assert t.loc["bob", "风险"] and t.loc["bob", "未提交数"] == 1
-    assert "低于 60%" in t.loc["bob", "原因"] and "未提交 ps2" in t.loc["bob", "原因"]
-    assert t.loc["carol", "平均得分率"] == 0.0 and t.loc["carol", "风险"]
-
-
-def test_a_grade_entered_by_the_trainer_changes_the_report(graded, tmp_path):
-    root = copy_course(graded, tmp_path / "course")
-    from nbgrader.api import Gradebook
+def db_url(root) -> str:
     with chdir(root):
-        course = Course.load(root)
-        with Gradebook(course.db_url, "tiny") as gb:
-            essay = gb.find_grade("essay", "ps1", "ps1", "alice")
-            essay.manual_score, essay.needs_manual_grade = 3.0, False
-            gb.db.commit()
-        t = trainee_summary(read_gradebook(course).submissions).set_index("学员编号")
-    assert t.loc["alice", "平均得分率"] == pytest.approx(1.0) and t.loc["alice", "待人工评分"] == 0
+        return Course.load(root).db_url
 
 
-def test_the_page_is_self_contained_and_shows_the_numbers(graded, tmp_path, capsys):
+def cohort_of(root, assignment=None):
+    with chdir(root):
+        return load_cohort(Course.load(root), assignment)
+
+
+def report(root, out, *args) -> str:
+    assert main(["--course", str(root), "report", *args, "--out", str(out)]) == 0
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def csv(path) -> pd.DataFrame:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    return pd.read_csv(path, encoding="utf-8-sig")
+
+
+def answer(student, grade_id, value, missing=False, assignment="ps1"):
+    return AnswerRecord(assignment, assignment, student, grade_id, "" if missing else value, missing, True,
+                        "2025-03-01T10:00:00+00:00")
+
+
+@pytest.fixture
+def course(graded, tmp_path):
+    return copy_course(graded, tmp_path / "course")
+
+
+def test_pending_answers_are_left_out_of_the_share_and_counted(graded):
+    c = cohort_of(graded)
+    subs = c.submissions.set_index(["assignment", "student_id"])
+    assert subs.loc[("ps1", "alice"), "status"] == "待批改" and subs.loc[("ps1", "alice"), "pending"] == 1
+    assert subs.loc[("ps1", "alice"), "share"] == 1.0            # 3 of the 3 points graded so far
+    assert subs.loc[("ps1", "bob"), "share"] == pytest.approx(1 / 6)   # his blank essay scores 0
+    assert subs.loc[("ps2", "bob"), "status"] == "未提交"
+    answers = c.answers.set_index(["assignment", "student_id", "cell"])
+    assert answers.loc[("ps1", "bob", "essay"), "status"] == "未作答"  # the answer stub left in place
+    assert answers.loc[("ps1", "alice", "essay"), "status"] == "待批改"
+    t = learner_summary(c).set_index("学员编号")
+    assert t.loc["alice", "平均得分率"] == 1.0 and t.loc["alice", "待批改"] == 1 and not t.loc["alice", "风险"]
+    assert t.loc["bob", "平均得分率"] == pytest.approx(1 / 12) and t.loc["bob", "未提交数"] == 1
+
+
+def test_the_risk_list_is_ordered_by_severity(graded):
+    t = learner_summary(cohort_of(graded))
+    assert t["学员编号"].tolist() == ["carol", "bob", "alice"]   # 0 % before 8 %, both high
+    assert t["严重程度"].tolist() == ["高", "高", ""]
+    assert "低于 60%" in t.loc[1, "原因"] and "未提交 ps2" in t.loc[1, "原因"]
+
+
+def test_a_grade_entered_by_the_trainer_changes_the_report(course):
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url(course), "tiny") as gb:
+        essay = gb.find_grade("essay", "ps1", "ps1", "alice")
+        essay.manual_score, essay.needs_manual_grade = 1.5, False
+        gb.db.commit()
+        comment = gb.find_comment("essay", "ps1", "ps1", "alice")
+        comment.manual_comment = "理由对，但没有说出八成这个数字。"
+        gb.db.commit()
+    c = cohort_of(course)
+    assert c.submissions.set_index(["assignment", "student_id"]).loc[("ps1", "alice"), "share"] == 0.75
+    page = (course / "reports" / "learners" / "alice.html")
+    assert main(["--course", str(course), "report"]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "理由对，但没有说出八成这个数字。" in text and "1.5 / 3" in text
+
+
+def test_recorded_answers_give_common_answers_and_not_attempted(course, tmp_path):
+    record_answers(db_url(course), [answer("alice", "test_answer", "42"), answer("bob", "test_answer", "41"),
+                         answer("carol", "test_answer", "", missing=True),
+                         answer("alice", "test_share", "0.8"), answer("bob", "test_share", "0.8"),
+                         answer("carol", "test_share", "", missing=True)])
+    page = report(course, tmp_path / "out")
+    section = page.split("四、常见错误答案")[1].split("五、")[0]
+    assert "最常见的错误是 41（33%）" in section
+    assert "<td class='t'>✔ 42</td><td>1</td><td>33%</td>" in section
+    assert "<td class='t'>（未作答）</td><td>1</td>" in section
+    rows = csv(tmp_path / "out" / "answers.csv").set_index(["学员编号", "题目编号"])
+    assert rows.loc[("carol", "test_answer"), "状态"] == "未作答" and rows.loc[("carol", "test_answer"), "得分"] == 0
+    assert rows.loc[("bob", "test_answer"), "答案"] == 41 and rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
+    assert rows.loc[("bob", "test_ready"), "状态"] == "未提交"
+    items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
+    # test_answer: only alice and bob answered (2 of 2 points, 0): facility 0.5; carol did not attempt it
+    assert items.loc["test_answer", "难度系数"] == 0.5 and items.loc["test_answer", "未作答人数"] == 1
+    assert items.loc["test_ready", "提示"].startswith("太容易：")
+
+
+def test_a_submission_that_could_not_be_graded_stays_out_of_the_statistics(course, tmp_path):
+    record_failure(db_url(course), GradingFailure("ps1", "carol", BROKEN, "2025-03-01T10:00:00+00:00"))
+    c = cohort_of(course)
+    assert progress(c).loc["carol"].isna().all()
+    t = learner_summary(c).set_index("学员编号")
+    assert t.loc["carol", "无法评分数"] == 1 and t.loc["carol", "原因"] == "未提交 ps2"   # not a 0 % average
+    assert t.loc["carol", "严重程度"] == "中"
+    page = report(course, tmp_path / "out")
+    standing = page.split("一、评分进展")[1].split("二、")[0]
+    assert "无法评分的提交" in standing and BROKEN in standing
+    items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
+    assert items.loc["test_answer", "计入人数"] == 2                   # alice and bob only
+    learner = (tmp_path / "out" / "learners" / "carol.html").read_text(encoding="utf-8")
+    assert "无法评分" in learner and BROKEN in learner
+    assert main(["--course", str(course), "export", "--out", str(tmp_path / "grades.csv")]) == 0
+    grades = csv(tmp_path / "grades.csv").set_index(["作业", "学员编号"])
+    assert grades.loc[("ps1", "carol"), "状态"] == "无法评分"
+    assert grades.loc[("ps1", "carol"), "无法评分的原因"] == BROKEN and pd.isna(grades.loc[("ps1", "carol"), "得分"])
+
+
+def _tag(course, headings: dict[str, str], topics: dict[str, str]) -> None:
+    path = course / "source" / "ps1" / "ps1.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = []
+    for cell in nb["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in headings:
+            cells.append({"cell_type": "markdown", "metadata": {}, "source": headings[grade_id]})
+        if grade_id in topics:
+            cell["metadata"]["kam"] = {"topic": topics[grade_id]}
+        cells.append(cell)
+    nb["cells"] = cells
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+
+
+def test_questions_are_named_by_their_headings_and_grouped_by_topic(course, tmp_path):
+    _tag(course, {"answer": "### 第 1 题 情形判断（2 分）", "share": "### 第 2 题（1 分）",
+                  "essay": "### 第 3 题 说明理由（文字题，人工评分，3 分）"},
+         {"test_answer": "tiers.rule", "test_share": "concepts", "essay": "tiers.rule"})
+    page = report(course, tmp_path / "out", "ps1")
+    items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
+    assert items.loc["test_answer", "题目"] == "第 1 题 情形判断" and items.loc["test_share", "题目"] == "第 2 题"
+    assert items.loc["essay", "题目"] == "第 3 题 说明理由"
+    assert items.loc["test_answer", "知识点"] == "层级判定与升级（第 13–18 页）"
+    topics = page.split("五、知识点掌握")[1].split("六、")[0]
+    # concepts: 1 + 1 + 0 of 3 points; tiers.rule: 2 + 0 + 0 (+ bob's and carol's blank essays) of 2+2+2+3+3
+    assert topics.index("层级判定与升级") < topics.index("重点客户管理的概念")
+    assert "<td>67%</td>" in topics and "<td>17%</td>" in topics
+    assert "ps1 小测验" in page                                     # the assignment's title
+
+
+def test_an_unknown_topic_tag_is_named(course, tmp_path, capsys):
+    _tag(course, {}, {"test_answer": "tiers.rules"})
+    assert main(["--course", str(course), "report", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "test_answer" in err and "“tiers.rules”" in err and "ps1.ipynb" in err
+
+
+def test_the_page_is_self_contained_with_every_section(graded, tmp_path, capsys):
     out = tmp_path / "报告"
-    assert main(["--course", str(graded), "report", "--out", str(out)]) == 0
-    page = (out / "report.html").read_text(encoding="utf-8")
+    page = report(graded, out)
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
-    assert len(images) == 3
+    assert len(images) == 5              # distribution, trend, facility, topic and progress heat maps
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
-    assert not re.search(r"(src|href)=['\"](?!data:)", page)          # nothing fetched from elsewhere
-    for text in ("各作业得分分布", "各题通过率（最难的在前）", "学员进度", "风险学员",
-                 "<td>33%</td>", "<td>67%</td>", "<td>75%</td>", "风险学员 <span class='risk'>2</span> 人"):
+    assert not re.search(r"(src|href)=['\"](?!data:|learners/)", page)   # nothing fetched from elsewhere
+    for text in ("一、评分进展", "二、得分分布与走势", "三、各题分析", "四、常见错误答案", "五、知识点掌握",
+                 "六、学员进度", "七、风险学员", "风险学员 <span class='risk'>2</span> 人", "Cronbach α"):
         assert text in page, text
-    risk_section = page.split("四、风险学员")[1]
-    assert "bob" in risk_section and "carol" in risk_section and "alice" not in risk_section
-
-    csv = pd.read_csv(out / "report.csv", encoding="utf-8-sig").set_index("学员编号")
-    assert (out / "report.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    assert csv.loc["alice", "ps1 得分率(%)"] == 50.0 and csv.loc["alice", "ps2 得分率(%)"] == 100.0
-    assert csv.loc["bob", "平均得分率(%)"] == pytest.approx(8.3) and csv.loc["bob", "风险"] == "是"
-    assert pd.isna(csv.loc["carol", "ps2 得分率(%)"]) and csv.loc["alice", "风险"] == "否"
+    risk = page.split("七、风险学员")[1]
+    assert "bob" in risk and "carol" in risk and "alice" not in risk
+    assert sorted(p.name for p in (out / "learners").iterdir()) == ["alice.html", "bob.html", "carol.html"]
+    assert "@page{size:A4" in (out / "learners" / "bob.html").read_text(encoding="utf-8")
+    summary = csv(out / "report.csv").set_index("学员编号")
+    assert summary.loc["alice", "ps1 得分率(%)"] == 100.0 and summary.loc["alice", "待批改"] == 1
+    assert summary.loc["bob", "平均得分率(%)"] == pytest.approx(8.3) and summary.loc["bob", "风险"] == "是"
+    assert pd.isna(summary.loc["carol", "ps2 得分率(%)"]) and summary.loc["alice", "风险"] == "否"
+    assert "学员汇总" in capsys.readouterr().out
 
 
 def test_a_report_on_one_assignment(graded, tmp_path):
-    with chdir(graded):
-        files = write_report(Course.load(graded), tmp_path, "ps2")
-    csv = pd.read_csv(files.csv, encoding="utf-8-sig").set_index("学员编号")
-    assert [c for c in csv.columns if c.endswith("得分率(%)")] == ["ps2 得分率(%)", "平均得分率(%)"]
-    assert csv.loc["alice", "风险"] == "否" and csv.loc["bob", "原因"].endswith("未提交 ps2")
-    assert "培训成绩报告：ps2" in files.html.read_text(encoding="utf-8")
+    report(graded, tmp_path, "ps2")
+    summary = csv(tmp_path / "report.csv").set_index("学员编号")
+    assert [c for c in summary.columns if c.endswith("得分率(%)")] == ["ps2 得分率(%)", "平均得分率(%)"]
+    assert summary.loc["alice", "风险"] == "否" and summary.loc["bob", "原因"].endswith("未提交 ps2")
+    assert "培训成绩报告：ps2" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert set(csv(tmp_path / "answers.csv")["作业"]) == {"ps2"}
 
 
 def test_report_refuses_an_unknown_assignment_and_an_empty_gradebook(template, graded, tmp_path, capsys):
@@ -103,8 +205,8 @@ def test_report_refuses_an_unknown_assignment_and_an_empty_gradebook(template, g
     assert "还没有任何作业的提交" in capsys.readouterr().err
 
 
-def test_names_in_the_page_are_escaped(tables):
-    subs = tables.submissions.copy()
-    subs.loc[subs["student_id"] == "bob", "last_name"] = "<script>"
-    page = render_html(type(tables)(subs, tables.cells, tables.comments, tables.assignments), "报告")
+def test_names_in_the_page_are_escaped(graded):
+    c = cohort_of(graded)
+    c.learners["bob"] = "<script>"
+    page = render_html(c, "报告")
     assert "<script>" not in page and "&lt;script&gt;" in page

@@ -11,7 +11,9 @@ nbgrader plug-ins, wired in by ``exercises/nbgrader_config.py`` so that ``nbgrad
 
 Behind ``kam`` (``kamlib.cli``): :mod:`~kamlib.grading.course` (the course root),
 :mod:`~kamlib.grading.parallel` and :mod:`~kamlib.grading.tracking` (``kam grade``),
-:mod:`~kamlib.grading.feedback_batch` (``kam feedback``), :mod:`~kamlib.grading.report`,
-:mod:`~kamlib.grading.export`, :mod:`~kamlib.grading.tables`,
+:mod:`~kamlib.grading.feedback_batch` (``kam feedback``), :mod:`~kamlib.grading.report`
+(with :mod:`~kamlib.grading.cohort`, :mod:`~kamlib.grading.items`, :mod:`~kamlib.grading.charts`,
+:mod:`~kamlib.grading.questions` and :mod:`~kamlib.grading.topics`),
+:mod:`~kamlib.grading.export`, :mod:`~kamlib.grading.roster`, :mod:`~kamlib.grading.tables`,
 :mod:`~kamlib.grading.failures` and :mod:`~kamlib.grading.backup`.
 """

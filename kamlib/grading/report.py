@@ -1,272 +1,383 @@
-"""``kam report``: where the cohort stands, as one self-contained HTML page and a CSV.
+"""``kam report``: what the trainer learns from a cohort, as self-contained HTML pages and CSVs.
 
-The page shows the score distribution of each assignment, the pass rate of each
-question (hardest first), each trainee's progress across assignments and who is at
-risk. Charts are PNGs embedded as base64, so the file can be mailed as it is.
+``report.html`` (charts embedded as PNG, nothing fetched from elsewhere): where the
+trainer stands, score distributions and trends, item analysis with flags and advice,
+common wrong answers, topic mastery, progress and the risk list. ``learners/<id>.html``:
+one printable (A4) page per learner. ``report.csv`` (one row per learner),
+``answers.csv`` (learner × question) and ``items.csv`` (question statistics) are UTF-8
+with a byte-order mark, so Excel opens them as they are. The numbers come from
+:mod:`.cohort` and :mod:`.items`.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-import kamlib.plots
-
+from . import charts
+from .cohort import (
+    FAILED, MISSING, NOT_ATTEMPTED, PENDING, RISK_RULE_ZH, TREND_RULE_ZH, Cohort, build_cohort, cohort_trend,
+    learner_summary, progress, topic_mastery, weakest_topics,
+)
 from .course import Course, KamError
-from .tables import GradeTables, read_gradebook
+from .items import EASY, FLAGS_ZH, HARD, answer_groups, item_statistics, reliability
+from .questions import assignment_titles, graded_cells
+from .tables import read_gradebook
+from .topics import check_topics, topic_label
 
-PASS_SHARE = 0.6
-RISK_SHARE = 0.6
-PASS_RULE_ZH = (
-    f"某题“通过”指该题得分不低于其分值的 {PASS_SHARE:.0%}（自动评分的题即评分测试通过）；"
-    "尚待人工评分的答案和未能评分的提交不计入。"
-)
-RISK_RULE_ZH = (
-    f"风险学员：已收作业的平均得分率低于 {RISK_SHARE:.0%}（未提交的作业按 0 分计），"
-    "或有已收作业未提交。“已收作业”指至少有一名学员提交过的作业；得分已扣除迟交扣分，"
-    "尚待人工评分的答案暂按 0 分计（见“待人工评分”列）。"
-)
+GROUPS_SHOWN = 8  # distinct answers listed per question; the rest are summed up
 
 
 @dataclass
 class ReportFiles:
     html: Path
     csv: Path
+    answers: Path
+    items: Path
+    learners: list[Path]
 
 
-# ---------------------------------------------------------------- the numbers
-def collected(subs: pd.DataFrame) -> list[str]:
-    """Assignments at least one trainee submitted, in gradebook order."""
-    names = subs.loc[subs["submitted"], "assignment"]
-    return list(dict.fromkeys(a for a in subs["assignment"] if a in set(names)))
+def load_cohort(course: Course, assignment: str | None = None) -> Cohort:
+    """The cohort of the course's gradebook (one assignment or all), with names and topics from source/."""
+    from .answer_store import read_answers, read_failures
+
+    tables = read_gradebook(course, assignment)
+    catalog = list(graded_cells(course.root))
+    check_topics(catalog)
+    return build_cohort(tables, catalog, read_answers(course.db_url, assignment),
+                        read_failures(course.db_url, assignment), assignment_titles(course.root))
 
 
-def with_share(subs: pd.DataFrame) -> pd.DataFrame:
-    """``subs`` plus ``share`` = score / max score (0..1; NaN when the maximum is 0)."""
-    out = subs.copy()
-    out["share"] = out["score"] / out["max_score"].where(out["max_score"] > 0)
-    return out
+# ---------------------------------------------------------------- tables for people
+def question_label(cohort: Cohort, assignment: str, question: str, several: bool) -> str:
+    return f"{assignment} {question}" if several else question
 
 
-def score_summary(subs: pd.DataFrame) -> pd.DataFrame:
-    """Per collected assignment: submissions and the spread of their score shares."""
-    rows = []
-    data = with_share(subs)
-    for name in collected(subs):
-        shares = data.loc[(data["assignment"] == name) & data["submitted"], "share"]
-        rows.append({
-            "作业": name, "满分": float(data.loc[data["assignment"] == name, "max_score"].iloc[0]),
-            "提交人数": int(shares.size), "应交人数": int((data["assignment"] == name).sum()),
-            "平均得分率": shares.mean(), "中位数": shares.median(),
-            "最低": shares.min(), "最高": shares.max(),
-        })
-    return pd.DataFrame(rows, columns=["作业", "满分", "提交人数", "应交人数", "平均得分率", "中位数", "最低", "最高"])
-
-
-def question_pass_rates(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per graded question: how many answers were graded and passed; hardest first."""
-    graded = cells[cells["manual_score"].notna() | ~cells["needs_manual_grade"]].copy()
-    graded["passed"] = graded["score"] >= PASS_SHARE * graded["max_score"]
-    table = (
-        graded.groupby(["assignment", "notebook", "cell"], sort=False)
-        .agg(autograded=("autograded", "first"), points=("max_score", "first"),
-             graded=("passed", "size"), passed=("passed", "sum"))
-        .reset_index()
-    )
-    table["pass_rate"] = table["passed"] / table["graded"]
-    table = table.sort_values(["pass_rate", "assignment", "notebook", "cell"], kind="stable", ignore_index=True)
+def items_table(cohort: Cohort) -> pd.DataFrame:
+    """items.csv: one row per question with its statistics and flags (Chinese headers)."""
+    items = item_statistics(cohort)
+    alpha = reliability(cohort)
     return pd.DataFrame({
-        "作业": table["assignment"], "笔记本": table["notebook"], "题目": table["cell"],
-        "类型": np.where(table["autograded"], "自动评分", "人工评分"),
-        "分值": table["points"], "已评人数": table["graded"].astype(int),
-        "通过人数": table["passed"].astype(int), "通过率": table["pass_rate"],
+        "作业": items["assignment"], "题目": items["question"], "题目编号": items["cell"],
+        "知识点": items["topic"].map(topic_label),
+        "评分方式": np.where(items["autograded"], "自动评分", "人工评分"), "分值": items["points"],
+        "计入人数": items["counted"], "未作答人数": items["not_attempted"], "待批改人数": items["pending"],
+        "难度系数": items["facility"].round(3), "区分度": items["discrimination"].round(3),
+        "满分占比": items["full"].round(3), "部分得分占比": items["partial"].round(3),
+        "零分占比": items["zero"].round(3),
+        "提示": ["；".join(f"{f}：{FLAGS_ZH[f]}" for f in fl) for fl in items["flags"]],
+        "作业信度α": items["assignment"].map(alpha).round(3),
     })
 
 
-def progress(subs: pd.DataFrame) -> pd.DataFrame:
-    """Trainee x collected assignment score share (NaN = not submitted)."""
-    data = with_share(subs)
-    data = data[data["assignment"].isin(collected(subs))]
-    data = data.assign(share=data["share"].where(data["submitted"]))
-    table = data.pivot(index="student_id", columns="assignment", values="share")
-    return table.reindex(columns=collected(subs))
+def answers_table(cohort: Cohort) -> pd.DataFrame:
+    """answers.csv: one row per learner × question (Chinese headers)."""
+    a = cohort.answers
+    return pd.DataFrame({
+        "作业": a["assignment"], "学员编号": a["student_id"], "姓名": a["name"], "题目": a["question"],
+        "题目编号": a["cell"], "知识点": a["topic"].map(topic_label), "分值": a["points"], "得分": a["score"],
+        "状态": a["status"], "答案": a["answer"],
+        "评分方式": np.where(a["autograded"], "自动评分", "人工评分"), "讲师评语": a["comment"],
+    })
 
 
-def trainee_summary(subs: pd.DataFrame) -> pd.DataFrame:
-    """One row per trainee: share per collected assignment, average, missing, risk and why."""
-    table = progress(subs)
-    names = subs.drop_duplicates("student_id").set_index("student_id")
-    pending = subs[subs["needs_manual_grade"] & subs["assignment"].isin(table.columns)].groupby("student_id").size()
-    rows = []
-    for student, shares in table.iterrows():
-        missing = [a for a in table.columns if pd.isna(shares[a])]
-        average = shares.fillna(0.0).mean() if len(table.columns) else float("nan")
-        reasons = []
-        if average < RISK_SHARE:
-            reasons.append(f"平均得分率 {average:.0%} 低于 {RISK_SHARE:.0%}")
-        if missing:
-            reasons.append(f"未提交 {'、'.join(missing)}")
-        full = "".join(str(names.at[student, c] or "") for c in ("last_name", "first_name"))
-        rows.append({"学员编号": student, "姓名": full, **{a: shares[a] for a in table.columns},
-                     "平均得分率": average, "未提交数": len(missing),
-                     "待人工评分": int(pending.get(student, 0)),
-                     "风险": bool(reasons), "原因": "；".join(reasons)})
-    return pd.DataFrame(rows, columns=["学员编号", "姓名", *table.columns, "平均得分率", "未提交数",
-                                       "待人工评分", "风险", "原因"])
-
-
-# ---------------------------------------------------------------- the charts
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list]:
-    kamlib.plots.use_chinese_font()
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
-    for ax in axes:
-        ax.spines[["top", "right"]].set_visible(False)
-    return fig, list(axes)
-
-
-def distribution_chart(subs: pd.DataFrame) -> Figure:
-    """A histogram of score shares per collected assignment."""
-    names = collected(subs)
-    data = with_share(subs)
-    fig, axes = _figure(7, 1.9 * len(names) + 0.6, rows=len(names))
-    bins = np.linspace(0, 100, 11)
-    for ax, name in zip(axes, names):
-        shares = data.loc[(data["assignment"] == name) & data["submitted"], "share"].dropna() * 100
-        ax.hist(shares.clip(0, 100), bins=bins, color=kamlib.plots.BAR_COLOR, edgecolor="white")
-        ax.set_title(f"{name}（{len(shares)} 人提交，平均 {shares.mean():.0f}%）", fontsize=10, loc="left")
-        ax.set_xlim(0, 100)
-        ax.set_ylabel("人数")
-        ax.yaxis.get_major_locator().set_params(integer=True)
-    axes[-1].set_xlabel("得分率（%）")
-    return fig
-
-
-def pass_rate_chart(questions: pd.DataFrame, limit: int = 30) -> Figure:
-    """Horizontal bars of pass rates, the hardest question on top."""
-    shown = questions.head(limit)
-    fig, (ax,) = _figure(7, 0.32 * len(shown) + 1.2)
-    several = shown["作业"].nunique() > 1
-    labels = [f"{a} / {q}" if several else q for a, q in zip(shown["作业"], shown["题目"])]
-    y = np.arange(len(shown))
-    ax.barh(y, shown["通过率"] * 100, color=kamlib.plots.BAR_COLOR)
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.axvline(PASS_SHARE * 100, color=kamlib.plots.LINE_COLOR, linestyle="--", linewidth=1)
-    ax.set_xlabel("通过率（%）")
-    for yi, rate in zip(y, shown["通过率"]):
-        ax.text(rate * 100 + 1, yi, f"{rate:.0%}", va="center", fontsize=8)
-    return fig
-
-
-def progress_chart(table: pd.DataFrame) -> Figure:
-    """Trainees x assignments heat map of score shares; "未交" where nothing was submitted."""
-    fig, (ax,) = _figure(1.3 * len(table.columns) + 2.5, 0.3 * len(table) + 1.4)
-    values = table.to_numpy(dtype=float) * 100
-    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
-    ax.set_facecolor("#d9d9d9")
-    ax.set_xticks(range(len(table.columns)), table.columns)
-    ax.set_yticks(range(len(table)), table.index, fontsize=8)
-    for (i, j), value in np.ndenumerate(values):
-        dark = not np.isnan(value) and (value < 25 or value > 85)
-        ax.text(j, i, "未交" if np.isnan(value) else f"{value:.0f}", ha="center", va="center", fontsize=8,
-                color="white" if dark else "black")
-    fig.colorbar(image, ax=ax, label="得分率（%）")
-    return fig
-
-
-# ---------------------------------------------------------------- the page
+# ---------------------------------------------------------------- HTML pieces
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;
-  margin:2em auto;max-width:62em;color:#222}
+  margin:2em auto;max-width:66em;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
-th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.rule{color:#555;font-size:.9em}
-img{max-width:100%}.risk{color:#b00}
+h3{font-size:1.05em;margin:1.2em 0 .3em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
+th{background:#f0f0f0}td.t,th.t{text-align:left}.rule{color:#555;font-size:.9em}
+img{max-width:100%}.risk{color:#b00}.ok{color:#1a7f37}.muted{color:#777}
+.bar{display:inline-block;height:.8em;background:#4e79a7;vertical-align:middle}
+.barbox{display:inline-block;width:8em;background:#eee;margin-right:.4em;text-align:left}
+@page{size:A4;margin:15mm}
+@media print{body{margin:0;max-width:none;font-size:10.5pt}a{color:inherit;text-decoration:none}
+  h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
 """
+
+e = html.escape
 
 
 def _pct(value: float) -> str:
-    return "—" if pd.isna(value) else f"{value:.0%}"
+    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
-def _table(df: pd.DataFrame, pct_columns: list[str]) -> str:
-    shown = df.copy()
-    for column in pct_columns:
-        shown[column] = shown[column].map(_pct)
-    return shown.to_html(index=False, escape=True, na_rep="—", border=0)
+def _num(value: float, digits: int = 2) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
-def render_html(tables: GradeTables, title: str) -> str:
-    """The report page for the gradebook ``tables``."""
-    subs = tables.submissions
-    names = collected(subs)
-    summary = score_summary(subs)
-    questions = question_pass_rates(tables.cells[tables.cells["assignment"].isin(names)])
-    trainees = trainee_summary(subs)
-    risky = trainees[trainees["风险"]]
-    e = html.escape
+def _html_table(rows: list[list[str]], header: list[str], left: int = 1, text: tuple[int, ...] = ()) -> str:
+    """A table of already escaped cells; the first ``left`` columns and those in ``text`` are left-aligned."""
+    t = set(range(left)) | {i % len(header) for i in text}
+    head = "".join(f"<th class='t'>{h}</th>" if i in t else f"<th>{h}</th>" for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td class='t'>{c}</td>" if i in t else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _img(alt: str, fig) -> str:
+    return f"<img alt='{e(alt)}' src='data:image/png;base64,{charts.png(fig)}'>"
+
+
+def _page(title: str, body: list[str]) -> str:
+    return "\n".join([f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
+                      f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1>", *body, "</body></html>"])
+
+
+def learner_file(student: str) -> str:
+    """The file name of a learner's page (safe on every file system)."""
+    return re.sub(r"[^\w.-]", "_", student) + ".html"
+
+
+def _who(student: str, name: str, link: bool) -> str:
+    text = e(f"{student} {name}".strip())
+    return f"<a href='learners/{e(learner_file(student))}'>{text}</a>" if link else text
+
+
+# ---------------------------------------------------------------- the main page
+def _standing(cohort: Cohort) -> list[str]:
+    table = cohort_trend(cohort)
+    rows = [[e(f"{r['作业']} {r['标题']}" if r["标题"] != r["作业"] else r["作业"]), str(r["应交"]), str(r["已交"]),
+             str(r["已评分"]), f"{r['待批改的答案']}（{r['待批改的学员']} 人）" if r["待批改的答案"] else "0",
+             f"<span class='risk'>{r['无法评分']}</span>" if r["无法评分"] else "0", str(r["未提交"])]
+            for _, r in table.iterrows()]
+    parts = [_html_table(rows, ["作业", "应交", "已交", "已评分", "待批改的答案", "无法评分", "未提交"])]
+    failed = cohort.submissions[cohort.submissions["status"] == FAILED]
+    if len(failed):
+        parts.append("<h3>无法评分的提交（不计入任何统计）</h3>")
+        parts.append(_html_table([[e(a), _who(s, n, True), e(r)] for a, s, n, r in
+                                  zip(failed["assignment"], failed["student_id"], failed["name"], failed["reason"])],
+                                 ["作业", "学员", "原因"], left=3))
+        parts.append("<p class='rule'>请学员重新提交后运行 kam grade 作业名 --student 学员编号 --force。</p>")
+    return parts
+
+
+def _distribution(cohort: Cohort) -> list[str]:
+    subs = cohort.submissions
+    shares = {cohort.title(a): subs.loc[subs["assignment"] == a, "share"] for a in cohort.assignments}
+    table = cohort_trend(cohort)
+    parts = [_img("各作业得分分布", charts.distribution_chart(shares))]
+    if len(cohort.assignments) > 1:
+        parts.append(_img("各作业平均得分率走势", charts.trend_chart(list(shares), table["平均得分率"])))
+    parts.append(_html_table([[e(r["作业"]), _pct(r["平均得分率"]), _pct(r["中位数"]), _pct(r["最低"]), _pct(r["最高"])]
+                              for _, r in table.iterrows()], ["作业", "平均得分率", "中位数", "最低", "最高"]))
+    return parts
+
+
+def _items(cohort: Cohort) -> list[str]:
+    items = item_statistics(cohort)
+    alpha = reliability(cohort)
+    several = len(cohort.assignments) > 1
     parts = [
-        f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1>",
-        f"<p>生成时间：{datetime.now():%Y-%m-%d %H:%M}；学员 {len(trainees)} 人；已收作业 {len(names)} 份："
-        f"{e('、'.join(names))}；风险学员 <span class='risk'>{len(risky)}</span> 人。</p>",
-        "<h2>一、各作业得分分布</h2>",
-        f"<img alt='各作业得分分布' src='data:image/png;base64,{_png(distribution_chart(subs))}'>",
-        _table(summary, ["平均得分率", "中位数", "最低", "最高"]),
-        "<h2>二、各题通过率（最难的在前）</h2>",
-        f"<p class='rule'>{e(PASS_RULE_ZH)}</p>",
+        "<p class='rule'>难度系数 = 作答学员的平均得分 ÷ 分值（未作答的另计一栏，不算作答错）；区分度 = 该题得分与本作业其余各题总分的相关系数"
+        "（未作答按 0 分计；其余各题只算已全部批改的题；得分全都一样时无法计算，记为“—”）；满分、部分得分、零分、未作答四项占比合计 100%。"
+        f"难度系数高于 {EASY:.0%} 标为“太容易”，低于 {HARD:.0%} 标为“太难”，区分度低于 0.2 标为“区分度低”。"
+        "待批改的答案和无法评分的提交不计入。</p>",
+        "<p>各作业的信度（Cronbach α，只算已全部批改的题）："
+        + "；".join(f"{e(cohort.title(a))} {_num(v)}" for a, v in alpha.items()) + "</p>",
     ]
-    if len(questions):
-        parts.append(f"<img alt='各题通过率' src='data:image/png;base64,{_png(pass_rate_chart(questions))}'>")
-    parts += [
-        _table(questions, ["通过率"]),
-        "<h2>三、学员进度</h2>",
-        f"<img alt='学员进度' src='data:image/png;base64,{_png(progress_chart(progress(subs)))}'>",
-        _table(trainees.drop(columns=["风险", "原因"]), [*names, "平均得分率"]),
-        "<h2>四、风险学员</h2>",
-        f"<p class='rule'>{e(RISK_RULE_ZH)}</p>",
-        _table(risky[["学员编号", "姓名", "平均得分率", "未提交数", "待人工评分", "原因"]], ["平均得分率"])
-        if len(risky) else "<p>没有风险学员。</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+    if len(items):
+        ordered = items.sort_values("facility", kind="stable", na_position="last")
+        labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
+        parts.append(_img("各题难度系数", charts.facility_chart(labels[:40], ordered["facility"].head(40), HARD, EASY)))
+    rows = []
+    for _, r in items.iterrows():
+        n = r["counted"]
+        share_na = r["not_attempted"] / n if n else np.nan
+        advice = "<br>".join(f"<b class='risk'>{e(f)}</b>：{e(FLAGS_ZH[f])}" for f in r["flags"])
+        rows.append([e(question_label(cohort, r["assignment"], r["question"], several)), e(topic_label(r["topic"])),
+                     "自动" if r["autograded"] else "人工", _num(r["points"], 0), str(n),
+                     str(r["pending"]) if r["pending"] else "0", _pct(r["facility"]), _num(r["discrimination"]),
+                     _pct(r["full"]), _pct(r["partial"]), _pct(r["zero"]), _pct(share_na), advice])
+    parts.append(_html_table(rows, ["题目", "知识点", "评分", "分值", "计入", "待批改", "难度系数", "区分度",
+                                    "满分", "部分得分", "零分", "未作答", "提示"], left=2, text=(-1,)))
+    return parts
 
 
+def _answers(cohort: Cohort) -> list[str]:
+    groups = answer_groups(cohort)
+    if groups.empty:
+        return ["<p class='muted'>没有记录到自动评分题的答案（答案在评分时记录，重新运行 kam grade 作业名 --force 后即可看到）。</p>"]
+    several = len(cohort.assignments) > 1
+    parts = ["<p class='rule'>每道自动评分题的答案按内容归并，按人数从多到少排列；✔ 为正确答案"
+             "（得满分的提交中最常见的答案）。未作答单独列出。</p>"]
+    for (assignment, cell), g in groups.groupby(["assignment", "cell"], sort=False):
+        shown, rest = g.head(GROUPS_SHOWN), g.iloc[GROUPS_SHOWN:]
+        rows = [[("✔ " if c else "") + e(a), str(n), _pct(s)] for a, n, s, c in
+                zip(shown["answer"], shown["count"], shown["share"], shown["correct"])]
+        if len(rest):
+            rows.append([f"其他 {len(rest)} 种答案", str(rest["count"].sum()), _pct(rest["share"].sum())])
+        wrong = g[~g["correct"]].head(1)
+        headline = (f"：最常见的错误是 {e(wrong['answer'].iloc[0])}（{_pct(wrong['share'].iloc[0])}）"
+                    if len(wrong) and g["correct"].any() else "")
+        parts.append(f"<h3>{e(question_label(cohort, assignment, g['question'].iloc[0], several))}{headline}</h3>")
+        parts.append(_html_table(rows, ["答案", "人数", "占比"]))
+    return parts
+
+
+def _topics(cohort: Cohort) -> list[str]:
+    weakest = weakest_topics(cohort)
+    mastery = topic_mastery(cohort)
+    parts = ["<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
+             "最薄弱的在前。</p>",
+             _html_table([[e(topic_label(t)), str(q), str(n), _pct(m)] for t, q, n, m in
+                          zip(weakest["topic"], weakest["题数"], weakest["计入的答案"], weakest["掌握程度"])],
+                         ["知识点", "题数", "计入的答案", "掌握程度"])]
+    if len(mastery.columns) and len(mastery):
+        labels = [topic_label(t) for t in mastery.columns]
+        parts.append(_img("学员 × 知识点掌握程度", charts.heatmap(mastery, labels)))
+    return parts
+
+
+def _progress(cohort: Cohort, summary: pd.DataFrame, links: bool) -> list[str]:
+    table = progress(cohort)
+    status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status") \
+        .reindex(index=table.index, columns=table.columns)
+    empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
+    parts = [_img("学员进度", charts.heatmap(table, cohort.assignments, empty))]
+    rows = []
+    for _, r in summary.sort_values("学员编号").iterrows():
+        cells = []
+        for a in cohort.assignments:
+            s = status.at[r["学员编号"], a]
+            value = _pct(r[a])
+            cells.append(value if s not in (MISSING, FAILED) else
+                         "<span class='risk'>未交</span>" if s == MISSING else "<span class='risk'>无法评分</span>")
+        rows.append([_who(r["学员编号"], r["姓名"], links), *cells, _pct(r["平均得分率"]), str(r["未提交数"]),
+                     str(r["待批改"]), e(r["走势"])])
+    parts.append(f"<p class='rule'>{e(TREND_RULE_ZH)} 待批改的答案暂不计入得分率。</p>")
+    parts.append(_html_table(rows, ["学员", *map(e, cohort.assignments), "平均得分率", "未提交", "待批改", "走势"]))
+    return parts
+
+
+def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
+    risky = summary[summary["风险"]]
+    parts = [f"<p class='rule'>{e(RISK_RULE_ZH)}</p>"]
+    if not len(risky):
+        return parts + ["<p>没有风险学员。</p>"]
+    parts.append(_html_table([[_who(r["学员编号"], r["姓名"], links), e(r["严重程度"]), _pct(r["平均得分率"]),
+                               str(r["未提交数"]), str(r["待批改"]), e(r["走势"]), e(r["原因"])]
+                              for _, r in risky.iterrows()],
+                             ["学员", "严重程度", "平均得分率", "未提交", "待批改", "走势", "原因"], left=2, text=(-1,)))
+    return parts
+
+
+def render_html(cohort: Cohort, title: str, links: bool = True) -> str:
+    """The report page; ``links`` points learner names to their pages in ``learners/``."""
+    summary = learner_summary(cohort)
+    risky = int(summary["风险"].sum())
+    body = [
+        f"<p>生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}；学员 {len(summary)} 人；"
+        f"已收作业 {len(cohort.assignments)} 份：{e('、'.join(cohort.assignments))}；"
+        f"风险学员 <span class='risk'>{risky}</span> 人。</p>",
+        "<h2>一、评分进展</h2>", *_standing(cohort),
+        "<h2>二、得分分布与走势</h2>", *_distribution(cohort),
+        "<h2>三、各题分析</h2>", *_items(cohort),
+        "<h2>四、常见错误答案</h2>", *_answers(cohort),
+        "<h2>五、知识点掌握（最薄弱的在前）</h2>", *_topics(cohort),
+        "<h2>六、学员进度</h2>", *_progress(cohort, summary, links),
+        "<h2>七、风险学员</h2>", *_risk(summary, links),
+    ]
+    return _page(title, body)
+
+
+# ---------------------------------------------------------------- one page per learner
+def _bar(value: float) -> str:
+    width = 0 if pd.isna(value) else max(0.0, min(1.0, value)) * 100
+    return f"<span class='barbox'><span class='bar' style='width:{width:.0f}%'></span></span>{_pct(value)}"
+
+
+def render_learners(cohort: Cohort, summary: pd.DataFrame, course_title: str):
+    """(student id, printable page) for every learner: assignments and topics against the
+    cohort, missing and ungradable work, answers left blank and the trainer's comments."""
+    subs, answers = cohort.submissions, cohort.answers
+    cohort_mean = subs.groupby("assignment")["share"].mean()
+    mastery = topic_mastery(cohort)
+    topic_mean = mastery.mean()
+    by_subs = dict(iter(subs.groupby("student_id")))
+    by_answers = dict(iter(answers.groupby("student_id")))
+    empty = answers.iloc[:0]
+    stamp = f"{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}"
+    for _, row in summary.iterrows():
+        student = row["学员编号"]
+        mine = by_subs[student].set_index("assignment")
+        rows = []
+        for a in cohort.assignments:
+            s = mine.at[a, "status"]
+            note = {MISSING: "<span class='risk'>未提交</span>",
+                    FAILED: f"<span class='risk'>无法评分</span>：{e(mine.at[a, 'reason'])}",
+                    PENDING: f"{mine.at[a, 'pending']} 题待批改（暂不计入）"}.get(s, "")
+            rows.append([e(cohort.title(a)), _bar(mine.at[a, "share"]), _pct(cohort_mean.get(a)), note])
+        topic_rows = [[e(topic_label(t)), _bar(mastery.at[student, t]), _pct(topic_mean[t])]
+                      for t in mastery.columns if not pd.isna(mastery.at[student, t])]
+        own = by_answers.get(student, empty)
+        comments = own[own["comment"] != ""]
+        blank = own[own["status"] == NOT_ATTEMPTED]
+        body = [
+            f"<p>{e(course_title)}；生成时间：{stamp}</p>",
+            f"<p>平均得分率 {_pct(row['平均得分率'])}；走势：{e(row['走势'])}"
+            + (f"；<span class='risk'>需要关注（{e(row['严重程度'])}）：{e(row['原因'])}</span>" if row["风险"] else "")
+            + "</p>",
+            "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
+            "<h2>各知识点</h2>",
+            _html_table(topic_rows, ["知识点", "掌握程度", "全班平均"]) if topic_rows
+            else "<p class='muted'>暂无已评分的题。</p>",
+        ]
+        if len(blank):
+            body += ["<h2>未作答的题</h2>",
+                     "<p>" + "；".join(e(f"{a} {q}") for a, q in zip(blank["assignment"], blank["question"])) + "</p>"]
+        body.append("<h2>讲师评语</h2>")
+        body.append(_html_table([[e(f"{a} {q}"), f"{_num(s, 1)} / {_num(p, 0)}", e(c)] for a, q, s, p, c in
+                                 zip(comments["assignment"], comments["question"], comments["score"],
+                                     comments["points"], comments["comment"])], ["题目", "得分", "评语"], left=3)
+                    if len(comments) else "<p class='muted'>暂无评语。</p>")
+        yield student, _page(f"学员成绩单：{student} {cohort.learners.get(student, '')}".strip(), body)
+
+
+# ---------------------------------------------------------------- files
 def write_report(course: Course, out_dir: Path, assignment: str | None = None) -> ReportFiles:
-    """Write ``report.html`` and ``report.csv`` (trainee summary, UTF-8 with BOM) into ``out_dir``."""
+    """Write report.html, learners/*.html, report.csv, answers.csv and items.csv into ``out_dir``."""
     if assignment is not None:
         course.require_assignment(assignment)
-    tables = read_gradebook(course, assignment)
-    if not tables.submissions["submitted"].any():
+    cohort = load_cohort(course, assignment)
+    if not cohort.assignments:
         which = f"作业“{assignment}”" if assignment else "任何作业"
         raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
-    out_dir.mkdir(parents=True, exist_ok=True)
     title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
-    page = out_dir / "report.html"
-    page.write_text(render_html(tables, title), encoding="utf-8")
-    trainees = trainee_summary(tables.submissions)
-    shares = [*collected(tables.submissions), "平均得分率"]
-    trainees[shares] = (trainees[shares] * 100).round(1)
-    trainees = trainees.rename(columns={c: f"{c} 得分率(%)" if c != "平均得分率" else "平均得分率(%)" for c in shares})
-    trainees["风险"] = trainees["风险"].map({True: "是", False: "否"})
+    summary = learner_summary(cohort)
+    # CSVs first: a page is never newer than the tables beside it
+    out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir / "report.csv"
-    trainees.to_csv(csv, index=False, encoding="utf-8-sig")
-    return ReportFiles(page, csv)
+    learner_csv(cohort, summary).to_csv(csv, index=False, encoding="utf-8-sig")
+    answers, items = out_dir / "answers.csv", out_dir / "items.csv"
+    answers_table(cohort).to_csv(answers, index=False, encoding="utf-8-sig")
+    items_table(cohort).to_csv(items, index=False, encoding="utf-8-sig")
+    folder = out_dir / "learners"
+    folder.mkdir(exist_ok=True)
+    pages = []
+    for student, text in render_learners(cohort, summary, title):
+        page = folder / learner_file(student)
+        page.write_text(text, encoding="utf-8")
+        pages.append(page)
+    main = out_dir / "report.html"
+    main.write_text(render_html(cohort, title), encoding="utf-8")
+    return ReportFiles(main, csv, answers, items, pages)
+
+
+def learner_csv(cohort: Cohort, summary: pd.DataFrame) -> pd.DataFrame:
+    """report.csv: one row per learner, shares in percent, most at risk first."""
+    table = summary.copy()
+    shares = [*cohort.assignments, "平均得分率"]
+    table[shares] = (table[shares].astype(float) * 100).round(1)
+    table = table.rename(columns={c: f"{c} 得分率(%)" if c != "平均得分率" else "平均得分率(%)" for c in shares})
+    table["风险"] = table["风险"].map({True: "是", False: "否"})
+    return table

@@ -18,6 +18,7 @@ CELL_COLUMNS = [
     "extra_credit", "score", "max_score", "needs_manual_grade",
 ]
 COMMENT_COLUMNS = ["assignment", "notebook", "student_id", "cell", "auto_comment", "manual_comment"]
+QUESTION_COLUMNS = ["assignment", "notebook", "cell", "autograded", "max_score"]
 
 
 @dataclass
@@ -25,17 +26,19 @@ class GradeTables:
     """``submissions``: one row per assignment and student (missing submissions included,
     ``submitted`` False, score 0, like ``nbgrader export``); ``cells``: one row per graded
     cell of each submission (``autograded`` True for hidden-test cells, False for cells a
-    trainer grades by hand); ``comments``: one row per answer cell."""
+    trainer grades by hand); ``comments``: one row per answer cell; ``questions``: one
+    row per graded cell of each assignment, in gradebook order."""
 
     submissions: pd.DataFrame
     cells: pd.DataFrame
     comments: pd.DataFrame
     assignments: list[str]
+    questions: pd.DataFrame
 
 
 def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables:
     """Read every assignment (or one) of the course's gradebook."""
-    subs, cells, comments = [], [], []
+    subs, cells, comments, questions = [], [], [], []
     with course.gradebook() as gb:
         students = sorted(gb.students, key=lambda s: s.id)
         assignments = sorted(gb.assignments, key=lambda a: (a.duedate is None, a.duedate, a.name))
@@ -44,6 +47,11 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
         for a in assignments:
             manual = {(nb.name, c.name) for nb in a.notebooks for c in nb.solution_cells}
             manual |= {(nb.name, c.name) for nb in a.notebooks for c in nb.task_cells}
+            for nb in a.notebooks:
+                for c in nb.grade_cells:
+                    questions.append(dict(assignment=a.name, notebook=nb.name, cell=c.name,
+                                          autograded=(nb.name, c.name) not in manual and c.cell_type == "code",
+                                          max_score=c.max_score))
             for s in students:
                 row = dict(assignment=a.name, duedate=a.duedate, student_id=s.id,
                            last_name=s.last_name, first_name=s.first_name, email=s.email,
@@ -78,4 +86,5 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
         comments=pd.DataFrame(comments, columns=COMMENT_COLUMNS)
         .sort_values(["assignment", "notebook", "student_id", "cell"], ignore_index=True),
         assignments=names,
+        questions=pd.DataFrame(questions, columns=QUESTION_COLUMNS),
     )

@@ -1,0 +1,256 @@
+"""The cohort as the report sees it: every learner × question with its status, every
+learner × assignment with its share, topic mastery, trends and the risk list.
+
+Statuses keep apart what a plain score mixes up:
+
+* a submission: 已评分, 待批改 (some written answer still to grade), 无法评分 (grading
+  failed; its reason is shown and it is left out of every statistic), 未提交;
+* an answer: 已评分, 未作答 (the stub left in place or an empty written answer; it
+  scores 0), 待批改 (not counted until graded), 无法评分, 未提交.
+
+A submission's share is its score over the points graded so far (late penalty
+deducted); answers still to grade count neither for nor against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .questions import GradedCell
+from .tables import GradeTables
+from .topics import TOPICS, UNTAGGED
+
+RISK_SHARE = 0.6
+HIGH_RISK_SHARE = 0.4
+TREND_STEP = 0.05
+RISK_RULE_ZH = (
+    f"风险学员：已收作业的平均得分率低于 {RISK_SHARE:.0%}（未提交的作业按 0 分计），"
+    "或有已收作业未提交（只缺交、没有已评分的作业时只列缺交）。平均得分率低于 "
+    f"{HIGH_RISK_SHARE:.0%} 或未提交两份及以上为“高”，其余为“中”；按严重程度、平均得分率从低到高排列。"
+    "无法评分的提交和尚待批改的答案不计入平均。"
+)
+TREND_RULE_ZH = (
+    f"走势：按作业顺序，学员各份作业得分率的线性趋势每份上升 {TREND_STEP * 100:.0f} 个百分点以上为“上升”，"
+    f"下降 {TREND_STEP * 100:.0f} 个百分点以上为“下降”，其余为“平稳”；少于两份已评分作业时不判断。"
+)
+
+GRADED, NOT_ATTEMPTED, PENDING, FAILED, MISSING = "已评分", "未作答", "待批改", "无法评分", "未提交"
+COUNTED = (GRADED, NOT_ATTEMPTED)
+
+ANSWER_COLUMNS = [
+    "assignment", "notebook", "student_id", "name", "cell", "question", "topic", "autograded",
+    "points", "score", "status", "answer", "comment",
+]
+
+
+@dataclass
+class Cohort:
+    """Everything the report shows, as tables.
+
+    ``answers``: one row per learner × question of the collected assignments
+    (:data:`ANSWER_COLUMNS`); ``submissions``: one row per learner × collected
+    assignment with ``status``, ``share`` and ``reason`` (why it could not be graded);
+    ``learners``: student id -> name, in id order; ``assignments``: the collected
+    assignments in order; ``titles``: assignment -> readable title.
+    """
+
+    answers: pd.DataFrame
+    submissions: pd.DataFrame
+    learners: pd.Series
+    assignments: list[str]
+    titles: dict[str, str]
+
+    def title(self, assignment: str) -> str:
+        return self.titles.get(assignment, assignment)
+
+
+def collected(subs: pd.DataFrame) -> list[str]:
+    """Assignments at least one learner submitted, in gradebook order."""
+    names = set(subs.loc[subs["submitted"], "assignment"])
+    return [a for a in dict.fromkeys(subs["assignment"]) if a in names]
+
+
+def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, failures: list,
+                 titles: dict[str, str] | None = None) -> Cohort:
+    """Join the gradebook ``tables`` with the source ``catalog`` (names, topics), the recorded
+    ``answers`` (:class:`~kamlib.grading.answer_store.AnswerRecord`) and ``failures``
+    (:class:`~kamlib.grading.answer_store.GradingFailure`)."""
+    failed = {(f.assignment, f.student): f.reason for f in failures}
+    subs = tables.submissions.copy()  # one that could not be graded was handed in, in the gradebook or not
+    subs["submitted"] = subs["submitted"].astype(bool) | np.array([k in failed for k in zip(subs["assignment"], subs["student_id"])], dtype=bool)
+    names = collected(subs)
+    learners = (subs.drop_duplicates("student_id").set_index("student_id")
+                .apply(lambda r: f"{r['last_name'] or ''}{r['first_name'] or ''}", axis=1)
+                .rename("name").sort_index()) if len(subs) else pd.Series(dtype=str, name="name")
+    source = {(c.assignment, c.grade_id): (i, c) for i, c in enumerate(catalog)}
+
+    questions = tables.questions[tables.questions["assignment"].isin(names)].copy()
+    questions["order"] = [source.get((a, c), (len(source) + i, None))[0]
+                          for i, (a, c) in enumerate(zip(questions["assignment"], questions["cell"]))]
+    questions["question"] = [source[(a, c)][1].title if (a, c) in source else c
+                             for a, c in zip(questions["assignment"], questions["cell"])]
+    questions["topic"] = [(source[(a, c)][1].topic if (a, c) in source else None) or UNTAGGED
+                          for a, c in zip(questions["assignment"], questions["cell"])]
+    questions["assignment_order"] = questions["assignment"].map({a: i for i, a in enumerate(names)})
+    questions = questions.sort_values(["assignment_order", "order"], ignore_index=True)
+
+    # learner × question grid
+    grid = questions.merge(subs[subs["assignment"].isin(names)][["assignment", "student_id", "submitted"]],
+                           on="assignment")
+    cells = tables.cells.set_index(["assignment", "notebook", "student_id", "cell"])
+    grid = grid.join(cells[["auto_score", "manual_score", "score", "needs_manual_grade"]],
+                     on=["assignment", "notebook", "student_id", "cell"])
+    recorded = {(r.assignment, r.notebook, r.student, r.grade_id): r for r in answers}
+    comments = tables.comments.set_index(["assignment", "notebook", "student_id", "cell"])["manual_comment"]
+
+    status, score, shown, comment = [], [], [], []
+    for row in grid.itertuples(index=False):
+        key = (row.assignment, row.notebook, row.student_id, row.cell)
+        record = recorded.get(key)
+        if (row.assignment, row.student_id) in failed:
+            s = FAILED
+        elif not row.submitted:
+            s = MISSING
+        elif pd.isna(row.score) or row.needs_manual_grade:
+            s = PENDING
+        elif row.autograded:
+            s = NOT_ATTEMPTED if record is not None and record.missing else GRADED
+        else:
+            s = NOT_ATTEMPTED if pd.isna(row.manual_score) and row.auto_score == 0 else GRADED
+        status.append(s)
+        score.append(float(row.score) if s in COUNTED else np.nan)
+        shown.append("" if record is None or record.missing else record.answer)
+        note = comments.get(key) if s in COUNTED and not row.autograded else None
+        comment.append(note if isinstance(note, str) else "")
+    grid["status"], grid["score"], grid["answer"], grid["comment"] = status, score, shown, comment
+    grid["name"] = grid["student_id"].map(learners)
+    grid = grid.rename(columns={"max_score": "points"})
+    grid = grid.sort_values(["assignment_order", "student_id", "order"], kind="stable", ignore_index=True)
+
+    # learner × assignment
+    per = subs[subs["assignment"].isin(names)].copy()
+    graded = grid[grid["status"].isin(COUNTED)].groupby(["assignment", "student_id"])
+    sums = pd.DataFrame({"graded_score": graded["score"].sum(), "graded_points": graded["points"].sum()})
+    pending = grid[grid["status"] == PENDING].groupby(["assignment", "student_id"]).size().rename("pending")
+    per = per.join(sums, on=["assignment", "student_id"]).join(pending, on=["assignment", "student_id"])
+    per["pending"] = per["pending"].fillna(0).astype(int)
+    per["reason"] = [failed.get((a, s), "") for a, s in zip(per["assignment"], per["student_id"])]
+    per["status"] = np.select(
+        [~per["submitted"].astype(bool), per["reason"] != "", per["pending"] > 0], [MISSING, FAILED, PENDING], GRADED)
+    per["status"] = per["status"].astype(object)
+    points = per["graded_points"].where(per["graded_points"] > 0)
+    share = ((per["graded_score"] - per["late_penalty"]).clip(lower=0) / points).clip(upper=1)
+    per["share"] = share.where(per["status"].isin([GRADED, PENDING]))
+    per["name"] = per["student_id"].map(learners)
+    per = per.sort_values(["student_id"], kind="stable")
+    per["assignment_order"] = per["assignment"].map({a: i for i, a in enumerate(names)})
+    per = per.sort_values(["assignment_order", "student_id"], ignore_index=True).drop(columns="assignment_order")
+    return Cohort(answers=grid[ANSWER_COLUMNS], submissions=per, learners=learners,
+                  assignments=names, titles=dict(titles or {}))
+
+
+# ---------------------------------------------------------------- per learner
+def progress(cohort: Cohort) -> pd.DataFrame:
+    """Learner × collected assignment share (NaN: not submitted, not gradable or nothing graded yet)."""
+    table = cohort.submissions.pivot(index="student_id", columns="assignment", values="share")
+    return table.reindex(index=cohort.learners.index, columns=cohort.assignments)
+
+
+def trend(shares: pd.Series) -> str:
+    """上升 / 下降 / 平稳 from the shares in assignment order (“—” with fewer than two)."""
+    known = shares.dropna()
+    if len(known) < 2:
+        return "—"
+    positions = [list(shares.index).index(a) for a in known.index]
+    slope = np.polyfit(positions, known.to_numpy(dtype=float), 1)[0]
+    return "上升" if slope >= TREND_STEP else "下降" if slope <= -TREND_STEP else "平稳"
+
+
+def learner_summary(cohort: Cohort) -> pd.DataFrame:
+    """One row per learner: share per assignment, average, missing and ungradable work,
+    answers still to grade, trend, and risk with its severity and reasons; most at risk first."""
+    table = progress(cohort)
+    status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status") \
+        .reindex(index=table.index, columns=table.columns)
+    pending = cohort.submissions.groupby("student_id")["pending"].sum()
+    rows = []
+    for student, shares in table.iterrows():
+        states = status.loc[student]
+        missing = [a for a in table.columns if states[a] == MISSING]
+        failed = [a for a in table.columns if states[a] == FAILED]
+        counted = [0.0 if states[a] == MISSING else shares[a] for a in table.columns
+                   if states[a] == MISSING or not pd.isna(shares[a])]
+        average = float(np.mean(counted)) if counted else float("nan")
+        reasons = []
+        low = average < RISK_SHARE and len(counted) > len(missing)  # some work was graded, not only missed
+        if low:
+            reasons.append(f"平均得分率 {average:.0%} 低于 {RISK_SHARE:.0%}")
+        if missing:
+            reasons.append(f"未提交 {'、'.join(missing)}")
+        high = (low and average < HIGH_RISK_SHARE) or len(missing) >= 2
+        severity = ("高" if high else "中") if reasons else ""
+        rows.append({"学员编号": student, "姓名": cohort.learners.get(student, ""),
+                     **{a: shares[a] for a in table.columns},
+                     "平均得分率": average, "未提交数": len(missing), "无法评分数": len(failed),
+                     "待批改": int(pending.get(student, 0)), "走势": trend(shares),
+                     "风险": bool(reasons), "严重程度": severity, "原因": "；".join(reasons)})
+    out = pd.DataFrame(rows, columns=["学员编号", "姓名", *table.columns, "平均得分率", "未提交数", "无法评分数",
+                                      "待批改", "走势", "风险", "严重程度", "原因"])
+    rank = out["严重程度"].map({"高": 0, "中": 1, "": 2})
+    order = pd.DataFrame({"rank": rank, "avg": out["平均得分率"].fillna(2.0), "miss": -out["未提交数"],
+                          "id": out["学员编号"]}).sort_values(["rank", "avg", "miss", "id"], kind="stable").index
+    return out.loc[order].reset_index(drop=True)
+
+
+def cohort_trend(cohort: Cohort) -> pd.DataFrame:
+    """Per collected assignment in order: submissions, how they stand, the mean share and the answers still to grade."""
+    subs = cohort.submissions
+    rows = []
+    for name in cohort.assignments:
+        part = subs[subs["assignment"] == name]
+        rows.append({"作业": name, "标题": cohort.title(name), "应交": len(part),
+                     "已交": int(part["submitted"].sum()),
+                     "已评分": int((part["status"] == GRADED).sum()),
+                     "待批改的答案": int(part["pending"].sum()),
+                     "待批改的学员": int((part["pending"] > 0).sum()),
+                     "无法评分": int((part["status"] == FAILED).sum()),
+                     "未提交": int((part["status"] == MISSING).sum()),
+                     "平均得分率": part["share"].mean(), "中位数": part["share"].median(),
+                     "最低": part["share"].min(), "最高": part["share"].max()})
+    return pd.DataFrame(rows, columns=["作业", "标题", "应交", "已交", "已评分", "待批改的答案", "待批改的学员",
+                                       "无法评分", "未提交", "平均得分率", "中位数", "最低", "最高"])
+
+
+# ---------------------------------------------------------------- topics
+def _topic_order(topics) -> list[str]:
+    known = [t for t in TOPICS if t in set(topics)]
+    return known + sorted(set(topics) - set(TOPICS))
+
+
+def topic_mastery(cohort: Cohort) -> pd.DataFrame:
+    """Learner × topic: score over points of the answers counted (graded or not attempted)."""
+    counted = cohort.answers[cohort.answers["status"].isin(COUNTED)]
+    sums = counted.groupby(["student_id", "topic"])[["score", "points"]].sum()
+    table = (sums["score"] / sums["points"].where(sums["points"] > 0)).unstack("topic")
+    return table.reindex(index=cohort.learners.index, columns=_topic_order(cohort.answers["topic"]))
+
+
+def weakest_topics(cohort: Cohort) -> pd.DataFrame:
+    """Per topic: questions, answers counted and the cohort's mastery, weakest first (ties in topic order)."""
+    answers = cohort.answers
+    counted = answers[answers["status"].isin(COUNTED)]
+    order = _topic_order(answers["topic"])
+    rows = []
+    for topic in order:
+        part = counted[counted["topic"] == topic]
+        points = part["points"].sum()
+        rows.append({"topic": topic, "题数": int(answers.loc[answers["topic"] == topic, ["assignment", "cell"]]
+                                                 .drop_duplicates().shape[0]),
+                     "计入的答案": len(part), "掌握程度": part["score"].sum() / points if points else np.nan})
+    table = pd.DataFrame(rows, columns=["topic", "题数", "计入的答案", "掌握程度"])
+    table["position"] = range(len(table))
+    return table.sort_values(["掌握程度", "position"], na_position="last", kind="stable",
+                             ignore_index=True).drop(columns="position")

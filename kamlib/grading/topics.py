@@ -1,0 +1,69 @@
+"""The deck sections a graded question assesses: the shared topic ids and their tags.
+
+Every graded cell of an exercise source notebook carries ``metadata["kam"] =
+{"topic": "<id>"}``; the report groups questions by these ids (topic mastery).
+A cell without a tag counts as :data:`UNTAGGED`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TOPICS: dict[str, str] = {
+    "concepts": "重点客户管理的概念",
+    "roles.account_manager": "客户经理的作用与职责",
+    "roles.executive_sponsor": "行政支持者的作用与职责",
+    "roles.sales_manager": "销售经理的作用与职责",
+    "roles.team": "三个职位的分工与配合",
+    "tiers.types": "四种客户关系及其特征",
+    "tiers.indicators": "六个指标的打分",
+    "tiers.rule": "层级判定与升级",
+    "foundations.know": "了解客户与竞争对手",
+    "foundations.analyse": "分析",
+    "foundations.prioritise": "确定优先顺序",
+    "foundations.direction": "明确方向",
+    "foundations.proactive": "积极主动",
+    "foundations.plan": "制定计划",
+    "foundations.team": "团队建设",
+    "account_plan": "综合：客户计划",
+}
+UNTAGGED = "未标注"
+# The deck pages of each part (a topic id's first component).
+PAGES = {"concepts": "第 4–6 页", "roles": "第 6–12 页", "tiers": "第 13–18 页",
+         "foundations": "第 19–21 页", "account_plan": "ex05"}
+
+
+def topic_label(topic: str) -> str:
+    """The Chinese label of a topic id (:data:`UNTAGGED` stays as it is)."""
+    if topic not in TOPICS:
+        return topic
+    pages = PAGES[topic.split(".")[0]]
+    return f"{TOPICS[topic]}（{pages}）" if not pages.startswith("ex") else TOPICS[topic]
+
+
+def check_topics(cells) -> None:
+    """Raise :class:`~kamlib.grading.course.KamError` naming the notebook, cell and value of the
+    first topic tag among the :class:`~kamlib.grading.questions.GradedCell` ``cells`` that is not
+    one of :data:`TOPICS`."""
+    from .course import KamError
+
+    for cell in cells:
+        if cell.topic is not None and cell.topic not in TOPICS:
+            raise KamError(f"{cell.path} 中单元格 {cell.grade_id} 的知识点标签“{cell.topic}”无效，"
+                           f"可用的标签：{'、'.join(TOPICS)}")
+
+
+def read_topics(root: Path) -> dict[str, dict[str, str]]:
+    """Assignment -> {grade_id -> topic id} of the graded cells of ``root``'s source notebooks.
+
+    Cells without a tag are left out; an unknown tag raises (see :func:`check_topics`).
+    """
+    from .questions import graded_cells
+
+    cells = list(graded_cells(root))
+    check_topics(cells)
+    found: dict[str, dict[str, str]] = {}
+    for cell in cells:
+        if cell.topic is not None:
+            found.setdefault(cell.assignment, {})[cell.grade_id] = cell.topic
+    return found
