@@ -72,6 +72,10 @@ def test_no_sandbox_grades_anyway_says_so_and_marks_the_answers(template, tmp_pa
     answers = read_answers(f"sqlite:///{course / 'gradebook.db'}", "ps1")
     assert {a.grade_id: (a.answer, a.sandboxed) for a in answers if a.student == "alice"} == {
         "test_answer": ("42", False), "test_share": ("0.8", False)}
+    report = _kam(course, "report", "--out", str(tmp_path / "reports"))
+    assert report.returncode == 0, report.stderr
+    standing = (tmp_path / "reports" / "report.html").read_text(encoding="utf-8").split("二、")[0]
+    assert "评分时没有使用沙箱的提交" in standing and "alice" in standing.split("评分时没有使用沙箱的提交")[1]
 
 
 def test_kam_grade_sandboxes_a_course_whose_config_does_not(template, tmp_path):
