@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -104,3 +105,15 @@ def test_plan_prints_to_one_pdf_page(tmp_path, case):
     assert files["pdf"].read_bytes().startswith(b"%PDF")
     info = subprocess.run([pdfinfo, str(files["pdf"])], capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Pages:\s+1$", info, re.M), info
+
+
+def test_the_capstone_exercise_follows_the_account_plan_structure():
+    """ex05's parts map onto every section of the one-page account plan, in the plan's words."""
+    import nbformat
+
+    from kamlib.account_plan import ACCOUNT_PLAN_SECTIONS
+
+    source = Path(__file__).resolve().parents[1] / "exercises" / "source" / "ex05_account_plan" / "ex05_account_plan.ipynb"
+    intro = nbformat.read(source, as_version=4).cells[0].source
+    table = intro.split("对应客户计划中的栏目")[1]
+    assert [s.title for s in ACCOUNT_PLAN_SECTIONS if s.title not in table] == []
