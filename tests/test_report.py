@@ -15,7 +15,7 @@ from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
-from kamlib.grading.report import load_cohort, render_html
+from kamlib.grading.report import analyse, load_cohort, render_html
 
 BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
 
@@ -208,5 +208,5 @@ def test_report_refuses_an_unknown_assignment_and_an_empty_gradebook(template, g
 def test_names_in_the_page_are_escaped(graded):
     c = cohort_of(graded)
     c.learners["bob"] = "<script>"
-    page = render_html(c, "报告")
+    page = render_html(analyse(c), "报告")
     assert "<script>" not in page and "&lt;script&gt;" in page
