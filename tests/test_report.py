@@ -210,3 +210,18 @@ def test_names_in_the_page_are_escaped(graded):
     c.learners["bob"] = "<script>"
     page = render_html(analyse(c), "报告")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_every_graded_question_of_the_course_is_named_by_its_heading():
+    from pathlib import Path
+
+    from kamlib.grading.questions import assignment_titles, graded_cells
+
+    exercises = Path(__file__).resolve().parents[1] / "exercises"
+    cells = list(graded_cells(exercises))
+    assert len(cells) >= 37
+    for cell in cells:                     # never a mark scheme's heading, never the raw grade_id
+        assert re.fullmatch(r"第 \d+ 题( \S.*)?", cell.title), (cell.grade_id, cell.title)
+        assert "分）" not in cell.title
+    titles = assignment_titles(exercises)
+    assert titles["ex03_relationship_tiers"] == "练习 3：四种类型的客户关系"

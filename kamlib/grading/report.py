@@ -116,7 +116,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bott
 h3{font-size:1.05em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
-th{background:#f0f0f0}td.t,th.t{text-align:left}.rule{color:#555;font-size:.9em}
+th{background:#f0f0f0;white-space:nowrap}td.t,th.t{text-align:left}td{white-space:nowrap}td:last-child{white-space:normal}.rule{color:#555;font-size:.9em}
 img{max-width:100%}.risk{color:#b00}.ok{color:#1a7f37}.muted{color:#777}
 .bar{display:inline-block;height:.8em;background:#4e79a7;vertical-align:middle}
 .barbox{display:inline-block;width:8em;background:#eee;margin-right:.4em;text-align:left}
