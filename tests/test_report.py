@@ -225,3 +225,25 @@ def test_every_graded_question_of_the_course_is_named_by_its_heading():
         assert "分）" not in cell.title
     titles = assignment_titles(exercises)
     assert titles["ex03_relationship_tiers"] == "练习 3：四种类型的客户关系"
+
+
+def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per_question(course, tmp_path,
+                                                                                           monkeypatch):
+    import time
+
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url(course), "tiny") as gb:
+        gb.remove_submission("ps2", "alice")          # now nobody has handed in ps2
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert main(["--course", str(course), "export", "--questions", "--out", str(tmp_path / "g.csv")]) == 0
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    grades = csv(tmp_path / "g.csv").set_index(["作业", "学员编号"])
+    assert set(grades.index.get_level_values("作业")) == {"ps1"}       # ps2 is not collected yet
+    assert grades.loc[("ps1", "alice"), "提交时间"] == "2025-03-01 18:00:00+08:00"   # submitted 10:00 UTC
+    assert list(grades.columns[-3:]) == ["test_answer（2 分）", "test_share（1 分）", "essay（3 分）"]
+    assert grades.loc[("ps1", "alice"), "essay（3 分）"] == "待批改"
+    assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0 and grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0
