@@ -1,11 +1,14 @@
-"""Grading throughput: stock ``nbgrader autograde`` against ``kam grade --jobs N`` on one cohort.
+"""Grading throughput: stock ``nbgrader autograde`` against sandboxed ``kam grade --jobs N`` on one cohort.
 
 Not a test. Builds a cohort of learner submissions from the release notebook of one
-assignment (right, partly right, blank and broken ones), grades two identical copies
-— once with ``nbgrader autograde ASSIGNMENT``, once with ``kam grade ASSIGNMENT --jobs N``
-— checks that every cell's score is the same, and prints both wall times, the ratio,
-seconds per notebook, peak memory, and the floor: a trivial notebook's kernel start
-and run, measured in the same session.
+assignment (right, partly right, blank and broken ones), grades three identical copies
+— with stock ``nbgrader autograde ASSIGNMENT`` (nbgrader's own autograding steps: no
+sandbox, tests run in the learner's kernel), with ``kam grade ASSIGNMENT --jobs N``
+(sandboxed, verdicts outside the kernel) and with ``kam grade --no-sandbox`` (what the
+sandbox costs) — checks that every cell's score is the same (stock nbgrader leaves a
+submission whose kernel exits ungraded, so those are left out of that comparison), and
+prints the wall times, the ratios, seconds per notebook, peak memory, and the floor: a
+trivial notebook's kernel start and run, measured in the same session.
 
     .venv/bin/python benchmarks/grading.py [--students 12] [--jobs 2] [--repeat 1] [--assignment NAME]
 """
@@ -142,19 +145,28 @@ def copy_course_all(src: Path, dest: Path) -> Path:
     return dest
 
 
-def compare(stock: Path, kam: Path) -> tuple[int, int]:
-    """Assert identical gradebooks (every cell, comment and submission score);
-    return the number of submissions and of graded cells compared."""
+STOCK_CONFIG = """
+# Benchmark baseline: nbgrader's own autograding steps (no sandbox, no verdicts outside).
+from nbgrader.converters import Autograde
+c.Autograde.autograde_preprocessors = Autograde.autograde_preprocessors.default()
+"""
+
+
+def compare(one: Path, other: Path, leave_out: set[str] = frozenset()) -> tuple[int, int]:
+    """Assert identical gradebooks (every cell, comment and submission score) but for the
+    students in ``leave_out``; return the number of submissions and of graded cells compared."""
     tables = []
-    for root in (stock, kam):
+    for root in (one, other):
         os.chdir(root)
         tables.append(read_gradebook(Course.load(root)))
     os.chdir(ROOT)
     (a, b) = tables
-    pd.testing.assert_frame_equal(a.cells, b.cells)
-    pd.testing.assert_frame_equal(a.comments, b.comments)
-    pd.testing.assert_frame_equal(a.submissions, b.submissions)
-    return int(a.submissions["submitted"].sum()), len(a.cells)
+    for name in ("cells", "comments", "submissions"):
+        x, y = (getattr(t, name) for t in (a, b))
+        x, y = (t[~t["student_id"].isin(leave_out)].reset_index(drop=True) for t in (x, y))
+        pd.testing.assert_frame_equal(x, y)
+    kept = a.submissions[~a.submissions["student_id"].isin(leave_out)]
+    return int(kept["submitted"].sum()), int((~a.cells["student_id"].isin(leave_out)).sum())
 
 
 def main() -> None:
@@ -165,9 +177,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="pairs of runs, alternating which goes first; medians are shown (default 1)")
     args = parser.parse_args()
+    kam = [str(BIN / "kam"), "grade", args.assignment, "--jobs", str(args.jobs)]
     commands = {
-        "nbgrader autograde": [str(BIN / "nbgrader"), "autograde", args.assignment],
-        f"kam grade --jobs {args.jobs}": [str(BIN / "kam"), "grade", args.assignment, "--jobs", str(args.jobs)],
+        "stock nbgrader autograde": [str(BIN / "nbgrader"), "autograde", args.assignment],
+        f"kam grade --jobs {args.jobs}": kam,
+        "  same, --no-sandbox": [*kam, "--no-sandbox"],
     }
 
     with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
@@ -185,11 +199,17 @@ def main() -> None:
         for r in range(args.repeat):
             order = list(commands) if r % 2 == 0 else list(reversed(commands))
             dirs = {name: copy_course_all(base, Path(tmp) / f"run{r}-{i}") for i, name in enumerate(commands)}
+            stock_dir, kam_dir, bare_dir = dirs.values()
+            with open(stock_dir / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+                fh.write(STOCK_CONFIG)
             for name in order:
                 results[name].append(timed(commands[name], dirs[name]))
-            submitted, cells = compare(*dirs.values())
-            codes = ", ".join(f"{name.split()[0]} {results[name][-1][-1].returncode}" for name in commands)
-            print(f"run {r + 1}: scores identical ({submitted} submissions, {cells} graded cells; exit codes {codes})")
+            dead = {s for s, kind in cohort.items() if kind == "kernel_exit"}
+            submitted, cells = compare(stock_dir, kam_dir, leave_out=dead)
+            compare(kam_dir, bare_dir)
+            codes = ", ".join(f"{results[name][-1][-1].returncode}" for name in commands)
+            print(f"run {r + 1}: scores identical ({submitted} submissions, {cells} graded cells; "
+                  f"kernel-exit submissions, which stock nbgrader leaves ungraded, left out; exit codes {codes})")
 
     n = len(cohort)
     print(f"{'':<28}{'wall s':>8}{'s/notebook':>12}{'CPU s':>8}{'largest MB':>12}{'tree MB':>10}")
@@ -198,8 +218,10 @@ def main() -> None:
         wall, cpu, largest, tree = (statistics.median(run[i] for run in runs) for i in range(4))
         walls[name] = wall
         print(f"{name:<28}{wall:>8.1f}{wall / n:>12.2f}{cpu:>8.1f}{largest / 1024:>12.0f}{tree / 1024:>10.0f}")
-    stock, kam = walls.values()
-    print(f"speed-up: {stock / kam:.2f}x (load average {os.getloadavg()[0]:.2f} at the end)")
+    stock, sandboxed, bare = walls.values()
+    print(f"speed-up of sandboxed kam grade over stock nbgrader: {stock / sandboxed:.2f}x; "
+          f"sandbox cost: {(sandboxed - bare) / n:+.2f} s per notebook "
+          f"(load average {os.getloadavg()[0]:.2f} at the end)")
     print(f"floor: a trivial notebook's kernel start + run = {floor:.2f} s "
           f"(x {n} notebooks / {args.jobs} jobs = {floor * n / args.jobs:.1f} s)")
     print("CPU s = user + system time of all processes started; largest MB = biggest single process "

@@ -21,7 +21,7 @@ from nbgrader.preprocessors import (
 )
 
 from kamlib.grading.feedback import StripHiddenTests
-from kamlib.grading.preprocessors import KernelSafeExecute, SafeOverwriteCells
+from kamlib.grading.preprocessors import SafeOverwriteCells, SandboxedExecute, SaveAnswers
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -75,19 +75,37 @@ c.Execute.error_on_timeout = {
 c.Execute.raise_on_iopub_timeout = True
 c.Execute.iopub_timeout = 10
 c.Execute.startup_timeout = 60
-# ...and handled, like a kernel that dies (os._exit, os.kill), by KernelSafeExecute: the
+# ...and handled, like a kernel that dies (os._exit, os.kill), by SandboxedExecute: the
 # cell fails, the later cells are marked "not executed" and score 0, the earlier ones
 # keep their score, and the rest of the cohort is graded. Stock nbgrader would leave the
 # whole submission ungraded.
+#
+# 学员代码在评分时被当作不可信的代码：SandboxedExecute 让每份提交的内核在沙箱里运行，
+# 并且在沙箱之外判定每道题的对错（学员内核只交出答案的值，隐藏测试在评分程序中运行）；
+# SaveAnswers 把每道题的答案记入成绩库，供 kam report 统计常见错误答案。
 c.Autograde.autograde_preprocessors = [
-    KernelSafeExecute,
+    SandboxedExecute,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
     SaveAutoGrades,
+    SaveAnswers,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# ---------------------------------------------------------------- 评分沙箱
+# 沙箱中的学员内核只能看到自己那份提交的副本（放在限定大小的临时目录中）、只读的 Python 环境
+# 和 kamlib；看不到 source/（参考答案和隐藏测试）、成绩库、其他学员的文件和讲师的主目录；
+# 没有网络（连本机回环地址也连不上），没有讲师的环境变量（例如 Hub 的令牌、数据库密码），
+# 不是 root，也没有任何特权。下面是它的资源上限；超出上限只影响这一份提交，其余学员照常评分。
+# 用 kam doctor 检查本机能否使用沙箱（需要 Linux 和 bubblewrap）。
+c.Sandbox.enabled = True          # 评分时使用沙箱；只有 kam grade --no-sandbox 才会关掉它
+c.Sandbox.memory_limit = "2G"     # 每个内核进程最多可用的内存（地址空间）
+c.Sandbox.max_processes = 64      # 内核最多可同时有的进程和线程数（防止“进程炸弹”）
+c.Sandbox.scratch_size = "256M"   # 内核可写的临时目录的大小上限（防止写满磁盘）
+# 以 root 身份评分时，沙箱改用这个普通用户运行（默认 nobody）：
+# c.Sandbox.host_user = "nobody"
 # Output kept in the autograded notebook: a cell printing a million lines keeps 1000.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100

@@ -1,6 +1,7 @@
 """``kam``: the trainer's command, run in an nbgrader course root (or with ``--course DIR``).
 
-    kam grade 作业 [--jobs N] [--student 编号 ...] [--force]   并行自动评分
+    kam grade 作业 [--jobs N] [--student 编号 ...] [--force] [--no-sandbox]   并行自动评分（沙箱中）
+    kam doctor                                                 检查本机能否在沙箱中评分
     kam feedback 作业 [--student 编号 ...]                     生成反馈（不含隐藏测试）
     kam roster 名单.xlsx|名单.csv                               导入学员名单（学员编号、姓名）
     kam report [作业] [--out 目录]                              HTML 报告 + CSV
@@ -94,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只评这些学员")
     grade.add_argument("--force", action="store_true", help="重新评已评过的提交（人工评分和评语会保留）")
     grade.add_argument("-v", "--verbose", action="store_true", help="显示评分失败的提交的 nbgrader 日志")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="不用沙箱评分（不推荐：学员代码将能读写讲师的文件和成绩库；报告会标出这些成绩）")
+
+    _add_course(sub.add_parser(
+        "doctor", help="检查本机能否在沙箱中评分",
+        description="逐项检查评分沙箱需要的条件（Linux、bubblewrap、用户命名空间、Python 环境），并说明缺什么、怎么补。"))
 
     feedback = _add_course(sub.add_parser(
         "feedback", help="为已评分的提交生成反馈（不含隐藏测试）",
@@ -130,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     out = getattr(args, "out", None)
     out = out.resolve() if out is not None else None  # relative to where kam was started
     cwd = os.getcwd()
+    if args.command == "doctor":
+        return _doctor(args)
     try:
         root = find_course_root(getattr(args, "course", "."))
         os.chdir(root)  # nbgrader reads its config from the working directory too
@@ -156,6 +165,10 @@ def _grade(course, args, out) -> int:
     tqdm.tqdm.monitor_interval = 0  # no monitor thread: the grading workers are forked from this process
     bar = None
 
+    if args.no_sandbox:
+        print("⚠⚠ 注意：本次评分不使用沙箱。学员代码将以讲师的身份运行，能读写讲师的文件、成绩库和环境变量，"
+              "也能伪造自己的成绩。只应在信任全部提交时这样做；报告会标出这些成绩。", file=sys.stderr)
+
     def start(total: int) -> None:
         nonlocal bar
         print(f"评分作业“{args.assignment}”：{total} 份提交，最多 {args.jobs or os.cpu_count()} 个并行进程。",
@@ -167,7 +180,8 @@ def _grade(course, args, out) -> int:
 
     try:
         run = grade_assignment(course, args.assignment, jobs=args.jobs, students=args.student,
-                               force=args.force, quiet=not args.verbose, on_start=start, on_outcome=done)
+                               force=args.force, quiet=not args.verbose, sandbox=not args.no_sandbox,
+                               on_start=start, on_outcome=done)
     finally:
         if bar is not None:
             bar.close()
@@ -187,6 +201,35 @@ def _grade(course, args, out) -> int:
     per = f"，平均每份 {run.seconds / (graded + failed):.1f} 秒" if graded + failed else ""
     print(f"{line}；用时 {run.seconds:.1f} 秒（{run.jobs} 个并行进程{per}）。")
     return 1 if failed else 0
+
+
+def _doctor(args) -> int:
+    """Print each sandbox check; 0 when grading can run sandboxed here, 1 otherwise."""
+    from kamlib.grading.course import KamError, find_course_root, load_app
+    from kamlib.grading.sandbox import Sandbox, doctor
+
+    config = None
+    try:
+        root = find_course_root(getattr(args, "course", "."))
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            config = load_app(root).config
+        finally:
+            os.chdir(cwd)
+        print(f"课程目录：{root}")
+    except KamError:
+        print("（当前目录不是课程根目录，按默认的沙箱设置检查。）")
+    sandbox = Sandbox(config=config) if config is not None else Sandbox()
+    print(f"沙箱设置：内存 {sandbox.memory_limit}，进程数 {sandbox.max_processes}，临时目录 {sandbox.scratch_size}")
+    checks = doctor(sandbox)
+    for check in checks:
+        print(f"{'✔' if check.ok else '✗'} {check.name}：{check.detail}")
+    if all(check.ok for check in checks):
+        print("本机可以在沙箱中评分。")
+        return 0
+    print("本机还不能在沙箱中评分：请按上面 ✗ 一行的提示处理。")
+    return 1
 
 
 def _feedback(course, args, out) -> int:
@@ -237,4 +280,4 @@ def _roster(course, args, out) -> int:
     return 0
 
 
-_COMMANDS = {"grade": _grade, "feedback": _feedback, "roster": _roster, "report": _report, "export": _export}
+_COMMANDS = {"grade": _grade, "doctor": _doctor, "feedback": _feedback, "roster": _roster, "report": _report, "export": _export}

@@ -41,6 +41,7 @@ __all__ = [
     "portfolio_matrix",
     "allocation_chart",
     "duty_heatmap",
+    "stakeholder_chart",
 ]
 
 BUNDLED_FAMILY = "Kam Sans"
@@ -485,4 +486,77 @@ def duty_heatmap(matrix: pd.DataFrame | None = None) -> Figure:
         if ids[i].split("-")[0] != ids[i - 1].split("-")[0]:
             ax.axhline(i - 0.5, color="#555555", linewidth=1)
     ax.set_title("重点客户管理体系中主要职位的职责分工", fontsize=13, pad=12)
+    return fig
+
+
+# ---------------------------------------------------------------- stakeholder map
+GAP_COLOR = "#d62728"
+STRENGTH_COLORS = {1: "#f7fbff", 2: "#c6dbef", 3: "#6baed6", 4: "#2171b5", 5: "#08306b"}
+
+
+def stakeholder_chart(people: pd.DataFrame, gaps: list | None = None, title: str | None = None) -> Figure:
+    """The stakeholder map of one account (from :func:`kamlib.stakeholders.stakeholder_map`).
+
+    Columns are the buying roles, rows the levels (高层 on top); each person is a circle
+    filled by relationship strength (1 light – 5 dark), ringed in the colour of our
+    position that covers them (red dashed: nobody). *gaps* (from
+    :func:`kamlib.stakeholders.stakeholder_gaps`) are listed under the chart.
+    """
+    from kamlib.data import BUYING_ROLES, CONTACT_LEVELS
+
+    _require(people, ["name", "level", "buying_role", "relationship_strength", "owner_role", "covered"],
+             "stakeholder_chart")
+    cells: dict[tuple[int, int], list[dict]] = {}
+    for record in people.to_dict("records"):
+        key = (BUYING_ROLES.index(record["buying_role"]), CONTACT_LEVELS.index(record["level"]))
+        cells.setdefault(key, []).append(record)
+    per_row = 3
+    lines = max([1] + [-(-len(v) // per_row) for v in cells.values()])
+    gap_lines = [f"缺口：{g.label_zh}——{g.message}" for g in (gaps or [])]
+    fig, ax = _figure(10.0, 1.6 * len(CONTACT_LEVELS) * lines + 1.2 + 0.32 * len(gap_lines))
+    ax.spines[["left", "bottom"]].set_visible(False)
+    ax.set_xlim(-0.5, len(BUYING_ROLES) - 0.5)
+    ax.set_ylim(len(CONTACT_LEVELS) - 0.5, -0.5)
+    for i in range(1, len(BUYING_ROLES)):
+        ax.axvline(i - 0.5, color="#e6e6e6", linewidth=1)
+    for j in range(1, len(CONTACT_LEVELS)):
+        ax.axhline(j - 0.5, color="#e6e6e6", linewidth=1)
+    ax.set_xticks(range(len(BUYING_ROLES)), BUYING_ROLES, fontsize=11)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(CONTACT_LEVELS)), CONTACT_LEVELS, fontsize=11)
+    ax.tick_params(length=0)
+    for (x, y), group in cells.items():
+        rows = -(-len(group) // per_row)
+        for k, record in enumerate(group):
+            col, row = k % per_row, k // per_row
+            in_row = min(per_row, len(group) - row * per_row)
+            px = x + (col - (in_row - 1) / 2) * 0.31
+            py = y + (row - (rows - 1) / 2) * (0.9 / rows) - 0.08
+            strength = int(record["relationship_strength"])
+            covered = bool(record["covered"])
+            edge = ROLE_COLORS.get(record["owner_role"], GAP_COLOR) if covered else GAP_COLOR
+            ax.scatter([px], [py], s=520, color=STRENGTH_COLORS.get(strength, UNKNOWN_COLOR),
+                       edgecolors=edge, linewidths=3, linestyle="-" if covered else "--", zorder=3)
+            ax.text(px, py, str(strength), ha="center", va="center", fontsize=9, zorder=4,
+                    color="white" if strength >= 4 else "black")
+            role = record.get("owner_zh") if covered else "无人负责"
+            label = f"{_shorten(str(record['name']), 5)}\n{_shorten(str(record.get('title') or ''), 6)}\n{role}"
+            ax.text(px, py + 0.13, label.replace("\n\n", "\n"), ha="center", va="top", fontsize=7.5,
+                    color=GAP_COLOR if not covered else "black", zorder=4)
+    handles = [Patch(facecolor="white", edgecolor=color, linewidth=3, label=label)
+               for key, color in ROLE_COLORS.items()
+               for label in [{"account_manager": "客户经理", "executive_sponsor": "行政支持者",
+                              "sales_manager": "销售经理"}[key]]]
+    handles.append(Patch(facecolor="white", edgecolor=GAP_COLOR, linewidth=3, linestyle="--", label="无人负责"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False,
+              title="我方负责人\n（圈的颜色）", title_fontsize=9)
+    ax.text(1.02, 0.0, "圈内数字：\n关系强度\n1 很弱 – 5 很强", transform=ax.transAxes, fontsize=8.5,
+            va="bottom", ha="left", color="#555555")
+    ax.xaxis.set_label_position("bottom")
+    if gap_lines:
+        ax.set_xlabel("\n".join(_wrap(line, 56) for line in gap_lines), fontsize=9, color=GAP_COLOR,
+                      loc="left", labelpad=8)
+    else:
+        ax.set_xlabel("没有发现缺口（按本课程的规则）", fontsize=9, color="#555555", loc="left", labelpad=8)
+    ax.set_title(title or "关系地图", fontsize=13, pad=14)
     return fig

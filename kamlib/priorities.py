@@ -3,8 +3,12 @@
 确定优先顺序 — "根据客户的大小、潜力及对你本人的及企业的相对重要性来决定对资源的最有效分配":
 :func:`pareto` and :func:`smallest_set_for_share` show how concentrated revenue is,
 :func:`priority_scores` turns size, potential and importance into one score,
-:func:`portfolio_quadrants` sorts accounts into four groups and :func:`allocate` splits a
-whole-number budget (hours or 万元) in proportion to the scores.
+:func:`portfolio_quadrants` sorts accounts into four groups, :func:`service_plan` gives
+each account a service level by its priority rank and the hours that level gets, and
+:func:`allocate` splits a whole-number budget in proportion to weights.
+
+The scores, weights, groups and service levels are the course's own way of putting the
+deck's sentence to work; the deck names the three rulers, not a formula.
 
 分析 — "从账面中检查自己的业绩": :func:`performance_review` gives revenue per account
 per year, the year-on-year growth and a trend label.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -39,6 +44,34 @@ QUADRANTS: dict[str, str] = {
     "维持观察": "规模小、潜力低：按标准流程服务，控制投入，定期观察变化。",
 }
 """The four portfolio groups of :func:`portfolio_quadrants` and what each means."""
+
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """One service level of :func:`service_plan`.
+
+    ``share`` is the fraction of accounts (by priority rank) at this level, ``weight`` the
+    hours one of its accounts gets relative to one account of the lowest level.
+    """
+
+    name: str
+    share: float
+    weight: int
+    meaning_zh: str
+
+
+SERVICE_LEVELS: tuple[ServiceLevel, ...] = (
+    ServiceLevel("A 级　重点投入", 1 / 6, 12,
+                 "客户经理每月上门，行政支持者定期拜访客户高层，方案和服务有专人跟进。"),
+    ServiceLevel("B 级　定期维护", 1 / 3, 4,
+                 "客户经理每季度上门，按客户计划跟进，问题和投诉及时处理。"),
+    ServiceLevel("C 级　标准服务", 1 / 2, 1,
+                 "以电话、线上和服务网点为主，有项目或问题时再上门。"),
+)
+"""The course's service levels, highest first: the top sixth of accounts by priority get
+A, the next third B, the rest C; an A account gets 12 times the hours of a C account,
+a B account 4 times. Effort follows priority in steps, as a sales team plans visits."""
 
 TRENDS = ("增长", "持平", "下降")
 """Trend labels of :func:`performance_review`: up, flat, down."""
@@ -298,6 +331,47 @@ def allocate(budget: int, scores: pd.Series,
     for i in order[:remainder]:
         result[i] += 1
     return pd.Series(result, index=scores.index, dtype="int64", name="allocation")
+
+
+# ---------------------------------------------------------------- service levels
+def service_levels(scores: pd.Series) -> pd.Series:
+    """Service level name per account (same index as *scores*), by priority rank.
+
+    The highest-scoring ``share`` of accounts (rounded, at least one) get the first level
+    of :data:`SERVICE_LEVELS`, the next share the second, the rest the last. Equal scores
+    keep the input order.
+    """
+    if not isinstance(scores, pd.Series):
+        raise ValueError(f"scores 应为 pandas Series（索引为客户），收到的是 {type(scores).__name__}。")
+    values = pd.to_numeric(scores, errors="coerce").to_numpy(dtype="float64")
+    if not np.isfinite(values).all():
+        raise ValueError("scores 中有空值或不是数字的得分，无法排出优先顺序。")
+    order = np.argsort(-values, kind="stable")
+    names = np.empty(len(values), dtype=object)
+    start = 0
+    for i, level in enumerate(SERVICE_LEVELS):
+        last = i == len(SERVICE_LEVELS) - 1
+        count = len(values) - start if last else max(1, round(level.share * len(values)))
+        names[order[start:start + count]] = level.name
+        start += count
+    return pd.Series(names, index=scores.index, dtype="str", name="service_level")
+
+
+def service_plan(accounts: pd.DataFrame, budget: int = 400,
+                 weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> pd.DataFrame:
+    """Priority score, service level and whole hours per account (index account_id).
+
+    Columns priority_score, service_level and hours, highest score first. The hours split
+    *budget* so that every account of a level gets the same share (± 1 hour of rounding)
+    and a level's account gets ``weight`` times a lowest-level account; they sum to *budget*.
+    """
+    scores = priority_scores(accounts, weights)
+    levels = service_levels(scores)
+    weight_of = {level.name: level.weight for level in SERVICE_LEVELS}
+    hours = allocate(budget, levels.map(weight_of).astype("float64"))
+    plan = pd.DataFrame({"priority_score": scores, "service_level": levels, "hours": hours})
+    order = np.argsort(-scores.to_numpy(), kind="stable")
+    return plan.iloc[order]
 
 
 # ---------------------------------------------------------------- performance review

@@ -134,7 +134,7 @@ DUTIES: tuple[Duty, ...] = (
 
 def _check_choice(value: str | None, allowed: dict[str, object], name: str) -> None:
     if value is not None and value not in allowed:
-        raise ValueError(f"参数 {name} 的取值「{value}」无效，可选：{'、'.join(allowed)}。")
+        raise ValueError(f"参数 {name} 的取值“{value}”无效，可选：{'、'.join(allowed)}。")
 
 
 def duties(role: str | None = None, towards: str | None = None) -> pd.DataFrame:
@@ -177,8 +177,8 @@ def _is_blank(value: object) -> bool:
 def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     """Accounts with no holder for one or more positions.
 
-    Returns columns account_id, name and missing (list of the Chinese position names);
-    a holder that is NA or blank counts as missing. ValueError names a missing column.
+    Returns columns account_id, name and missing (the Chinese position names, joined
+    by "、" so that a table shows them as text); a holder that is NA or blank counts as missing. ValueError names a missing column.
     """
     needed = ["account_id", "name", *ROLES]
     _require_columns(accounts, needed, "客户表")
@@ -186,27 +186,28 @@ def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     for record in accounts[needed].to_dict("records"):
         missing = [ROLES[key].label_zh for key in ROLES if _is_blank(record[key])]
         if missing:
-            rows.append({"account_id": record["account_id"], "name": record["name"], "missing": missing})
+            rows.append({"account_id": record["account_id"], "name": record["name"],
+                         "missing": "、".join(missing)})
     return pd.DataFrame(rows, columns=["account_id", "name", "missing"])
 
 
 VACANT_ZH = "（空缺）"
 _CONTACT_COLUMNS = ["account_id", "name", "title", "level", "buying_role",
                     "relationship_strength", "owner_role"]
-TEAM_COLUMNS_ZH = ["层级", "联系人", "职务", "采购角色", "关系强度", "我方职位", "我方负责人"]
+TEAM_COLUMNS_ZH = ["层级", "联系人", "职务", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
 
 
 def _check_contacts(contacts: pd.DataFrame) -> None:
     for column, allowed in (("level", CONTACT_LEVELS), ("owner_role", tuple(ROLES))):
         bad = contacts.loc[~contacts[column].isin(allowed), column]
         if len(bad):
-            raise ValueError(f"联系人表的 {column} 列有无效取值「{bad.iloc[0]}」，可选：{'、'.join(allowed)}。")
+            raise ValueError(f"联系人表的 {column} 列有无效取值“{bad.iloc[0]}”，可选：{'、'.join(allowed)}。")
 
 
 def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
     """Who looks after whom on one account, with Chinese headers and position names.
 
-    One row per contact of ``account_id``: 层级, 联系人, 职务, 采购角色, 关系强度, 我方职位
+    One row per contact of ``account_id``: 层级, 联系人, 职务, 采购角色, 关系强度, 我方维护角色
     (the ROLES label of the contact's owner_role) and 我方负责人 (that position's holder in
     ``accounts``, or "（空缺）"). Rows are ordered 高层 → 中层 → 操作层, then account manager →
     executive sponsor → sales manager. ValueError (Chinese) names an unknown account id, a
@@ -216,7 +217,7 @@ def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     _require_columns(contacts, _CONTACT_COLUMNS, "联系人表")
     match = accounts[accounts["account_id"] == account_id]
     if match.empty:
-        raise ValueError(f"客户表中没有客户编号「{account_id}」，请检查编号（形如 A02）。")
+        raise ValueError(f"客户表中没有客户编号“{account_id}”，请检查编号（形如 A02）。")
     holders = match.iloc[0]
     own = contacts[contacts["account_id"] == account_id].copy()
     _check_contacts(own)
@@ -229,7 +230,7 @@ def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
         "职务": own["title"],
         "采购角色": own["buying_role"],
         "关系强度": own["relationship_strength"],
-        "我方职位": [ROLES[key].label_zh for key in own["owner_role"]],
+        "我方维护角色": [ROLES[key].label_zh for key in own["owner_role"]],
         "我方负责人": [VACANT_ZH if _is_blank(holders[key]) else str(holders[key])
                    for key in own["owner_role"]],
     }, columns=TEAM_COLUMNS_ZH)
@@ -240,7 +241,7 @@ def contact_coverage(contacts: pd.DataFrame) -> pd.DataFrame:
     """Number of contacts by level (rows 高层, 中层, 操作层) and by our position (columns).
 
     The columns are the three ROLES labels in ROLES order, always all present; counts are
-    int64. The index is named 层级 and the columns 我方职位. ValueError (Chinese) names a
+    int64. The index is named 层级 and the columns 我方维护角色. ValueError (Chinese) names a
     missing column or an unknown level / owner_role.
     """
     _require_columns(contacts, ["level", "owner_role"], "联系人表")
@@ -251,5 +252,5 @@ def contact_coverage(contacts: pd.DataFrame) -> pd.DataFrame:
         .astype("int64")
     )
     counts.index.name = "层级"
-    counts.columns = pd.Index([ROLES[key].label_zh for key in ROLES], name="我方职位")
+    counts.columns = pd.Index([ROLES[key].label_zh for key in ROLES], name="我方维护角色")
     return counts

@@ -102,6 +102,9 @@ class Indicator:
 
 # Level texts quote slides 14–17; "……" marks an elision. Where the deck says nothing of a
 # tier for an aspect, the text is derived (marked "derived" below) and kept minimal.
+# Level 4 of every indicator but visibility quotes the alliance itself (a joint venture led by
+# both general managers), so it can only be true of an account that is such an alliance; the
+# case data keeps to that (see kamlib/data/accounts.md).
 INDICATORS: dict[str, Indicator] = {
     "competition": Indicator(
         "competition",
@@ -175,7 +178,7 @@ INDICATORS: dict[str, Indicator] = {
 MIN_KNOWN = 4
 
 TIER_RULE_ZH = (
-    "判定规则（多数指标达到的最高层级）：先去掉空缺（未知）的指标；已知指标少于 4 个时不作判定。"
+    "本课程的判定规则（多数指标达到的最高层级，课件没有规定判定方法）：先去掉空缺（未知）的指标；已知指标少于 4 个时不作判定。"
     "否则从第 4 级往下逐级检查：如果超过半数的已知指标都达到了这一级或更高，这一级就是客户关系"
     "类型。例如 6 个指标都已知时，至少要有 4 个指标达到第 3 级或以上，才算“合作伙伴关系”；"
     "5 个或 4 个已知时，至少要有 3 个。最高与最低的指标相差 2 级或以上时，标记为“关系不均衡”。"
@@ -233,7 +236,7 @@ def _level(key: str, value: object) -> int | None:
     if not ok:
         shown = repr(value.item() if isinstance(value, np.generic) else value)
         raise ValueError(
-            f"指标「{key}」（{INDICATORS[key].label_zh}）的取值 {shown}（{_kind_zh(value)}）无效："
+            f"指标“{key}”（{INDICATORS[key].label_zh}）的取值 {shown}（{_kind_zh(value)}）无效："
             "必须是 1–4 的整数（1=卖主关系，2=被优先考虑的供应商，3=合作伙伴关系，4=战略联盟关系），"
             "未知时请留空。"
         )
@@ -244,7 +247,7 @@ def _known_scores(scores: Mapping[str, object]) -> dict[str, int]:
     """Validate keys and levels; return the known scores in INDICATORS order."""
     for key in scores:
         if key not in INDICATORS:
-            raise ValueError(f"未知的指标「{key}」。可用的指标：{_allowed_keys_zh()}。")
+            raise ValueError(f"未知的指标“{key}”。可用的指标：{_allowed_keys_zh()}。")
     known = {}
     for key in INDICATORS:
         if key in scores:
@@ -293,13 +296,13 @@ def classify(scores: Mapping[str, int | None]) -> TierResult:
         n, need = len(levels), len(levels) // 2 + 1
         at_or_above = sum(v >= tier for v in levels)
         rule = (
-            f"按“多数指标达到的最高层级”规则：已知的 {n} 个指标中有 {at_or_above} 个达到第 {int(tier)} 级"
+            f"按本课程“多数指标达到的最高层级”的规则：已知的 {n} 个指标中有 {at_or_above} 个达到第 {int(tier)} 级"
             f"或以上，超过半数（至少需要 {need} 个）"
         )
         if tier < Tier.STRATEGIC_ALLIANCE:
             higher = sum(v > tier for v in levels)
-            rule += f"，而达到第 {int(tier) + 1} 级或以上的只有 {higher} 个，不到半数"
-        reasons.append(f"{rule}，因此判定为第 {int(tier)} 级「{tier.label_zh}」。")
+            rule += f"，而达到第 {int(tier) + 1} 级或以上的只有 {higher} 个，未超过半数"
+        reasons.append(f"{rule}，因此判定为第 {int(tier)} 级“{tier.label_zh}”。")
         above = [k for k, v in known.items() if v > tier]
         below = [k for k, v in known.items() if v < tier]
         if above:

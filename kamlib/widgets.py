@@ -25,9 +25,9 @@ from matplotlib.figure import Figure
 from kamlib import plots
 from kamlib.priorities import (
     DEFAULT_WEIGHTS,
-    allocate,
+    SERVICE_LEVELS,
     pareto,
-    priority_scores,
+    service_plan,
     smallest_set_for_share,
 )
 from kamlib.roles import DUTIES, ROLES, Duty
@@ -39,11 +39,13 @@ __all__ = [
     "ParetoExplorer",
     "AllocationPlanner",
     "GoalPlanner",
+    "StakeholderExplorer",
     "tier_explorer",
     "duty_matching",
     "pareto_explorer",
     "allocation_planner",
     "goal_planner",
+    "stakeholder_explorer",
     "chart_png",
 ]
 
@@ -222,7 +224,7 @@ class TierExplorer(widgets.VBox):
         if result.tier is None:
             self.steps_html.value = "<b>升级路径：</b>请先补充指标（取消“未知”），才能给出升级步骤。"
         elif result.tier is Tier.STRATEGIC_ALLIANCE:
-            self.steps_html.value = "<b>升级路径：</b>已经是最高层级「战略联盟关系」，重点是保持和深化。"
+            self.steps_html.value = "<b>升级路径：</b>已经是最高层级“战略联盟关系”，重点是保持和深化。"
         else:
             target = Tier(int(result.tier) + 1)
             steps = [
@@ -230,7 +232,7 @@ class TierExplorer(widgets.VBox):
                 f"（{INDICATORS[s.indicator].levels[s.target]}）"
                 for s in steps_to_next_tier(scores)
             ]
-            self.steps_html.value = (f"<b>升到「{_esc(target.label_zh)}」最少需要提升 {len(steps)} 个指标：</b>"
+            self.steps_html.value = (f"<b>升到“{_esc(target.label_zh)}”最少需要提升 {len(steps)} 个指标：</b>"
                                      + _ul(steps))
 
 
@@ -395,12 +397,14 @@ def pareto_explorer(accounts: pd.DataFrame, threshold: float = 80) -> ParetoExpl
 
 
 class AllocationPlanner(widgets.VBox):
-    """Weights and a budget of hours → priority scores and a whole-hour allocation.
+    """Weights and a budget of hours → priority scores, service levels and whole hours.
 
     Controls: ``weight_sliders`` ("size", "potential", "importance"), ``budget_slider``
     (hours), ``top_slider`` (how many accounts to list). Shown: ``total_html`` (the sum
-    equals the budget), ``table_html``, ``chart``, ``error_html``. ``scores`` and
-    ``allocation`` are the current Series for all accounts (index account_id).
+    equals the budget), ``levels_html`` (accounts, hours and sales per service level),
+    ``table_html``, ``chart``, ``error_html``. ``plan`` is the current
+    :func:`kamlib.priorities.service_plan`; ``scores``, ``levels`` and ``allocation`` are
+    its columns (index account_id).
     """
 
     def __init__(self, accounts: pd.DataFrame, budget: int = 400, top: int = 10) -> None:
@@ -429,20 +433,24 @@ class AllocationPlanner(widgets.VBox):
             layout=widgets.Layout(width="460px"),
         )
         self.total_html = widgets.HTML()
+        self.levels_html = widgets.HTML()
         self.table_html = widgets.HTML()
         self.error_html = widgets.HTML()
         self.chart_caption = widgets.HTML()
         self.chart = _chart()
         self._refresh()
         observer = _guarded(self._refresh, self.error_html,
-                            [self.total_html, self.table_html, self.chart_caption])
+                            [self.total_html, self.levels_html, self.table_html, self.chart_caption])
         for control in [*self.weight_sliders.values(), self.budget_slider, self.top_slider]:
             control.observe(observer, names="value")
         super().__init__([
-            widgets.HTML("<h4>资源分配规划器：按规模、潜力和重要性分配工时</h4>"
-                         f"<div style='{_GREY}'>权重只看相对大小（会按比例换算成合计 100%）。</div>"),
+            widgets.HTML("<h4>资源分配规划器：按规模、潜力和重要性定服务等级、分工时</h4>"
+                         f"<div style='{_GREY}'>本课程的做法：优先得分前六分之一的客户为 A 级，"
+                         "其后三分之一为 B 级，其余为 C 级；A 级每家的工时是 C 级的 12 倍，B 级是 4 倍。"
+                         "权重只看相对大小（会按比例换算成合计 100%）。</div>"),
             *self.weight_sliders.values(), self.budget_slider, self.top_slider,
-            self.error_html, self.total_html, self.table_html, self.chart_caption, self.chart,
+            self.error_html, self.total_html, self.levels_html, self.table_html,
+            self.chart_caption, self.chart,
         ])
 
     @property
@@ -450,23 +458,26 @@ class AllocationPlanner(widgets.VBox):
         return {key: slider.value for key, slider in self.weight_sliders.items()}
 
     def _refresh(self) -> None:
-        self.scores = priority_scores(self._accounts, self.weights)
         budget = self.budget_slider.value
-        self.allocation = allocate(budget, self.scores)
+        self.plan = service_plan(self._accounts, budget, self.weights)
+        self.scores = self.plan["priority_score"]
+        self.levels = self.plan["service_level"]
+        self.allocation = self.plan["hours"]
         total = int(self.allocation.sum())
         ok = "✔" if total == budget else "✘"
         self.total_html.value = (f"<b>合计分配 {total} 小时，预算 {budget} 小时 {ok}</b>"
                                  f"<span style='{_GREY}'>（整数分配，合计总是等于预算）</span>")
-        order = self.scores.sort_values(ascending=False, kind="stable").index[: self.top_slider.value]
+        self.levels_html.value = self._levels_table()
+        order = self.plan.index[: self.top_slider.value]
         rows = "".join(
             f"<tr><td>{rank}</td><td>{_esc(key)}</td><td>{_esc(self._names.get(key, ''))}</td>"
-            f"<td style='text-align:right'>{self.scores[key]:.1f}</td>"
+            f"<td style='text-align:right'>{self.scores[key]:.1f}</td><td>{_esc(self.levels[key])}</td>"
             f"<td style='text-align:right'>{self.allocation[key]}</td></tr>"
             for rank, key in enumerate(order, start=1)
         )
         self.table_html.value = (
             "<table><thead><tr><th>排名</th><th>客户编号</th><th>客户名称</th><th>优先得分</th>"
-            f"<th>分配工时</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>服务等级</th><th>分配工时</th></tr></thead><tbody>{rows}</tbody></table>"
         )
         shown = self.allocation[order]
         self.chart_caption.value = (f"<div style='{_GREY}'>图中只画出表中的 {len(shown)} 家客户"
@@ -474,8 +485,29 @@ class AllocationPlanner(widgets.VBox):
         _draw(self.chart, plots.allocation_chart(shown, labels=self._names))
 
 
+    def _levels_table(self) -> str:
+        """Accounts, hours and share of sales per service level."""
+        revenue = pd.Series(dict(zip(self._names, self._accounts["annual_revenue"])), dtype="float64")
+        total_hours = max(int(self.allocation.sum()), 1)
+        total_revenue = float(revenue.sum()) or 1.0
+        rows = []
+        for level in SERVICE_LEVELS:
+            ids = self.levels.index[self.levels == level.name]
+            if len(ids) == 0:
+                continue
+            hours = int(self.allocation[ids].sum())
+            rows.append(
+                f"<tr><td>{_esc(level.name)}</td><td style='text-align:right'>{len(ids)}</td>"
+                f"<td style='text-align:right'>{hours}（{hours / total_hours:.0%}）</td>"
+                f"<td style='text-align:right'>{revenue[ids].sum() / total_revenue:.0%}</td>"
+                f"<td>{_esc(level.meaning_zh)}</td></tr>"
+            )
+        return ("<table><thead><tr><th>服务等级</th><th>客户数</th><th>工时（占比）</th>"
+                f"<th>销售额占比</th><th>服务方式</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
 def allocation_planner(accounts: pd.DataFrame, budget: int = 400, top: int = 10) -> AllocationPlanner:
-    """Weight and budget sliders → top accounts with score and hours, and a chart."""
+    """Weight and budget sliders → service levels, top accounts with score and hours, a chart."""
     return AllocationPlanner(accounts, budget, top)
 
 
@@ -559,3 +591,60 @@ def goal_planner(account: pd.Series) -> GoalPlanner:
     """Direction and plan for one account (a row of the accounts table): target tier,
     vision, goals and action steps → a plan summary."""
     return GoalPlanner(account)
+
+
+# ---------------------------------------------------------------- stakeholder map
+
+
+class StakeholderExplorer(widgets.VBox):
+    """The stakeholder map of one account at a time (the course's own addition).
+
+    Control: ``account`` (Dropdown of account ids). Shown: ``chart`` (the map, see
+    :func:`chart_png`), ``gaps_html`` (the gaps, or that none were found) and
+    ``table_html`` (the people and who covers them). ``gaps`` holds the current
+    :class:`kamlib.stakeholders.Gap` list.
+    """
+
+    def __init__(self, accounts: pd.DataFrame, contacts: pd.DataFrame, account_id: str | None = None) -> None:
+        from kamlib.stakeholders import stakeholder_gaps, stakeholder_map
+
+        self._map, self._gaps = stakeholder_map, stakeholder_gaps
+        self.accounts, self.contacts = accounts, contacts
+        names = dict(zip(accounts["account_id"], accounts["name"]))
+        options = [(f"{aid} {plots._short_name(str(name), 14)}", aid) for aid, name in names.items()]
+        if not options:
+            raise ValueError("客户表是空的，没有可以画关系地图的客户。")
+        self.account = widgets.Dropdown(options=options, value=account_id if account_id in names else options[0][1],
+                                        description="客户", style={"description_width": "50px"},
+                                        layout=widgets.Layout(width="360px"))
+        self.chart = _chart()
+        self.gaps_html, self.table_html, self.error = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.gaps: list = []
+        self.account.observe(_guarded(self.refresh, self.error, [self.gaps_html, self.table_html]), names="value")
+        super().__init__([
+            widgets.HTML("<b>关系地图（本课程的做法，课件之外的补充）</b>"
+                         f"<div style='{_GREY}'>选一个客户：谁决策、谁影响、谁使用、谁把关采购，我方由谁负责，缺口在哪里。</div>"),
+            self.account, self.error, self.chart, self.gaps_html, self.table_html,
+        ])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the map of the chosen account."""
+        aid = self.account.value
+        people = self._map(aid, self.accounts, self.contacts)
+        self.gaps = self._gaps(aid, self.accounts, self.contacts)
+        name = self.accounts.loc[self.accounts["account_id"] == aid, "name"].iloc[0]
+        _draw(self.chart, plots.stakeholder_chart(people, self.gaps, f"{aid} {plots._short_name(str(name), 16)}：关系地图"))
+        self.gaps_html.value = (f"<b style='{_WARN}'>缺口</b>" + _ul(f"{g.label_zh}：{g.message}" for g in self.gaps)
+                                if self.gaps else "<b>没有发现缺口</b>（按本课程的规则）。")
+        shown = people.assign(owner_name=people["owner_name"].fillna("—"))[
+            ["name", "title", "level", "buying_role", "relationship_strength", "owner_zh", "owner_name"]]
+        shown.columns = ["姓名", "职务", "层级", "采购角色", "关系强度", "我方职位", "我方负责人"]
+        self.table_html.value = shown.to_html(index=False, na_rep="", border=0)
+
+
+def stakeholder_explorer(accounts: pd.DataFrame, contacts: pd.DataFrame,
+                         account_id: str | None = None) -> StakeholderExplorer:
+    """The stakeholder map of the accounts in *accounts* (people from *contacts*), starting
+    at *account_id* (default: the first account)."""
+    return StakeholderExplorer(accounts, contacts, account_id)

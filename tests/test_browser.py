@@ -215,3 +215,49 @@ def test_exercise_validate_button_works(lab, browser):
         assert "failed" in message.lower() or "error" in message.lower(), message[:1000]
     finally:
         page.close()
+
+
+def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
+    """A trainee uploads 我的客户.xlsx into course/ through the file browser; lesson 5 reads it."""
+    import openpyxl
+
+    from kamlib.account_plan import ranked_accounts
+    from kamlib.data import load_accounts
+
+    base, root = lab
+    workbook = tmp_path / "我的客户.xlsx"
+    wb = openpyxl.load_workbook(ROOT / "course" / "客户表模板.xlsx")
+    wb["客户"].append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"])
+    wb["客户"].append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"])
+    wb["联系人"].append(["P1", "K001", "王（虚构）", "总经理", "高层", "决策者", 2, "行政支持者"])
+    wb.save(workbook)
+    uploaded, plans = root / "course" / workbook.name, root / "course" / "客户计划"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/workspaces/{uuid.uuid4().hex}/tree/course?token={TOKEN}&reset")
+        page.locator(".jp-DirListing-item", has_text="05_my_accounts.ipynb").wait_for(timeout=60_000)
+        with page.expect_file_chooser() as chooser:
+            page.locator(".jp-FileBrowser [title='Upload Files']").first.click()
+        chooser.value.set_files(str(workbook))
+        page.locator(".jp-DirListing-item", has_text=workbook.name).wait_for(timeout=60_000)
+        deadline = time.monotonic() + 30
+        while not (uploaded.exists() and uploaded.stat().st_size == workbook.stat().st_size):
+            assert time.monotonic() < deadline, "the upload did not reach course/"
+            time.sleep(0.5)
+    finally:
+        page.close()
+    page = _open(browser, base, "course/05_my_accounts.ipynb")
+    try:
+        _run_all(page)
+        errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
+        assert not errors, "\n".join(errors)[:2000]
+        text = page.locator(".jp-Notebook").text_content()
+        assert "读取了你自己的“我的客户.xlsx”：2 个客户、1 位联系人" in text
+        first = ranked_accounts(load_accounts(workbook))["account_id"].iloc[0]
+        assert (plans / f"客户计划_{first}.xlsx").is_file() and (plans / f"客户计划_{first}.html").is_file()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "05_my_accounts-uploaded.png"))
+    finally:
+        page.close()
+        uploaded.unlink(missing_ok=True)
+        shutil.rmtree(plans, ignore_errors=True)

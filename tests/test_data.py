@@ -117,12 +117,36 @@ def check_contacts(t: dict[str, pd.DataFrame]) -> None:
         elif level == 3:
             assert ((top["relationship_strength"] >= 4) & top["owner_role"].isin([es, am])).any()
             assert not (top["relationship_strength"] == 5).any(), account.account_id
-        else:
-            assert ((top["relationship_strength"] == 5) & (top["owner_role"] == es)).sum() >= 2
+        else:  # 双方总经理一同领导这一战略联盟: only at an alliance, with the customer's 总经理
+            assert majority_tier(levels_of(account)) == 4, account.account_id
+            leader = top[(top["title"] == "总经理") & (top["relationship_strength"] == 5)]
+            assert (leader["owner_role"] == es).any(), account.account_id
         if pd.isna(account.executive_sponsor):
             assert not (g["owner_role"] == es).any(), account.account_id
     assert (contacts.loc[contacts["level"] == "高层", "buying_role"] == "决策者").all()
     assert contacts["name"].is_unique
+
+
+def levels_of(account) -> list[int]:
+    return [int(getattr(account, k)) for k in INDICATORS]
+
+
+ALLIANCE_ONLY = ["competition", "information_access", "pricing", "contact_level", "contract"]
+
+
+def check_level_four_means_alliance(t: dict[str, pd.DataFrame]) -> None:
+    """Level 4 of these indicators quotes the alliance (joint venture, both general managers)."""
+    accounts = with_tiers(t["accounts.csv"])
+    below = accounts[accounts["tier"] < 4]
+    assert not (below[ALLIANCE_ONLY] == 4).any().any(), below[ALLIANCE_ONLY]
+
+
+def check_government_buys_through_procurement(t: dict[str, pd.DataFrame]) -> None:
+    """政府采购法 / 招标投标法: no alliance with a government buyer, no order outside procurement."""
+    accounts = with_tiers(t["accounts.csv"])
+    government = accounts[accounts["customer_type"] == "政府"]
+    assert not government.empty
+    assert (government["tier"] < 4).all() and (government["contract"] <= 2).all(), government
 
 
 def check_orders(t: dict[str, pd.DataFrame]) -> None:
@@ -148,7 +172,8 @@ def check_references(t: dict[str, pd.DataFrame]) -> None:
     assert not presence.duplicated().any()
 
 
-CHECKS = [check_design_targets, check_presence, check_contacts, check_orders, check_references]
+CHECKS = [check_design_targets, check_presence, check_contacts, check_orders, check_references,
+          check_level_four_means_alliance, check_government_buys_through_procurement]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -181,6 +206,14 @@ def test_the_checks_catch_broken_data(case):
         check_references(broken("orders.csv", orders.assign(account_id=orders["account_id"].replace("A01", "A99"))))
     with pytest.raises(AssertionError):
         check_design_targets(broken("accounts.csv", accounts.assign(executive_sponsor="周建华")))
+    a30 = accounts["account_id"] == "A30"   # a preferred supplier scored as an alliance
+    with pytest.raises(AssertionError):
+        check_level_four_means_alliance(broken("accounts.csv", accounts.assign(
+            contact_level=accounts["contact_level"].mask(a30, 4))))
+    alliance = accounts["account_id"] == "A02"   # an alliance turned into a city authority
+    with pytest.raises(AssertionError):
+        check_government_buys_through_procurement(broken("accounts.csv", accounts.assign(
+            customer_type=accounts["customer_type"].mask(alliance, "政府"))))
 
 
 # ---------------------------------------------------------------- the case data itself

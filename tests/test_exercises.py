@@ -17,6 +17,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
 from submissions import (
+    without_markers,
     ASSIGNMENTS,
     EXERCISES,
     grade_id,
@@ -199,3 +200,197 @@ def test_feedback_shows_the_learner_their_hints_and_scores(cohort):
     assert "本题的评分测试未通过" in text
     right = (cohort.course / "feedback" / "right" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html")
     assert "✔ tier_q1" in right.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ what the graded cells judge
+try:  # the shared vocabulary of topics, once it lives in the package
+    from kamlib.grading.topics import TOPICS
+except ImportError:
+    TOPICS = (
+        "concepts", "roles.account_manager", "roles.executive_sponsor", "roles.sales_manager", "roles.team",
+        "tiers.types", "tiers.indicators", "tiers.rule",
+        "foundations.know", "foundations.analyse", "foundations.prioritise", "foundations.direction",
+        "foundations.proactive", "foundations.plan", "foundations.team", "account_plan",
+    )
+
+
+def graded_cells(assignment: str):
+    return [c for c in source(assignment).cells if nbgrader_meta(c).get("grade")]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_graded_cell_carries_a_topic(assignment):
+    untagged = {grade_id(c): c.metadata.get("kam") for c in graded_cells(assignment)
+                if c.metadata.get("kam", {}).get("topic") not in TOPICS}
+    assert not untagged, untagged
+
+
+def _free_names(code: str) -> set[str]:
+    """Names a cell reads without importing or assigning them itself (builtins excluded)."""
+    import ast
+    import builtins
+
+    tree = ast.parse(code)
+    bound = {alias.asname or alias.name.split(".")[0]
+             for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+             for alias in node.names}
+    bound |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return used - bound - set(dir(builtins))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS[:4])
+def test_test_cells_read_only_their_answer(assignment):
+    """Hidden tests run on the answer's value in a trusted process: no other notebook state."""
+    for cell in source(assignment).cells:
+        if is_test(cell):
+            answer = re.search(r"check_\w+\((\w+)", cell.source)
+            assert answer, f"{grade_id(cell)}: no visible check_…(answer) call"
+            assert _free_names(cell.source) == {answer[1]}, (grade_id(cell), _free_names(cell.source))
+
+
+def _score(cell_source: str, **answer) -> float:
+    """Run a test cell on an answer and return its last expression (nbgrader's partial credit)."""
+    import ast
+    import contextlib
+    import io
+
+    tree = ast.parse(cell_source)
+    last = tree.body.pop()
+    assert isinstance(last, ast.Expr), "partial credit: the last line is the score"
+    namespace = dict(answer)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(tree, "<test cell>", "exec"), namespace)
+        return eval(compile(ast.Expression(last.value), "<score>", "eval"), namespace)
+
+
+def test_indicator_scoring_gives_credit_per_indicator():
+    """ex03 Q4: one defensible disagreement costs half a point, not the question."""
+    nb = source("ex03_relationship_tiers")
+    test = next(c for c in nb.cells if grade_id(c) == "ex03_q4_test")
+    solution = next(c for c in nb.cells if grade_id(c) == "ex03_q4_answer")
+    namespace: dict = {}
+    exec(without_markers(solution.source), namespace)
+    right = namespace["scores_q4"]
+    assert _score(test.source, scores_q4=right) == 3
+    for key in right:
+        one_off = {**right, key: right[key] % 4 + 1}
+        assert _score(test.source, scores_q4=one_off) == 2.5, key
+    assert _score(test.source, scores_q4={k: 4 if v != 4 else 1 for k, v in right.items()}) == 0
+
+
+def test_scenario_of_indicator_scoring_is_consistent():
+    """ex03 Q4: no agreement on price while every contract is still fought for (issue: price 3, contract 1)."""
+    nb = source("ex03_relationship_tiers")
+    solution = next(c for c in nb.cells if grade_id(c) == "ex03_q4_answer")
+    namespace: dict = {}
+    exec(without_markers(solution.source), namespace)
+    scores = namespace["scores_q4"]
+    assert not (scores["pricing"] >= 3 and scores["contract"] <= 2), scores
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS[:4])
+def test_no_question_gives_away_another_answer(assignment):
+    """A later question may not state the tier or value an earlier autograded question asks for."""
+    from kamlib.tiers import Tier
+
+    nb = source(assignment)
+    questions = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("### 第")]
+    for i, text in enumerate(questions):
+        later = "\n".join(questions[i + 1:])
+        for word in re.findall(r"客户[甲乙丙丁戊己庚辛]", text):
+            for tier in Tier:
+                assert not re.search(rf"{word}[^。\n]*(被判定为|是|属于){tier.label_zh}", later), (word, tier)
+
+
+def test_at_most_a_few_autograded_points_grade_writing_code():
+    """Most autograded points judge the deck; code is one obvious line, taught in a lesson first."""
+    coding = []
+    for assignment in ASSIGNMENTS:
+        nb = source(assignment)
+        for cell in nb.cells:
+            if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
+                inside = re.sub(r"\bTier\.[A-Z_]+", "", "\n".join(region_lines_of(cell.source)))
+                if re.search(r"[\w\]\)]\s*[\.\[(]", inside):   # a call, an index or an attribute
+                    coding.append(grade_id(cell))
+    assert coding == ["ex04_q4_answer"], coding
+
+
+def region_lines_of(text: str) -> list[str]:
+    lines, inside = [], False
+    for line in text.split("\n"):
+        if "BEGIN SOLUTION" in line:
+            inside = True
+        elif "END SOLUTION" in line:
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+# ------------------------------------------------------------------ reference answers agree with the data
+def _cell_text(assignment: str, gid: str) -> str:
+    return next(c.source for c in source(assignment).cells if grade_id(c) == gid)
+
+
+def _a30():
+    from kamlib.data import load_accounts
+
+    accounts = load_accounts().set_index("account_id")
+    return accounts, accounts.loc["A30"]
+
+
+def test_growth_goals_for_a30_imply_a_growing_customer():
+    """Issue: 600 万 at 35 % and 560 万 at 30 % meant A30 buys less in total, yet it grows."""
+    from pathlib import Path
+
+    import nbformat
+
+    _, a30 = _a30()
+    now = a30["annual_revenue"] / a30["share_of_wallet"]      # the customer's purchases today
+    lesson = nbformat.read(Path(__file__).resolve().parents[1] / "course" / "04_foundations.ipynb", as_version=4)
+    texts = ["\n".join(c.source for c in lesson.cells), _cell_text("ex05_account_plan", "ex05_part3_answer")]
+    for text in texts:
+        share = re.search(r"提高到 (\d+)%", text)
+        sales = re.search(r"销售额达到约 (\d+) 万元", text)
+        assert share and sales, text[:200]
+        goal = int(sales[1]) / (int(share[1]) / 100)
+        assert goal > now, (goal, now)
+
+
+def test_account_plan_reference_data_is_the_case_data():
+    from kamlib.data import load_accounts
+    from kamlib.priorities import service_plan
+    from kamlib.tiers import INDICATORS
+
+    accounts, a30 = _a30()
+    scheme = _cell_text("ex05_account_plan", "ex05_part1_question")
+    for key, indicator in INDICATORS.items():
+        assert f"{indicator.label_zh} {int(a30[key])}" in scheme, indicator.label_zh
+    plan = service_plan(load_accounts(), 400)
+    part2 = _cell_text("ex05_account_plan", "ex05_part2_question")
+    assert f"分到 {plan.loc['A30', 'hours']} 小时" in part2
+    assert f"优先得分排名第 {list(plan.index).index('A30') + 1}" in part2
+
+
+def test_account_plan_parts_raise_the_same_indicators():
+    """Issue: Part 1 named competition and information, Part 3 price and contract."""
+    from kamlib.tiers import INDICATORS
+
+    labels = [ind.label_zh for ind in INDICATORS.values()]
+    part1 = _cell_text("ex05_account_plan", "ex05_part1_answer").split("最需要补强的是")[1].split("：")[0]
+    part3 = re.findall(r"（([^）]*)升到第 3 级）", _cell_text("ex05_account_plan", "ex05_part3_answer"))[0]
+    assert {x for x in labels if x in part1} == {x for x in labels if x in part3} != set()
+
+
+def test_a31_reference_matches_its_tier_and_contacts():
+    """Issue: ex02 Q8's reference called A31 not yet a partner without top-level contact."""
+    from kamlib.data import load_accounts, load_contacts
+    from kamlib.tiers import classify_accounts
+
+    accounts = classify_accounts(load_accounts()).set_index("account_id")
+    contacts = load_contacts()
+    top = contacts[(contacts["account_id"] == "A31") & (contacts["level"] == "高层")]
+    reference = _cell_text("ex02_roles", "ex02_q8_answer")
+    assert f"已经是{accounts.loc['A31', 'tier_label']}" in reference
+    assert not top.empty and top.iloc[0]["title"] in reference

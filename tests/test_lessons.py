@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 LESSONS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
 TEACHING = [p for p in LESSONS if not p.name.startswith("00_")]
-EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_foundations"]
+EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_foundations", "05_my_accounts"]
 BINDER = "https://mybinder.org/v2/gh/kam-course-kit/kam-course/HEAD?urlpath=lab/tree/course/"
 GLYPH_TROUBLE = re.compile(r"Glyph|missing from font")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -159,3 +159,93 @@ def test_shows_a_chart_and_a_live_widget(executed):
     assert "image/png" in mimes, "no chart was drawn"
     assert WIDGET_MIME in mimes, "no widget was displayed"
 
+
+
+# ---------------------------------------------------------------- one template, honest times
+TEMPLATE = ["学习目标", "开始之前", "1", "要点回顾", "反思"]
+READING_CHARS_PER_MINUTE = 200   # a trainee reading teaching text closely
+MINUTES = {"code": 0.5, "quiz": 1, "widget": 4, "prompt": 2}   # run and read / answer / play / think
+
+
+def _headings(nb: nbformat.NotebookNode) -> list[str]:
+    return [line[3:].strip() for c in nb.cells if c.cell_type == "markdown"
+            for line in c.source.splitlines() if line.startswith("## ")]
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
+def test_lessons_share_one_template(path):
+    """学习目标, 开始之前, numbered sections "N. 标题", 要点回顾, 反思 — in this order."""
+    headings = _headings(_read(path))
+    numbered = [h for h in headings if re.match(r"\d", h)]
+    assert all(re.match(r"\d+\. \S", h) for h in numbered), numbered
+    assert [int(h.split(".")[0]) for h in numbered] == list(range(1, len(numbered) + 1))
+    spine = [h for h in headings if h in TEMPLATE or h.startswith("1. ")]
+    assert [h.split(".")[0] for h in spine] == TEMPLATE, headings
+    first = _read(path).cells[0].source
+    assert re.search(r"\*\*对应课件\*\*：.+　｜　\*\*预计用时\*\*：约 \d+ 分钟", first), first[:300]
+
+
+def estimated_minutes(nb: nbformat.NotebookNode) -> float:
+    """Reading at READING_CHARS_PER_MINUTE Chinese characters, plus MINUTES per activity."""
+    text = _source(nb, "markdown")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    chars = len(re.findall(r"[\u4e00-\u9fff]", text))
+    quizzes = sum(s.count("quiz(") for s in code)
+    widgets = sum(any(f"{name}(" in s for name in WIDGET_FACTORIES) for s in code)
+    prompts = text.count("想一想") + 3 * text.count("## 反思")
+    return (chars / READING_CHARS_PER_MINUTE + MINUTES["code"] * len(code) + MINUTES["quiz"] * quizzes
+            + MINUTES["widget"] * widgets + MINUTES["prompt"] * prompts)
+
+
+def _stated_minutes(source: str) -> int:
+    return int(re.search(r"预计用时\*\*：约 (\d+) 分钟", source).group(1))
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
+def test_stated_time_matches_the_lesson(path):
+    """The header's 预计用时 is within 15 % of what the lesson's text and activities take."""
+    nb = _read(path)
+    stated, estimate = _stated_minutes(nb.cells[0].source), estimated_minutes(nb)
+    assert abs(stated - estimate) <= 0.15 * estimate, f"{path.name}: states {stated} min, takes ~{estimate:.0f}"
+
+
+def test_index_times_agree_with_the_lessons():
+    index = _source(_read(COURSE / "00_index.ipynb"), "markdown")
+    stated = [_stated_minutes(_read(p).cells[0].source) for p in TEACHING]
+    rows = [int(m) for m in re.findall(r"\| 约 (\d+) 分钟 \|", index)]
+    assert rows == stated
+    hours = float(re.search(r"四课合计约 ([\d.]+) 小时", index).group(1))
+    assert abs(hours * 60 - sum(stated)) <= 20, (hours, sum(stated))
+
+
+# ---------------------------------------------------------------- what is the deck's, what is the course's
+COURSE_OWN = {   # first mention in a lesson must say it is the course's own
+    "01_concepts": ["帕累托图"],
+    "03_relationship_tiers": ["判定规则"],
+    "04_foundations": ["优先得分", "客户组合分组", "服务等级"],
+}
+OWN_MARKERS = ("本课程", "不是课件", "课件没有")
+OVERCLAIMS = ["三条要同时满足", "三条同时满足", "七项功能环环相扣", "他的责任分三块", "观点都出自这份课件",
+              "道理是真的", "关系越深，回报越集中", "课件的描述"]
+
+
+@pytest.mark.parametrize("lesson", sorted(COURSE_OWN))
+def test_the_courses_own_rules_say_so_where_first_taught(lesson):
+    cells = [c.source for c in _read(COURSE / f"{lesson}.ipynb").cells if c.cell_type == "markdown"]
+    for term in COURSE_OWN[lesson]:
+        first = next(text for text in cells if term in text)
+        assert any(marker in first for marker in OWN_MARKERS), f"{lesson}: “{term}” first appears unlabelled"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_no_overclaim_of_the_deck(path):
+    text = _source(_read(path), "markdown")
+    assert not [claim for claim in OVERCLAIMS if claim in text]
+
+
+def test_built_in_patterns_of_the_case_data_are_not_evidence():
+    """The generator ties tier to revenue and share: lesson 3 must say so wherever it shows it."""
+    cells = [c.source for c in _read(COURSE / "03_relationship_tiers.ipynb").cells if c.cell_type == "markdown"]
+    for text in cells:
+        if "虚构数据里" in text and ("销售额" in text or "份额" in text):
+            assert "有意设定" in text and "证据" in text, text[:120]

@@ -12,11 +12,14 @@ from kamlib.data import load_accounts, load_orders
 from kamlib.priorities import (
     DEFAULT_WEIGHTS,
     QUADRANTS,
+    SERVICE_LEVELS,
     allocate,
     pareto,
     performance_review,
     portfolio_quadrants,
     priority_scores,
+    service_levels,
+    service_plan,
     smallest_set_for_share,
 )
 
@@ -381,3 +384,34 @@ def test_case_data_review_matches_annual_revenue():
     revenue = load_accounts().set_index("account_id")["annual_revenue"]
     assert latest.reindex(revenue.index).to_numpy() == pytest.approx(revenue.to_numpy(), abs=0.11)
     assert set(review["trend"].dropna()) <= {"增长", "持平", "下降"}
+
+
+# ---------------------------------------------------------------- service levels
+def test_service_levels_follow_priority_rank():
+    scores = pd.Series([10.0, 90.0, 50.0, 70.0, 30.0, 80.0], index=list("abcdef"))
+    levels = service_levels(scores)
+    a, b, c = (level.name for level in SERVICE_LEVELS)
+    assert levels.to_dict() == {"b": a, "f": b, "d": b, "c": c, "e": c, "a": c}
+
+
+def test_service_plan_hours_sum_to_budget_and_step_down_by_level():
+    plan = service_plan(load_accounts(), 400)
+    assert int(plan["hours"].sum()) == 400
+    by_level = plan.groupby("service_level", sort=False)["hours"]
+    assert [name for name, _ in by_level] == [level.name for level in SERVICE_LEVELS]
+    lows = by_level.min().tolist()
+    highs = by_level.max().tolist()
+    assert all(high - low <= 1 for low, high in zip(lows, highs))   # one level, one share
+    assert lows[0] > highs[1] and lows[1] > highs[2]
+
+
+def test_service_plan_puts_effort_where_the_sales_are():
+    """Issue: proportional scores gave the accounts making 80 % of sales under half of the
+    hours and A02 (a quarter of sales) 4 %. The service levels must not argue against lesson 1."""
+    accounts = load_accounts()
+    plan = service_plan(accounts, 400)
+    top = smallest_set_for_share(accounts, 0.8)["account_id"]
+    assert plan.loc[top, "hours"].sum() > 0.6 * 400
+    assert plan.loc["A02", "service_level"] == SERVICE_LEVELS[0].name
+    assert plan.loc["A02", "hours"] == plan["hours"].max()
+    assert not plan.loc[top, "service_level"].eq(SERVICE_LEVELS[-1].name).any()

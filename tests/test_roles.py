@@ -195,7 +195,7 @@ def test_staffing_gaps_lists_missing_positions_in_chinese():
     pd.testing.assert_frame_equal(frame, before)
     assert list(gaps.columns) == ["account_id", "name", "missing"]
     assert gaps["account_id"].tolist() == ["A02", "A03"]
-    assert gaps["missing"].tolist() == [["行政支持者"], ["客户经理或团队领导者", "行政支持者", "销售经理"]]
+    assert gaps["missing"].tolist() == ["行政支持者", "客户经理或团队领导者、行政支持者、销售经理"]
 
 
 def test_staffing_gaps_empty_when_fully_staffed():
@@ -233,27 +233,27 @@ def test_account_team_lists_contacts_with_chinese_names_sorted_by_level():
     before = people.copy()
     team = account_team("A01", frame, people)
     pd.testing.assert_frame_equal(people, before)
-    assert list(team.columns) == ["层级", "联系人", "职务", "采购角色", "关系强度", "我方职位", "我方负责人"]
+    assert list(team.columns) == ["层级", "联系人", "职务", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
     assert team["联系人"].tolist() == ["甲三", "甲四", "甲二", "甲一"]
     assert team["层级"].tolist() == ["高层", "中层", "中层", "操作层"]
-    assert team["我方职位"].tolist() == ["行政支持者", "客户经理或团队领导者", "销售经理", "客户经理或团队领导者"]
+    assert team["我方维护角色"].tolist() == ["行政支持者", "客户经理或团队领导者", "销售经理", "客户经理或团队领导者"]
     assert team["我方负责人"].tolist() == ["陈", "王", "刘", "王"]
     assert team.index.tolist() == [0, 1, 2, 3]
 
 
 def test_account_team_marks_a_vacant_position():
     team = account_team("A02", accounts(), contacts())
-    assert team["我方职位"].tolist() == ["行政支持者", "客户经理或团队领导者"]
+    assert team["我方维护角色"].tolist() == ["行政支持者", "客户经理或团队领导者"]
     assert team["我方负责人"].tolist() == ["（空缺）", "李"]
 
 
 def test_account_team_of_an_account_without_contacts_is_empty():
     team = account_team("A03", accounts(), contacts())
-    assert team.empty and "我方职位" in team.columns
+    assert team.empty and "我方维护角色" in team.columns
 
 
 def test_account_team_names_an_unknown_account():
-    with pytest.raises(ValueError, match="客户编号「A99」"):
+    with pytest.raises(ValueError, match="客户编号“A99”"):
         account_team("A99", accounts(), contacts())
 
 
@@ -273,14 +273,14 @@ def test_account_team_on_the_case_data():
         assert len(team) == (case_contacts["account_id"] == account_id).sum()
         levels = team["层级"].map(["高层", "中层", "操作层"].index)
         assert levels.is_monotonic_increasing
-        assert set(team["我方职位"]) <= {r.label_zh for r in ROLES.values()}
+        assert set(team["我方维护角色"]) <= {r.label_zh for r in ROLES.values()}
 
 
 def test_contact_coverage_counts_every_level_and_position():
     table = contact_coverage(contacts())
     assert table.index.tolist() == ["高层", "中层", "操作层"]
     assert table.columns.tolist() == [r.label_zh for r in ROLES.values()]
-    assert (table.index.name, table.columns.name) == ("层级", "我方职位")
+    assert (table.index.name, table.columns.name) == ("层级", "我方维护角色")
     assert table.to_numpy().tolist() == [[0, 2, 0], [1, 0, 1], [2, 0, 0]]
     assert table.to_numpy().sum() == len(contacts())
 

@@ -338,3 +338,20 @@ def test_steps_lift_exactly_one_tier_and_no_smaller_set_would(scores):
     known = [k for k, v in scores.items() if v is not None]
     for subset in combinations(known, len(steps) - 1):  # even raising them to the top fails
         assert classify({**scores, **dict.fromkeys(subset, 4)}).tier == tier
+
+
+def test_exactly_half_is_not_called_less_than_half():
+    """Three of six at level 3 is exactly half: the reason says 未超过半数, not 不到半数."""
+    result = classify({"competition": 3, "information_access": 3, "pricing": 3,
+                       "contact_level": 2, "contract": 2, "visibility": 2})
+    assert result.tier == Tier.PREFERRED_SUPPLIER
+    text = "".join(result.reasons)
+    assert "只有 3 个，未超过半数" in text and "不到半数" not in text
+
+
+def test_level_four_texts_outside_visibility_describe_the_alliance():
+    """Level 4 of every indicator but visibility is about the alliance itself (slide 17)."""
+    alliance = ("联盟", "合资企业")
+    for key, indicator in INDICATORS.items():
+        if key != "visibility":
+            assert any(word in indicator.levels[4] for word in alliance), key

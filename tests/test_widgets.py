@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kamlib.data import load_accounts
-from kamlib.priorities import allocate, priority_scores, smallest_set_for_share
+from kamlib.priorities import SERVICE_LEVELS, priority_scores, service_plan, smallest_set_for_share
 from kamlib.roles import DUTIES, ROLES
 from kamlib.tiers import INDICATORS, Tier, classify, steps_to_next_tier
 from kamlib.widgets import (
@@ -256,7 +256,7 @@ def test_allocation_planner_default(accounts):
     assert ap.weights == pytest.approx({"size": 0.5, "potential": 0.3, "importance": 0.2})
     assert int(ap.allocation.sum()) == 400
     assert "合计分配 400 小时，预算 400 小时 ✔" in text(ap.total_html)
-    assert ap.allocation.equals(allocate(400, priority_scores(accounts)))
+    assert ap.plan.equals(service_plan(accounts, 400))
     rows = re.findall(r"<tr><td>(\d+)</td><td>(A\d\d)</td>", ap.table_html.value)
     assert len(rows) == 10
     top_id = priority_scores(accounts).idxmax()
@@ -279,7 +279,7 @@ def test_allocation_planner_weights_change_the_ranking(accounts):
     for key, value in {"size": 0.0, "potential": 0.0, "importance": 1.0}.items():
         ap.weight_sliders[key].value = value
     expected = priority_scores(accounts, {"size": 0, "potential": 0, "importance": 1})
-    assert ap.scores.equals(expected)
+    assert ap.scores.reindex(expected.index).equals(expected)
     assert ap.table_html.value != before
     first = re.search(r"<tr><td>1</td><td>(A\d\d)</td>", ap.table_html.value).group(1)
     assert expected[first] == expected.max()
@@ -296,6 +296,19 @@ def test_allocation_planner_all_zero_weights_shows_the_message(accounts):
     assert ap.total_html.value == "" and ap.table_html.value == ""
     ap.weight_sliders["size"].value = 1
     assert ap.error_html.value == "" and "✔" in text(ap.total_html)
+
+
+def test_allocation_planner_shows_each_service_level(accounts):
+    """The level table: every level with its accounts, hours and share of sales."""
+    ap = allocation_planner(accounts)
+    rows = re.findall(r"<tr><td>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)（", ap.levels_html.value)
+    expected = [(level.name, str(int((ap.levels == level.name).sum())),
+                 str(int(ap.allocation[ap.levels == level.name].sum()))) for level in SERVICE_LEVELS]
+    assert rows == expected
+    assert sum(int(hours) for _, _, hours in rows) == 400
+    for level in SERVICE_LEVELS:
+        assert level.meaning_zh in text(ap.levels_html)
+    assert "服务等级" in text(ap.table_html)
 
 
 @pytest.mark.parametrize("budget", [-10, 12.5, True])

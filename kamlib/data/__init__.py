@@ -1,16 +1,20 @@
 """Case-study data of the invented supplier 华东精工 and loaders for it (figures are invented).
 
 Each loader returns a validated DataFrame (ids and texts as ``str``, whole numbers as
-``Int64``, money as ``float64`` in 万元). ``load_accounts(path)`` also reads a trainee's own
-CRM export of the same schema, in UTF-8, UTF-8 with BOM or GBK. Anything wrong raises
-:class:`DataError` (a ValueError) whose Chinese message names the file, the spreadsheet row
-(header = row 1), the column and the value. The data cards beside the CSVs describe each
+``Int64``, money as ``float64`` in 万元). ``load_accounts(path)`` and ``load_contacts(path)``
+also read a trainee's own accounts and contacts: an Excel workbook (.xlsx, sheets 客户 and
+联系人, as :func:`account_template` writes it) or a CSV file (UTF-8, UTF-8 with BOM or GBK),
+with English column names or the Chinese headers of :func:`zh_columns`. Anything wrong
+raises :class:`DataError` (a ValueError) whose Chinese message names the file, the sheet,
+the spreadsheet row, the column and the value. The data cards beside the CSVs describe each
 field; ``python -m kamlib.data.generate`` rebuilds the CSVs from a fixed seed.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
+from pathlib import Path
 from importlib.resources import files
 
 import pandas as pd
@@ -19,8 +23,9 @@ from kamlib.data._validation import DataError, Field, Problem, Schema, _validate
 
 __all__ = [
     "DataError", "Problem", "INDICATOR_COLUMNS", "PRODUCT_LINES", "SCHEMAS", "COLUMN_LABELS_ZH",
+    "ACCOUNTS_SHEET", "CONTACTS_SHEET", "GUIDE_SHEET", "EXAMPLE_PREFIX", "OWN_CONTACTS_SCHEMA",
     "zh_columns", "load_accounts", "load_orders", "load_contacts", "load_competitors",
-    "load_competitor_presence",
+    "load_competitor_presence", "account_template", "OWN_WORKBOOK", "AccountsData", "load_own_or_case",
 ]
 
 INDICATOR_COLUMNS = ("competition", "information_access", "pricing",
@@ -29,6 +34,14 @@ PRODUCT_LINES = ("减速机", "伺服电机", "变频器", "工业传感器", "�
 CONTACT_LEVELS = ("高层", "中层", "操作层")
 BUYING_ROLES = ("决策者", "影响者", "使用者", "采购把关者")
 OWNER_ROLES = ("account_manager", "executive_sponsor", "sales_manager")
+OWNER_ROLE_ALIASES = (("客户经理", "account_manager"), ("客户经理或团队领导者", "account_manager"),
+                      ("行政支持者", "executive_sponsor"), ("销售经理", "sales_manager"))
+
+ACCOUNTS_SHEET, CONTACTS_SHEET, GUIDE_SHEET = "客户", "联系人", "说明"
+_SHEET_NAMES = {ACCOUNTS_SHEET: (ACCOUNTS_SHEET, "accounts"), CONTACTS_SHEET: (CONTACTS_SHEET, "contacts")}
+EXAMPLE_PREFIX = "示例"  # an id starting with this marks an example row of the template (skipped)
+ONLY_EXAMPLES = "只有示例行（{}以“示例”开头），还没有你自己的数据；请在示例行下面填写，或直接覆盖示例行。"
+OWN_WORKBOOK = "我的客户.xlsx"  # lesson 5 reads this file beside it when it is there
 
 
 def _optional(name: str, kind: str = "text", **limits: object) -> Field:
@@ -78,6 +91,14 @@ COMPETITORS_SCHEMA: Schema = (
     Field("advantages"),
 )
 PRESENCE_SCHEMA: Schema = (Field("account_id"), Field("competitor_id"))
+# A trainee's own contacts: title may be blank, and owner_role too (nobody on our side
+# looks after this person yet); our positions may be written in Chinese.
+OWN_CONTACTS_SCHEMA: Schema = tuple(
+    _optional(f.name) if f.name == "title"
+    else _optional(f.name, choices=OWNER_ROLES, aliases=OWNER_ROLE_ALIASES) if f.name == "owner_role"
+    else f
+    for f in CONTACTS_SCHEMA
+)
 
 SCHEMAS: dict[str, Schema] = {
     "accounts.csv": ACCOUNTS_SCHEMA,
@@ -142,20 +163,70 @@ def _read_bytes(path: str | os.PathLike, source: str) -> bytes:
     raise DataError(source, [Problem(None, None, None, reason)])
 
 
-def load_accounts(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The 48 key accounts of 华东精工 (see accounts.md), or the accounts CSV at *path*.
+def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFrame:
+    """A trainee's table at *path* (.xlsx sheet *sheet*, or CSV — told by content, not by
+    name) checked against *schema*. Example rows (id starting with 示例) are skipped."""
+    from kamlib.data import workbook
 
-    A file at *path* needs the columns account_id, name and annual_revenue; the other
+    source = os.fsdecode(os.fspath(path))
+    data = _read_bytes(path, source)
+    kind = workbook.file_kind(data)
+    reason = workbook.unusable_reason(kind)
+    if reason:
+        raise DataError(source, [Problem(None, None, None, reason)])
+    names = workbook.header_names(schema, _labels_for(schema))
+    if kind == "xlsx":
+        raw, header_row, sheet_name, problems = workbook.read_sheet(
+            data, source, _SHEET_NAMES[sheet], [n for names_ in _SHEET_NAMES.values() for n in names_] + [GUIDE_SHEET],
+            schema, names)
+    else:
+        raw, header_row, sheet_name, problems = read_table(data, source), 1, None, []
+    written = [str(c) for c in raw.columns]
+    raw.columns = [names.get(workbook.normalise_header(c), c) for c in written]
+    shown = {name: text for name, text in zip(raw.columns, written) if name != text}
+    key = schema[0].name
+    if key in raw.columns:
+        example = raw[key].str.startswith(EXAMPLE_PREFIX)
+        if example.all() and len(raw):
+            raise DataError(source, [Problem(None, None, None, ONLY_EXAMPLES.format(COLUMN_LABELS_ZH.get(key, key)))],
+                            sheet_name)
+        problems = [p for p in problems if p.row not in set(raw.index[example])]
+        raw = raw[~example]
+    try:
+        frame, found = _validated(raw, schema, source, header_row=header_row, sheet=sheet_name), []
+    except DataError as err:
+        frame, found = None, list(err.problems)
+    cells = {(p.row, p.column) for p in problems}
+    found = [p for p in found if (p.row, p.column) not in cells] + problems
+    if kind == "xlsx":  # name a missing column by its template header too
+        labels = _labels_for(schema)
+        shown.update({f.name: f"{f.name}（{labels[f.name]}）" for f in schema
+                      if f.name not in raw.columns and f.name in labels})
+    if found:
+        raise DataError(source, [replace(p, column=shown.get(p.column, p.column)) for p in found], sheet_name)
+    return frame
+
+
+def _labels_for(schema: Schema) -> dict[str, str]:
+    labels = {f.name: COLUMN_LABELS_ZH[f.name] for f in schema if f.name in COLUMN_LABELS_ZH}
+    if any(f.name == "contact_id" for f in schema):
+        labels["name"] = "姓名"
+    return labels
+
+
+def load_accounts(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The 48 key accounts of 华东精工 (see accounts.md), or a trainee's accounts at *path*.
+
+    *path* is an Excel workbook (.xlsx; the sheet 客户, or its only sheet) or a CSV file
+    (UTF-8, UTF-8 with BOM or GBK). It needs the columns account_id, name and
+    annual_revenue (English names or the Chinese headers of :func:`zh_columns`); the other
     columns of accounts.md are optional (absent column or blank cell = unknown, NA) and
-    further columns are kept as text. UTF-8, UTF-8 with BOM and GBK are detected.
-    Raises DataError listing every problem (file, row, column, value).
+    further columns are kept as text. Rows whose id starts with 示例 are skipped.
+    Raises DataError listing every problem (file, sheet, row, column, value).
     """
     if path is None:
         return _load_package_file("accounts.csv")
-    source = os.fspath(path)
-    if isinstance(source, bytes):
-        source = os.fsdecode(source)
-    return _validated(read_table(_read_bytes(path, source), source), ACCOUNTS_SCHEMA, source)
+    return _read_own(path, ACCOUNTS_SCHEMA, ACCOUNTS_SHEET)
 
 
 def load_orders() -> pd.DataFrame:
@@ -163,9 +234,17 @@ def load_orders() -> pd.DataFrame:
     return _load_package_file("orders.csv")
 
 
-def load_contacts() -> pd.DataFrame:
-    """People at the accounts and who on our side holds each relationship (contacts.md)."""
-    return _load_package_file("contacts.csv")
+def load_contacts(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """People at the accounts and who on our side holds each relationship (contacts.md),
+    or a trainee's contacts at *path* (the sheet 联系人 of a workbook, or a CSV file).
+
+    Read like :func:`load_accounts`; in a trainee's file title and owner_role may be blank
+    (blank owner_role: nobody on our side looks after this person), and owner_role may be
+    written 客户经理 / 行政支持者 / 销售经理.
+    """
+    if path is None:
+        return _load_package_file("contacts.csv")
+    return _read_own(path, OWN_CONTACTS_SCHEMA, CONTACTS_SHEET)
 
 
 def load_competitors() -> pd.DataFrame:
@@ -176,3 +255,60 @@ def load_competitors() -> pd.DataFrame:
 def load_competitor_presence() -> pd.DataFrame:
     """Which competitor is active at which account (see competitors.md)."""
     return _load_package_file("competitor_presence.csv")
+
+
+def account_template(path: str | os.PathLike) -> None:
+    """Write the Excel template for a trainee's own accounts to *path* (.xlsx): sheets
+    说明 (how to fill it in), 客户 and 联系人 with Chinese headers, drop-down lists and
+    example rows (ids starting with 示例, skipped by the loaders)."""
+    from kamlib.data.template import write_template
+
+    write_template(path)
+
+
+@dataclass(frozen=True)
+class AccountsData:
+    """The accounts a lesson works on: a trainee's own, or the case company's."""
+
+    accounts: pd.DataFrame
+    contacts: pd.DataFrame
+    own: bool  # True: read from the trainee's workbook
+    source: str  # one Chinese sentence saying which data this is
+    orders: pd.DataFrame | None = None  # the case company's only, as are the two below
+    competitors: pd.DataFrame | None = None
+    presence: pd.DataFrame | None = None
+
+
+def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
+    """The trainee's ``我的客户.xlsx`` in *folder* when it is there, else the case company.
+
+    The workbook's 联系人 sheet may be missing or hold only the template's examples (then
+    there are no contacts). Raises DataError for a bad workbook, and for contacts whose
+    account id is not in the 客户 sheet.
+    """
+    path = Path(folder) / OWN_WORKBOOK
+    if not path.is_file():
+        return AccountsData(load_accounts(), load_contacts(), False,
+                            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。",
+                            load_orders(), load_competitors(), load_competitor_presence())
+    accounts = load_accounts(path)
+    try:
+        contacts = load_contacts(path)
+    except DataError as err:
+        empty = err.problems[0].message in (ONLY_EXAMPLES.format("联系人编号"),) or "没有名为“联系人”" in str(err)
+        if not empty:
+            raise
+        contacts = _validated_empty(OWN_CONTACTS_SCHEMA)
+    strays = contacts[~contacts["account_id"].isin(accounts["account_id"])]
+    if len(strays):
+        raise DataError(str(path), [Problem(None, "account_id", aid, f"联系人 {cid} 的客户编号在“{ACCOUNTS_SHEET}”表中找不到")
+                                    for cid, aid in zip(strays["contact_id"], strays["account_id"])], CONTACTS_SHEET)
+    return AccountsData(accounts, contacts, True,
+                        f"读取了你自己的“{OWN_WORKBOOK}”：{len(accounts)} 个客户、{len(contacts)} 位联系人。")
+
+
+def _validated_empty(schema: Schema) -> pd.DataFrame:
+    """A frame with the columns and dtypes *schema* gives, and no rows."""
+    from kamlib.data._validation import _DTYPES
+
+    return pd.DataFrame({f.name: pd.Series([], dtype=_DTYPES[f.kind]) for f in schema})

@@ -55,16 +55,19 @@ class DataError(ValueError):
     the spreadsheet row (header = row 1), the column and the value of each problem;
     ``problems`` holds them all, ``source`` the file."""
 
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+    def __init__(self, source: str, problems: Sequence[Problem], sheet: str | None = None) -> None:
         self.source = source
+        self.sheet = sheet  # the worksheet of an Excel workbook, None for a CSV file
         self.problems = tuple(sorted(problems, key=lambda p: p.row or 0))  # stable: by row
-        super().__init__(_describe(source, self.problems))
+        super().__init__(_describe(source, self.problems, sheet))
 
 
-def _describe(source: str, problems: Sequence[Problem]) -> str:
+def _describe(source: str, problems: Sequence[Problem], sheet: str | None = None) -> str:
+    where = f"文件 {source}" + (f" 的工作表“{sheet}”" if sheet else "")
     if len(problems) == 1 and problems[0].row is None:
-        return f"无法使用文件 {source}：{problems[0]}"
-    lines = [f"文件 {source} 中有 {len(problems)} 处问题（行号按电子表格计，表头为第 1 行）："]
+        return f"无法使用{where}：{problems[0]}"
+    rows = "行号就是 Excel 左侧的行号" if sheet else "行号按电子表格计，表头为第 1 行"
+    lines = [f"{where}中有 {len(problems)} 处问题（{rows}）："]
     lines += [f"  {i}. {p}" for i, p in enumerate(problems[:MAX_REPORTED], start=1)]
     if len(problems) > MAX_REPORTED:
         lines.append(f"  ……另有 {len(problems) - MAX_REPORTED} 处问题未列出；请先改正以上各处再试。")
@@ -79,7 +82,8 @@ class Field:
     as in "1,200.5" are accepted) or "date" (YYYY-MM-DD). ``required``: the column must be
     present; ``nullable``: a blank cell is allowed and becomes NA. ``low``/``high`` bound
     numbers inclusively (``low_open``: strictly above ``low``); ``choices`` lists the
-    allowed texts; ``unique`` forbids repeated values.
+    allowed texts; ``unique`` forbids repeated values; ``aliases`` are (spelling, value) pairs read as
+    that value (e.g. the Chinese name of a choice).
     """
 
     name: str
@@ -91,11 +95,13 @@ class Field:
     high: float | None = None
     low_open: bool = False
     choices: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
 
     def expected(self) -> str:
         """What a valid value looks like, in Chinese."""
         if self.choices:
-            return "应为 " + " / ".join(self.choices) + " 之一"
+            spellings = [alias for alias, _ in self.aliases] or list(self.choices)
+            return "应为 " + " / ".join(spellings) + " 之一"
         noun = {"int": "整数", "float": "数", "date": "日期（YYYY-MM-DD）", "text": "文本"}[self.kind]
         if self.low is not None and self.high is not None:
             return f"应为 {self.low:g}–{self.high:g} 之间的{noun}"
@@ -106,7 +112,7 @@ class Field:
     def parse(self, cell: str) -> tuple[object, str | None]:
         """(value, None) for a valid non-blank cell, else (None, Chinese reason)."""
         if self.kind == "text":
-            value: object = cell
+            value: object = dict(self.aliases).get(cell, cell)
         elif self.kind == "date":
             try:
                 value = date.fromisoformat(cell) if _DATE.fullmatch(cell) else None
@@ -201,22 +207,24 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header, index=pd.Index(index, dtype="int64"), dtype=object)
 
 
-def _validated(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
+def _validated(raw: pd.DataFrame, schema: Schema, source: str, *,
+               header_row: int = 1, sheet: str | None = None) -> pd.DataFrame:
     """Check raw strings (from :func:`read_table`) against *schema*; return typed columns.
 
     Columns come out in schema order (an absent optional column as all-NA), followed by
-    any extra columns as text. Raises DataError with every problem found.
+    any extra columns as text. Raises DataError with every problem found (naming *sheet*
+    and the spreadsheet rows, the header being *header_row*).
     """
     columns = list(raw.columns)
-    problems = [Problem(1, name, None, "列名重复")
+    problems = [Problem(header_row, name, None, "列名重复")
                 for name in dict.fromkeys(c for c in columns if columns.count(c) > 1)]
     present = ", ".join(columns) or "（无）"
-    problems += [Problem(1, f.name, None, f"缺少必需的列（文件中的列：{present}）")
+    problems += [Problem(header_row, f.name, None, f"缺少必需的列（文件中的列：{present}）")
                  for f in schema if f.required and f.name not in columns]
     if raw.empty:
         problems.append(Problem(None, None, None, "只有表头，没有数据行。"))
     if problems and (raw.empty or len(set(columns)) < len(columns)):
-        raise DataError(source, problems)
+        raise DataError(source, problems, sheet)
     out: dict[str, pd.Series] = {}
     for f in schema:
         if f.name in columns:
@@ -224,7 +232,7 @@ def _validated(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
         elif not f.required:
             out[f.name] = pd.Series([None] * len(raw), index=raw.index, dtype=_DTYPES[f.kind])
     if problems:
-        raise DataError(source, problems)
+        raise DataError(source, problems, sheet)
     known = {f.name for f in schema}
     for name in columns:
         if name not in known:

@@ -4,6 +4,15 @@
 :data:`SEED`; ``build_tables(seed)`` returns the tables without writing. The design
 targets (tier mix, revenue concentration, consistency between the tables) are met by
 construction for every seed; the data cards describe them.
+
+Two rules keep the data faithful to the indicator texts of kamlib.tiers:
+
+* Level 4 of competition, information_access, pricing, contact_level and contract quotes
+  the deck's strategic alliance (a joint venture co-led by both general managers), so only
+  alliance accounts have it; elsewhere only visibility (known inside and outside the
+  customer) may reach level 4.
+* Government buyers fall under 政府采购法 / 招标投标法: no government account is an alliance
+  or orders outside a formal procurement procedure (contract <= 2).
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ TEAM = {
 }
 EXECUTIVE_SPONSORS = ("周建华", "吴国栋", "郑丽萍", "黄立新")  # 副总经理 ×2, 销售总监, 技术总监
 STAFFING_GAPS = {3: 1, 2: 1, 1: 2}  # accounts per tier without an executive sponsor
+ALLIANCE_ONLY = ("competition", "information_access", "pricing", "contact_level", "contract")
+GOVERNMENT_MAX_CONTRACT = 2   # each order goes through a formal procurement procedure
 
 # (industry, government?) -> number of accounts
 INDUSTRY_SLOTS = {
@@ -135,6 +146,47 @@ def _profile(tier: int, mixed: bool, rng: np.random.Generator) -> list[int]:
             return [int(v) for v in levels]
 
 
+def _keep_level_four_for_alliances(levels: np.ndarray, tier: int) -> None:
+    """Below tier 4, move an alliance-only level 4 to visibility (or lower it to 3), in place.
+
+    Swapping with visibility keeps the multiset of levels, lowering a 4 to 3 below tier 4
+    keeps the majority tier; either way the tier and the mixed flag stay as drawn.
+    """
+    if tier == 4:
+        return
+    vis = INDICATOR_COLUMNS.index("visibility")
+    for name in ALLIANCE_ONLY:
+        j = INDICATOR_COLUMNS.index(name)
+        if levels[j] == 4:
+            if levels[vis] < 4:
+                levels[j], levels[vis] = levels[vis], 4
+            else:
+                levels[j] = 3
+
+
+def _move_government_to_tendered_accounts(industries: list[tuple[str, bool]], names: list[str],
+                                          tier: np.ndarray, levels: np.ndarray) -> None:
+    """Swap identities so that every government buyer buys through formal procurement.
+
+    A government account that came out as an alliance or with contract > 2 trades its name,
+    industry and type with the smallest enterprise account (of the same industry if there
+    is one) that is below tier 4 with contract <= 2; rows are in revenue order. Revenue,
+    levels and team stay with the row.
+    """
+    contract = levels[:, INDICATOR_COLUMNS.index("contract")]
+
+    def tendered(i: int) -> bool:
+        return tier[i] < 4 and contract[i] <= GOVERNMENT_MAX_CONTRACT
+
+    for i, (industry, gov) in enumerate(industries):
+        if not gov or tendered(i):
+            continue
+        free = [j for j, (_, g) in enumerate(industries) if not g and tendered(j)]
+        j = next((j for j in reversed(free) if industries[j][0] == industry), free[-1])
+        industries[i], industries[j] = industries[j], industries[i]
+        names[i], names[j] = names[j], names[i]
+
+
 def _pick(rng: np.random.Generator, candidates: Sequence[int], n: int,
           weights: Sequence[float] | None = None) -> list[int]:
     """n distinct items of *candidates*, optionally weighted."""
@@ -177,6 +229,9 @@ def _accounts(rng: np.random.Generator) -> pd.DataFrame:
         candidates = np.flatnonzero((tier == t) & (levels[:, contact_col] <= 3)).tolist()
         for i in _pick(rng, candidates, count, weights=revenue[candidates]):
             sponsors[i] = None
+    for row, t in zip(levels, tier):
+        _keep_level_four_for_alliances(row, int(t))
+    _move_government_to_tendered_accounts(industries, names, tier, levels)
 
     wallet_ranges = {1: (0.05, 0.25), 2: (0.20, 0.45), 3: (0.40, 0.65), 4: (0.60, 0.85)}
     frame = pd.DataFrame({
@@ -241,8 +296,13 @@ def _orders(accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return _typed(frame, "orders.csv")
 
 
-def _contact_plan(level: int, has_sponsor: bool, rng: np.random.Generator) -> list[tuple[str, int, str]]:
-    """(level, strength, owner_role) of each contact at an account with *level* contact_level."""
+def _contact_plan(level: int, has_sponsor: bool,
+                  rng: np.random.Generator) -> list[tuple[str, int, str, str | None]]:
+    """(level, strength, owner_role, title or None to draw) of each contact of an account.
+
+    *level* is the account's contact_level. Level 4 (alliance accounts only) includes the
+    customer's 总经理, who leads the alliance together with ours.
+    """
     am, es, sm = "account_manager", "executive_sponsor", "sales_manager"
     if level == 1:
         plan = [("中层", int(rng.integers(1, 3)), am)]
@@ -262,10 +322,11 @@ def _contact_plan(level: int, has_sponsor: bool, rng: np.random.Generator) -> li
         plan += [("操作层", int(rng.integers(3, 5)), str(rng.choice([am, sm])))
                  for _ in range(rng.integers(0, 2))]
     else:
-        plan = [("高层", 5, es) for _ in range(2)]
+        plan = [("高层", 5, es)]
         plan += [("中层", int(rng.integers(4, 6)), am) for _ in range(2)]
         plan += [("操作层", int(rng.integers(3, 6)), am) for _ in range(rng.integers(0, 3))]
-    return plan
+        return [("高层", 5, es, "总经理"), *((*c, None) for c in plan)]
+    return [(*c, None) for c in plan]
 
 
 def _contacts(accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -274,14 +335,15 @@ def _contacts(accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     for account in accounts.itertuples(index=False):
         gov = account.customer_type == "政府"
         has_sponsor = isinstance(account.executive_sponsor, str)
-        for level, strength, owner in _contact_plan(int(account.contact_level), has_sponsor, rng):
+        plan = _contact_plan(int(account.contact_level), has_sponsor, rng)
+        for level, strength, owner, fixed_title in plan:
             name = ""
             while not name or name in used:
                 given = "".join(rng.choice(list(GIVEN), size=rng.integers(1, 3), replace=False))
                 name = str(rng.choice(list(SURNAMES))) + given
             used.add(name)
             titles = TITLES[level][gov]
-            title = str(titles[rng.integers(len(titles))])
+            title = fixed_title or str(titles[rng.integers(len(titles))])
             role = ("决策者" if level == "高层" else "采购把关者" if title in PURCHASING_TITLES
                     else "影响者" if level == "中层" else "使用者")
             rows.append((account.account_id, name, title, level, role, strength, owner))

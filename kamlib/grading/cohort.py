@@ -146,6 +146,8 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     share = ((per["graded_score"] - per["late_penalty"]).clip(lower=0) / points).clip(upper=1)
     per["share"] = share.where(per["status"].isin([GRADED, PENDING]))
     per["name"] = per["student_id"].map(learners)
+    unsandboxed = {(r.assignment, r.student) for r in answers if not r.sandboxed}
+    per["unsandboxed"] = [(a, s) in unsandboxed for a, s in zip(per["assignment"], per["student_id"])]
     per = per.sort_values(["student_id"], kind="stable")
     per["assignment_order"] = per["assignment"].map({a: i for i, a in enumerate(names)})
     per = per.sort_values(["assignment_order", "student_id"], ignore_index=True).drop(columns="assignment_order")

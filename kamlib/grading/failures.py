@@ -23,8 +23,12 @@ def explain_failure(
 
     nb = f"笔记本 {notebook}" if notebook else "该作业"
     limit = f"（每个单元格限时 {timeout} 秒）" if timeout else ""
+    from .sandbox import SandboxError
+
     if exc is None:
         return f"{action}失败，nbgrader 没有给出原因（可加 --verbose 查看日志）"
+    if isinstance(exc, SandboxError):
+        return str(exc)
     if isinstance(exc, NotJSONError | json.JSONDecodeError | UnicodeDecodeError):
         return f"{nb} 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
     if isinstance(exc, ValidationError):

@@ -21,13 +21,9 @@ import re
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .regions import HIDDEN, LEAK_MARKERS, MARK_SCHEME, remove_regions
+
 __all__ = ["StripHiddenTests", "strip_notebook", "strip_cell", "find_leaks", "LEAK_MARKERS", "SAFE_ERRORS"]
-
-HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-MARK_SCHEME = ("BEGIN MARK SCHEME", "END MARK SCHEME")
-
-#: Text that must never appear in a release notebook or a feedback file.
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", *HIDDEN, *MARK_SCHEME)
 
 #: Errors written by the grading machinery itself (see kamlib.grading.preprocessors):
 #: their tracebacks are fixed Chinese texts that quote no code, so they are kept as they are.
@@ -41,24 +37,6 @@ _ERROR_TEXT = {
 }
 _OTHER_ERROR = "本题的评分测试未通过：运行测试时出错（{ename}）。"
 _NOTE = "（评分测试的内容不在反馈中显示。）"
-
-
-def _remove_regions(source: str, begin: str, end: str) -> tuple[str, bool]:
-    """Drop every line from one containing ``begin`` to the next containing ``end``.
-
-    An unterminated region runs to the end of the cell (never an error: feedback must
-    still be made, and nothing after the marker may leak).
-    """
-    kept: list[str] = []
-    inside = removed = False
-    for line in source.split("\n"):
-        if begin in line:
-            inside = removed = True
-        elif inside and end in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept), removed
 
 
 def _summary(output: NotebookNode) -> NotebookNode:
@@ -75,8 +53,8 @@ def strip_cell(cell: NotebookNode) -> bool:
     source = cell.get("source", "")
     if isinstance(source, list):
         source = "".join(source)
-    source, had_tests = _remove_regions(source, *HIDDEN)
-    source, _ = _remove_regions(source, *MARK_SCHEME)
+    source, had_tests = remove_regions(source, *HIDDEN)
+    source, _ = remove_regions(source, *MARK_SCHEME)
     cell["source"] = source
     if had_tests and cell.get("cell_type") == "code":
         kept = []

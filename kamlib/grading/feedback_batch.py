@@ -22,7 +22,8 @@ from traitlets.config import Config
 
 from .course import Course, KamError
 from .failures import explain_failure
-from .feedback import HIDDEN, StripHiddenTests, find_leaks
+from .feedback import StripHiddenTests, find_leaks
+from .regions import HIDDEN, region_lines
 from .tracking import TrackedFeedback
 
 MIN_LEAK_LENGTH = 10  # hidden-test lines shorter than this (")", "pass") are not searched for
@@ -50,14 +51,7 @@ def hidden_test_lines(course: Course, assignment: str) -> tuple[str, ...]:
     with course.gradebook() as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
             for cell in notebook.source_cells:
-                inside = False
-                for line in (cell.source or "").splitlines():
-                    if HIDDEN[0] in line:
-                        inside = True
-                    elif HIDDEN[1] in line:
-                        inside = False
-                    elif inside and len(line.strip()) >= MIN_LEAK_LENGTH:
-                        lines.add(line.strip())
+                lines.update(line for line in region_lines(cell.source or "", *HIDDEN) if len(line) >= MIN_LEAK_LENGTH)
     return tuple(sorted(lines))
 
 

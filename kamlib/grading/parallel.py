@@ -49,8 +49,9 @@ from nbgrader.api import Gradebook
 from nbgrader.converters.base import NbGraderException
 
 from .backup import backup_gradebook
-from .course import Course, load_app, with_busy_timeout
+from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
+from .preprocessors import secure_autograde
 from .tracking import TrackedAutograde
 
 Status = Literal["graded", "skipped", "failed"]
@@ -91,6 +92,7 @@ def grade_assignment(
     students: list[str] | None = None,
     force: bool = False,
     quiet: bool = True,
+    sandbox: bool = True,
     on_start: Callable[[int], None] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> GradeRun:
@@ -98,13 +100,18 @@ def grade_assignment(
 
     Like ``nbgrader autograde``, already graded submissions are skipped unless
     ``force`` is set or the submission is newer. The gradebook is backed up
-    first. ``on_start`` receives the number of submissions, ``on_outcome`` each
-    result as it arrives. Raises :class:`~kamlib.grading.course.KamError` for
-    an unknown assignment or when nothing was submitted.
+    first. Learner kernels run in the sandbox unless ``sandbox`` is False; where the
+    sandbox cannot start, nothing is graded. ``on_start`` receives the number of
+    submissions, ``on_outcome`` each result as it arrives. Raises
+    :class:`~kamlib.grading.course.KamError` for an unknown assignment, when nothing
+    was submitted, or when the sandbox cannot start. Failed submissions are recorded
+    for ``kam report`` (:mod:`.answer_store`); graded ones lose their old failure.
     """
     started = time.monotonic()
     course.require_assignment(assignment)
     submissions = course.require_submissions(assignment, students)
+    if sandbox:
+        require_sandbox(course)
     expected = course.expected_notebooks(assignment)
     backup = backup_gradebook(course.db_path) if course.db_path else None
     if on_start:
@@ -125,12 +132,35 @@ def grade_assignment(
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if todo:
-        _run_pool(course, assignment, todo, expected, jobs, force, quiet, done)
+        _run_pool(course, assignment, todo, expected, jobs, force, quiet, sandbox, done)
     outcomes.sort(key=lambda o: o.student)
+    _record_outcomes(course, assignment, outcomes)
     return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup)
 
 
-def _run_pool(course, assignment, students, expected, jobs, force, quiet, done) -> None:
+def require_sandbox(course: Course) -> None:
+    """Raise KamError (one Chinese sentence) unless the course's sandbox starts on this machine."""
+    from .sandbox import Sandbox, doctor
+
+    failed = [check for check in doctor(Sandbox(config=course.app.config)) if not check.ok]
+    if failed:
+        raise KamError(
+            f"无法在沙箱中运行学员代码（{failed[0].name}：{failed[0].detail}），所以没有评分。"
+            "运行 kam doctor 查看详情；确需不用沙箱评分时可加 --no-sandbox（不推荐）。"
+        )
+
+
+def _record_outcomes(course: Course, assignment: str, outcomes: list[Outcome]) -> None:
+    from .answer_store import GradingFailure, clear_failure, now_utc, record_failure
+
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            record_failure(course.db_url, GradingFailure(assignment, outcome.student, outcome.reason, now_utc()))
+        elif outcome.status == "graded":
+            clear_failure(course.db_url, assignment, outcome.student)
+
+
+def _run_pool(course, assignment, students, expected, jobs, force, quiet, sandbox, done) -> None:
     """Grade ``students`` in a process pool, surviving the death of a worker process.
 
     When a worker dies the pool breaks and every unfinished task with it. Those not
@@ -149,7 +179,7 @@ def _run_pool(course, assignment, students, expected, jobs, force, quiet, done) 
 
     with tempfile.TemporaryDirectory(prefix="kam-grade-") as tmp:
         scratch = Path(tmp)
-        initargs = (str(course.root), str(scratch), quiet)
+        initargs = (str(course.root), str(scratch), quiet, sandbox)
         queue, suspects, breaks = list(students), [], dict.fromkeys(students, 0)
         try:
             while queue or suspects:
@@ -302,7 +332,7 @@ def serialise_gradebook(lock: GradebookLock) -> None:
     Gradebook.close = unlocking_close
 
 
-def _init_worker(root: str, scratch: str, quiet: bool) -> None:
+def _init_worker(root: str, scratch: str, quiet: bool, sandbox: bool) -> None:
     os.chdir(root)
     if quiet:  # kernels inherit these; their chatter would garble the progress bar
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -312,6 +342,9 @@ def _init_worker(root: str, scratch: str, quiet: bool) -> None:
     serialise_gradebook(lock)
     app = load_app(Path(root))
     app.coursedir.db_url = with_busy_timeout(app.coursedir.db_url)
+    secure_autograde(app.config)
+    if not sandbox:
+        app.config.Sandbox.enabled = False
     _WORKER.update(app=app, lock=lock, scratch=Path(scratch))
 
 

@@ -1,36 +1,52 @@
-"""nbgrader preprocessors that keep one broken submission from spoiling its own grade.
+"""nbgrader preprocessors: grade learner code as hostile, and survive broken submissions.
 
-Stock nbgrader 0.9.6 gives up on a whole submission when the kernel dies (``os._exit``,
-``os.kill(os.getpid(), 9)``, a crash) or ignores an interrupt: the notebook is left
-ungraded and flagged "needs manual grade", and the points of the questions answered
-before the crash are lost. With ``OverwriteCells.add_missing_cells`` it re-adds a deleted
-test cell after the cell that precedes it in the source, and fails the submission with a
-``KeyError`` when that cell is gone too (e.g. a learner deleted an answer cell and its
-test cell).
-
-* :class:`KernelSafeExecute` (for ``Autograde.autograde_preprocessors``, in place of
-  ``Execute``): when the kernel dies or stops responding, the cell gets an error output
-  saying so in Chinese, the kernel is stopped, and every later code cell gets a
-  "not executed" error — so later test cells score 0 and earlier ones keep their score,
-  as when the notebook is run from the top in Jupyter.
-  A cell the kernel reports as failed never keeps an ``execute_result`` (which nbgrader
-  would read as partial or full credit).
+* :class:`SandboxedExecute` (for ``Autograde.autograde_preprocessors``, in place of
+  ``Execute``) runs the learner's notebook in a sandboxed kernel
+  (:mod:`~kamlib.grading.sandbox`) and decides every test cell OUTSIDE it. The kernel
+  gets each test cell without its hidden tests (so it never sees them), runs the
+  visible checks for the printed hints, and then hands over only the values of the
+  names the cell uses, as plain data (:mod:`~kamlib.grading.answers`). The whole test
+  cell, as the gradebook holds it, then runs in the grader on those values
+  (:mod:`~kamlib.grading.verdicts`); its outcome alone becomes the cell's error or
+  partial-credit output, which nbgrader's ``SaveAutoGrades`` reads. Whatever the
+  learner's code does to its own kernel — IPython hooks, input or AST transformers,
+  patched builtins or kamlib, objects equal to everything, hidden tracebacks, fake
+  results — only changes the values it hands over.
+  When the kernel dies or stops responding, the cell gets a Chinese error, the kernel
+  is stopped and every later cell is "not executed": earlier questions keep their
+  score (stock nbgrader would leave the whole submission ungraded).
+* :class:`SaveAnswers` (after ``SaveAutoGrades``) records each test cell's answer
+  rendering in the gradebook database (:mod:`~kamlib.grading.answer_store`).
 * :class:`SafeOverwriteCells` (for ``Autograde.sanitize_preprocessors``, in place of
-  ``OverwriteCells``): a missing test cell goes after the nearest cell before it (in the
-  source) that the submission still has.
+  ``OverwriteCells``): a deleted test cell goes back after the nearest cell before it
+  (in the source) that the submission still has — also when its answer cell is gone
+  too, where stock nbgrader fails the submission with a ``KeyError``.
 
-Both subclass the nbgrader classes, so ``Execute.*`` and ``OverwriteCells.*`` settings
-still apply to them.
+They subclass nbgrader's classes, so ``Execute.*`` and ``OverwriteCells.*`` settings
+still apply.
 """
 
 from __future__ import annotations
 
+import ast
+import os
+import shutil
+from pathlib import Path
+
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader.preprocessors import Execute, OverwriteCells
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 
-__all__ = ["KernelSafeExecute", "SafeOverwriteCells"]
+from .answer_store import AnswerRecord, now_utc, record_answers
+from .answers import AnswerFormatError, decode_export, export_expression, render
+from .regions import HIDDEN, remove_regions
+from .sandbox import Sandbox, SandboxedKernelManager
+from .verdicts import Verdict, judge, names_used
+
+__all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells", "secure_autograde"]
 
 
 def _error(ename: str, text: str) -> NotebookNode:
@@ -38,23 +54,44 @@ def _error(ename: str, text: str) -> NotebookNode:
     return from_dict({"output_type": "error", "ename": ename, "evalue": text, "traceback": [line]})
 
 
-class KernelSafeExecute(Execute):
-    """``Execute`` that grades up to the cell where the kernel died or hung."""
+class SandboxedExecute(Execute):
+    """``Execute`` in a sandboxed kernel, with every test cell decided in the grader."""
 
     def preprocess(self, nb: NotebookNode, resources: dict | None = None, km=None):
         self._stop_reason: str | None = None
+        self._sandbox = Sandbox(parent=self)
+        if self._sandbox.enabled:
+            self.kernel_manager_class = SandboxedKernelManager
+        resources = resources if resources is not None else {}
+        info = resources.get("nbgrader", {})
+        self._tests = _trusted_tests(info) if info.get("db_url") else {}
+        if info.get("student") and resources.get("metadata", {}).get("path"):
+            self._drop_linked_files(info, Path(resources["metadata"]["path"]))
+        resources.setdefault("kam", {})["answers"] = {}
+        resources["kam"]["sandboxed"] = self._sandbox.enabled
         return super().preprocess(nb, resources, km)
 
-    def on_cell_executed(self, **kwargs) -> None:
-        """Record a failed cell as failed, whatever its outputs say.
+    def _drop_linked_files(self, info: dict, folder: Path) -> None:
+        """Remove what nbgrader copied through symbolic links of the submission.
 
-        nbgrader scores a test cell by its *first* telling output: an error scores 0, an
-        ``execute_result`` is read as partial credit (full credit when it is not a
-        number). Code that hides its errors (``showtraceback`` or ``set_custom_exc``
-        replaced) and publishes an ``execute_result`` would pass a failed test, so when
-        the kernel reports an error the cell's ``execute_result`` outputs are dropped
-        (a cell that raised has no result) after nbgrader has added the missing error.
+        nbgrader copies a submission's files following links, so a link to
+        ``source/…`` would put the answer key into the kernel's folder.
         """
+        cd = CourseDirectory(config=self.config)
+        submitted = Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+        for dirpath, dirnames, filenames in os.walk(submitted):
+            for name in dirnames + filenames:
+                path = Path(dirpath, name)
+                if path.is_symlink():
+                    copied = folder / path.relative_to(submitted)
+                    self.log.warning("提交中的 %s 是符号链接，评分时不使用它。", path.relative_to(submitted))
+                    if copied.is_dir() and not copied.is_symlink():
+                        shutil.rmtree(copied, ignore_errors=True)
+                    else:
+                        copied.unlink(missing_ok=True)
+
+    def on_cell_executed(self, **kwargs) -> None:
+        """A cell the kernel reports as failed keeps no ``execute_result`` (see nbgrader's scoring)."""
         super().on_cell_executed(**kwargs)
         if kwargs["execute_reply"]["content"]["status"] == "error":
             cell = kwargs["cell"]
@@ -63,9 +100,29 @@ class KernelSafeExecute(Execute):
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, resources
+        test = self._tests.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
         if self._stop_reason is not None:
             cell.outputs = [_error("CellNotExecuted", f"此单元格没有运行：{self._stop_reason}")]
+            if test:
+                resources["kam"]["answers"][test.grade_id] = ("", True)
             return cell, resources
+        if test is None:
+            return self._run(cell, resources, index)
+        full_source = cell.source
+        cell.source, _ = remove_regions(full_source, *HIDDEN)
+        try:
+            self._run(cell, resources, index)
+        finally:
+            cell.source = full_source
+        values = self._export(test.names) if self._stop_reason is None else {}
+        verdict = judge(test.source, values, test.points)
+        cell.outputs = _learner_outputs(cell.outputs) + _verdict_outputs(verdict, cell.execution_count)
+        shown = [render(values[n]) if len(test.names) == 1 else f"{n} = {render(values[n])}"
+                 for n in test.names if n in values]
+        resources["kam"]["answers"][test.grade_id] = ("；".join(shown), not shown)
+        return cell, resources
+
+    def _run(self, cell: NotebookNode, resources: dict, index: int):
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -78,14 +135,97 @@ class KernelSafeExecute(Execute):
             ))
         except CellTimeoutError:
             self.log.error("第 %d 个单元格超时且无法中断，已停止内核，之后的单元格不再运行。", index + 1)
-            self._stop_reason = f"第 {index + 1} 个单元格超时且无法中断，内核已被停止。"
+            self._stop("第 {n} 个单元格超时且无法中断，内核已被停止。".format(n=index + 1))
             cell.outputs.append(_error(
                 "CellTimeoutError",
                 f"此单元格运行超过 {self.timeout} 秒，且不响应中断（例如屏蔽了中断信号的死循环），"
                 "内核已被停止。之后的单元格都没有运行，不计分。",
             ))
-            run_sync(self.km.shutdown_kernel)(now=True)
         return cell, resources
+
+    def _stop(self, reason: str) -> None:
+        self._stop_reason = reason
+        run_sync(self.km.shutdown_kernel)(now=True)
+
+    def _export(self, names: list[str]) -> dict:
+        """The values of ``names`` in the learner's kernel, rebuilt as plain data (missing ones left out)."""
+        if not names:
+            return {}
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                 user_expressions={"kam": export_expression(names)})
+        try:
+            reply = run_sync(self.async_wait_for_reply)(msg_id)
+        except (TimeoutError, CellTimeoutError, DeadKernelError, RuntimeError):
+            self.log.error("学员内核没有交出答案，之后的单元格不再运行。")
+            self._stop("学员内核在交出答案时没有响应，已被停止。")
+            return {}
+        result = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("kam", {})
+        text = (result.get("data") or {}).get("text/plain") if result.get("status") == "ok" else None
+        try:
+            return decode_export(ast.literal_eval(text), names) if isinstance(text, str) else {}
+        except (AnswerFormatError, ValueError, SyntaxError, MemoryError, RecursionError):
+            return {}
+
+
+class _Test:
+    """A test cell as the gradebook holds it: the code that decides, and the names it needs."""
+
+    def __init__(self, grade_id: str, source: str, points: float) -> None:
+        self.grade_id, self.source, self.points = grade_id, source, points
+        self.names = names_used(source)
+
+
+def _trusted_tests(info: dict) -> dict[str, _Test]:
+    """grade_id -> test cell, read from the gradebook (never from the submission)."""
+    with Gradebook(info["db_url"]) as gb:
+        notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        sources = {cell.name: cell.source for cell in notebook.source_cells}
+        return {
+            cell.name: _Test(cell.name, sources.get(cell.name, ""), float(cell.max_score))
+            for cell in notebook.grade_cells if cell.cell_type == "code" and cell.name not in
+            {c.name for c in notebook.solution_cells}
+        }
+
+
+def _learner_outputs(outputs: list) -> list:
+    """What the learner's kernel printed in a test cell, minus anything that could score.
+
+    Errors and results are dropped (the verdict replaces them); stderr is shown as
+    ordinary text, since nbgrader would read any stderr as a failed test.
+    """
+    kept = []
+    for out in outputs:
+        if out.output_type in ("error", "execute_result"):
+            continue
+        if out.output_type == "stream" and out.get("name") == "stderr":
+            out = from_dict({**out, "name": "stdout"})
+        kept.append(out)
+    return kept
+
+
+def _verdict_outputs(verdict: Verdict, execution_count: int | None) -> list:
+    if not verdict.passed:
+        return [_error(verdict.ename, verdict.message)]
+    if verdict.partial:
+        return [from_dict({"output_type": "execute_result", "execution_count": execution_count,
+                           "metadata": {}, "data": {"text/plain": repr(verdict.score)}})]
+    return []
+
+
+class SaveAnswers(NbGraderPreprocessor):
+    """Record the answer rendering of every test cell, beside nbgrader's scores."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        info, kam = resources["nbgrader"], resources.get("kam", {})
+        recorded_at = now_utc()
+        records = [
+            AnswerRecord(info["assignment"], info["notebook"], info["student"], grade_id, answer, missing,
+                         bool(kam.get("sandboxed")), recorded_at)
+            for grade_id, (answer, missing) in kam.get("answers", {}).items()
+        ]
+        if records:
+            record_answers(info["db_url"], records)
+        return nb, resources
 
 
 class SafeOverwriteCells(OverwriteCells):
@@ -115,3 +255,23 @@ class SafeOverwriteCells(OverwriteCells):
                 source_cells[name], grade_cells[name].max_score, is_solution=name in solution_ids,
             ))
         return nb, resources
+
+
+def secure_autograde(config) -> None:
+    """Make ``config``'s autograding pipeline grade as this course does, whatever its own config says.
+
+    ``kam grade`` calls it, so that any course it grades runs learner code in the
+    sandbox and records answers: nbgrader's ``Execute`` (or a subclass) becomes
+    :class:`SandboxedExecute`, and :class:`SaveAnswers` follows ``SaveAutoGrades``.
+    """
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import SaveAutoGrades
+    from traitlets.utils.importstring import import_item
+
+    configured = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default()
+    steps = [import_item(step) if isinstance(step, str) else step for step in configured]
+    steps = [SandboxedExecute if issubclass(step, Execute) else step for step in steps]
+    if SaveAnswers not in steps:
+        at = next((i + 1 for i, step in enumerate(steps) if issubclass(step, SaveAutoGrades)), len(steps))
+        steps.insert(at, SaveAnswers)
+    config.Autograde.autograde_preprocessors = steps

@@ -179,6 +179,14 @@ def _standing(an: Analysis) -> list[str]:
                                   zip(failed["assignment"], failed["student_id"], failed["name"], failed["reason"])],
                                  ["作业", "学员", "原因"], left=3))
         parts.append("<p class='rule'>请学员重新提交后运行 kam grade 作业名 --student 学员编号 --force。</p>")
+    bare = cohort.submissions[cohort.submissions["unsandboxed"]]
+    if len(bare):
+        parts.append("<h3 class='risk'>评分时没有使用沙箱的提交</h3>")
+        parts.append(_html_table([[e(a), _who(s, n, True)] for a, s, n in
+                                  zip(bare["assignment"], bare["student_id"], bare["name"])], ["作业", "学员"], left=2))
+        parts.append("<p class='rule'>这些提交是用 kam grade --no-sandbox 评的：学员代码当时能改动成绩库和讲师的文件，"
+                     "成绩不可全信。请在能使用沙箱的机器上（kam doctor 全部通过）运行 kam grade 作业名 --student 学员编号 --force "
+                     "重新评分。</p>")
     return parts
 
 

@@ -1,0 +1,139 @@
+"""The red-team tests, shared by test_redteam_kam.py and test_redteam_nbgrader.py.
+
+Each of those modules defines a ``grader`` fixture ("kam" or "nbgrader") and imports
+these tests, so the same hostile cohort is graded by ``kam grade --jobs 2`` and by plain
+``nbgrader autograde`` (both use exercises/nbgrader_config.py), in parallel test workers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
+from submissions import ADVERSARIAL, EXERCISES, Case, Kit, copy_course, read_notebook, run_nbgrader, test_scores, tool_env
+
+from kamlib.grading.answer_store import read_answers
+
+BIN = Path(sys.executable).parent
+ATTEMPTS = {"read_answer_key": 3, "read_gradebook": 1, "write_gradebook": 1, "write_course_root": 2,
+            "read_other_learner": 1, "write_other_learner": 1, "read_trainer_home": 2, "environment": 1,
+            "proc_environ": 1, "loopback_server": 1, "memory_bomb": 1, "fork_bomb": 1, "thread_bomb": 1,
+            "disk_bomb": 1, "tmp_bomb": 1, "privilege_escape": 3, "symlink_to_answer_key": 1}
+
+
+@dataclass
+class Attacked:
+    course: Path
+    home: Path
+    cases: dict
+    run: subprocess.CompletedProcess
+    before: dict
+    after: dict
+    connections: int
+
+
+def _digests(course: Path, home: Path) -> dict:
+    return {"source": tree_digest(course / "source"), "submitted": tree_digest(course / "submitted"),
+            "release": tree_digest(course / "release"), "home": tree_digest(home),
+            "root": {k: v for k, v in tree_digest(course).items() if "/" not in k and not k.startswith("gradebook.db")}}
+
+
+@pytest.fixture(scope="module")
+def attacked(grader, tmp_path_factory) -> Attacked:
+    base = tmp_path_factory.mktemp(f"redteam-{grader}")
+    course = copy_course(EXERCISES, base / "course")
+    generated = run_nbgrader(course, "generate_assignment", "--force", ADVERSARIAL)
+    assert generated.returncode == 0, generated.stderr[-2000:]
+    home = base / "home"
+    home.mkdir()
+    (home / "secret.txt").write_text(f"{CANARY}-home", encoding="utf-8")
+    (course / "trainer_notes.txt").write_text(f"{CANARY}-course", encoding="utf-8")
+    server = LoopbackServer()
+    try:
+        kit = Kit(course, ADVERSARIAL)
+        cases = hostile_cases(kit, Plant(course, home, server.port))
+        cases["right"] = (Case(kit.solved(), expected=kit.full()), {})
+        cases["blank"] = (Case(kit.release, expected=kit.zero()), {})
+        for student, (case, links) in cases.items():
+            write_case(course, student, case, links)
+        before = _digests(course, home)
+        env = {**tool_env(), **SECRET_ENV, "HOME": str(home)}
+        command = ([str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"] if grader == "kam"
+                   else [str(BIN / "nbgrader"), "autograde", ADVERSARIAL])
+        run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+    finally:
+        server.close()
+    return Attacked(course, home, {s: c for s, (c, _) in cases.items()}, run, before, _digests(course, home),
+                    server.connections)
+
+
+def _outputs(attacked: Attacked, student: str) -> str:
+    nb = read_notebook(attacked.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb")
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            texts.append(out.get("text", "") + "".join(out.get("traceback", [])) + str(out.get("data", "")))
+    return "\n".join(texts)
+
+
+def test_the_whole_cohort_is_graded(attacked):
+    assert attacked.run.returncode == 0, attacked.run.stdout[-3000:] + attacked.run.stderr[-3000:]
+    assert len(attacked.cases) >= 27
+    for student in attacked.cases:
+        assert (attacked.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb").is_file(), student
+
+
+def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
+    wrong = {s: (test_scores(attacked.course, s, ADVERSARIAL), c.expected) for s, c in attacked.cases.items()
+             if test_scores(attacked.course, s, ADVERSARIAL) != c.expected}
+    assert wrong == {}
+    full = sum(attacked.cases["right"].expected.values())
+    assert full == 15 and sum(test_scores(attacked.course, "right", ADVERSARIAL).values()) == full
+
+
+@pytest.mark.parametrize("student, attempts", sorted(ATTEMPTS.items()))
+def test_each_attack_ran_and_was_stopped(attacked, student, attempts):
+    printed = _outputs(attacked, student)
+    assert "LEAKED:" not in printed, printed[:2000]
+    assert printed.count("BLOCKED:") == attempts, printed[:2000]   # the attack did run, every attempt of it
+
+
+def test_no_secret_reaches_any_file_a_grader_writes(attacked):
+    for folder in ("autograded",):
+        for path in (attacked.course / folder).rglob("*"):
+            if path.is_file():
+                assert CANARY not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert CANARY not in attacked.run.stdout + attacked.run.stderr
+
+
+def test_trainer_files_and_other_learners_are_untouched(attacked):
+    assert attacked.after == attacked.before
+    assert not (attacked.course / "pwned.txt").exists()
+    assert not (attacked.course / "autograded" / "symlink_to_answer_key" / ADVERSARIAL / "notes.txt").exists()
+
+
+def test_the_loopback_server_was_never_reached(attacked):
+    assert attacked.connections == 0
+
+
+def test_bombs_hit_the_sandbox_limits(attacked):
+    assert "BLOCKED: memory MemoryError" in _outputs(attacked, "memory_bomb")
+    forks = _outputs(attacked, "fork_bomb")
+    assert "BLOCKED: processes BlockingIOError" in forks
+    assert int(forks.split("BLOCKED: processes BlockingIOError")[1].split()[0]) < 64
+    assert "BLOCKED: disk OSError" in _outputs(attacked, "disk_bomb")
+
+
+def test_answers_are_recorded_as_data_with_the_grade(attacked):
+    url = f"sqlite:///{attacked.course / 'gradebook.db'}"
+    answers = {(a.student, a.grade_id): a for a in read_answers(url, ADVERSARIAL)}
+    right = {gid: answers[("right", gid)] for gid in attacked.cases["right"].expected}
+    assert right["ex03_q1_test"].answer == "卖主关系" and not right["ex03_q1_test"].missing
+    assert all(a.sandboxed and not a.missing for a in right.values())
+    assert all(answers[("blank", gid)].missing for gid in attacked.cases["blank"].expected)
+    assert answers[("fake_exporter", "ex03_q1_test")].missing     # a forged export is no answer
+    assert answers[("run_cell_hook", "ex03_q1_test")].answer.startswith("（无法作为数据传出的对象")

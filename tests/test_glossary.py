@@ -1,0 +1,100 @@
+"""One term per idea: the glossary (course/术语表.md) and the learner-facing text agree.
+
+Every "不用的说法" of the glossary is absent from what a learner or trainer reads in the
+lessons, exercises, data cards and kamlib's messages; the lessons' prose names no code
+identifiers; user-facing strings quote with “” only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GLOSSARY = ROOT / "course" / "术语表.md"
+LESSONS = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
+KAMLIB_TEXT = [ROOT / "kamlib" / name for name in
+               ("tiers.py", "roles.py", "priorities.py", "widgets.py", "checks.py")]
+DATA_CARDS = sorted((ROOT / "kamlib" / "data").glob("*.md"))
+# Words about how the course material was produced have no place in what learners read.
+PRODUCTION_WORDS = ("网页抓取", "抓取", "scrape")
+
+
+def glossary() -> list[dict[str, str]]:
+    rows = []
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("统一说法", "---"):
+            rows.append(dict(zip(("term", "english", "meaning", "avoid"), cells)))
+    return rows
+
+
+def banned() -> dict[str, str]:
+    """Each variant not to use → the glossary's term."""
+    return {variant: row["term"] for row in glossary()
+            for variant in re.split(r"[、，]", row["avoid"]) if variant}
+
+
+def notebook_text(path: Path) -> str:
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+
+
+def learner_texts() -> dict[str, str]:
+    texts = {str(p.relative_to(ROOT)): notebook_text(p) for p in LESSONS + EXERCISES}
+    texts.update({str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in KAMLIB_TEXT + DATA_CARDS})
+    return texts
+
+
+def test_glossary_lists_the_terms_the_issue_asked_to_settle():
+    terms = {row["term"] for row in glossary()}
+    assert {"增长潜力", "采购份额", "优先得分", "客户组合分组", "走势", "我方维护角色"} <= terms
+    assert len(terms) == len(glossary()), "a term is listed twice"
+    variants = banned()
+    assert not set(variants) & terms, "a term is also listed as a variant not to use"
+
+
+@pytest.mark.parametrize("where", sorted(learner_texts()))
+def test_no_variant_the_glossary_rules_out(where):
+    text = learner_texts()[where]
+    found = {v: term for v, term in banned().items() if v in text.replace(term, "")}
+    assert not found, f"{where}: use the glossary's term instead of {found}"
+
+
+@pytest.mark.parametrize("path", LESSONS + EXERCISES, ids=lambda p: p.stem)
+def test_no_production_detail_in_learner_text(path):
+    markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    assert not [w for w in PRODUCTION_WORDS if w in markdown.casefold()]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_lesson_prose_names_no_code_identifier(path):
+    """No function names, English column names or duty ids in what a lesson says."""
+    markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    prose = re.sub(r"\]\([^)]*\)|https?://\S+", "", markdown)   # link targets are not prose
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", prose), "snake_case identifier in prose"
+    assert not re.findall(r"\b(?:AM|ES|SM)-[A-Za-z0-9]+", prose), "duty id in prose"
+    code = [span for span in re.findall(r"`([^`\n]+)`", prose) if re.search(r"[A-Za-z_]{3,}", span)]
+    assert not code, f"code in backticks in prose: {code}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_menus_are_named_as_the_chinese_interface_names_them(path):
+    text = notebook_text(path)
+    assert "Kernel" not in text and "File →" not in text and "Restart Kernel" not in text
+
+
+@pytest.mark.parametrize("where", sorted(learner_texts()))
+def test_one_quotation_mark_style(where):
+    """Chinese quotation marks “” only: no 「」, and no straight quotes around Chinese words."""
+    text = learner_texts()[where]
+    assert "「" not in text and "」" not in text
+    if where.endswith(".ipynb"):
+        for path in LESSONS + EXERCISES:
+            if str(path.relative_to(ROOT)) == where:
+                markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                                     if c.cell_type == "markdown")
+                assert not re.findall(r"\"[\u4e00-\u9fff]+\"", markdown)

@@ -1,0 +1,9 @@
+"""Red team through plain ``nbgrader autograde`` (the tests are in redteam_suite.py)."""
+
+import pytest
+from redteam_suite import *  # noqa: F403 (the shared tests)
+
+
+@pytest.fixture(scope="module")
+def grader() -> str:
+    return "nbgrader"

@@ -1,0 +1,97 @@
+"""The sandbox on this machine: kam doctor, no grading without it, --no-sandbox said loudly.
+
+The red-team tests (test_redteam_*.py) show what the sandbox keeps out; these show how
+a trainer meets it. They use the tiny course of kam_tiny_course.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from kam_tiny_course import RIGHT, copy_course, submit, tool_env
+
+from kamlib.grading.answer_store import read_answers
+from kamlib.grading.sandbox import Sandbox, bwrap_args, doctor, parse_size
+
+BIN = Path(sys.executable).parent
+
+
+def _kam(course: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "kam"), *args], cwd=course, env=env or tool_env(), capture_output=True,
+                          text=True, timeout=300)
+
+
+def _without_bwrap(tmp_path: Path) -> dict:
+    """An environment whose PATH has the venv and the basic tools, but no bwrap."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("sh", "env", "uname"):
+        found = shutil.which(name)
+        if found:
+            (tools / name).symlink_to(found)
+    return {**tool_env(), "PATH": f"{BIN}{os.pathsep}{tools}"}
+
+
+def test_doctor_passes_here_and_every_check_holds():
+    checks = doctor(Sandbox())
+    assert [c.name for c in checks if not c.ok] == []
+    names = {c.name for c in checks}
+    assert {"bubblewrap", "启动沙箱", "沙箱中无网络", "沙箱中无特权"} <= names
+
+
+def test_kam_doctor_prints_the_checks(template):
+    run = _kam(template, "doctor")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "✔ bubblewrap" in run.stdout and "本机可以在沙箱中评分" in run.stdout
+    assert "内存 2G，进程数 64，临时目录 256M" in run.stdout
+
+
+def test_without_bubblewrap_kam_grades_nothing_and_says_why(template, tmp_path):
+    course = copy_course(template, tmp_path / "course")
+    submit(course, "alice", answers=RIGHT)
+    env = _without_bwrap(tmp_path)
+    run = _kam(course, "grade", "ps1", env=env)
+    assert run.returncode == 2
+    assert "无法在沙箱中运行学员代码" in run.stderr and "bubblewrap" in run.stderr and "kam doctor" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (course / "autograded").exists()
+    doctor_run = _kam(course, "doctor", env=env)
+    assert doctor_run.returncode == 1 and "✗ bubblewrap" in doctor_run.stdout
+
+
+def test_no_sandbox_grades_anyway_says_so_and_marks_the_answers(template, tmp_path):
+    course = copy_course(template, tmp_path / "course")
+    submit(course, "alice", answers=RIGHT)
+    run = _kam(course, "grade", "ps1", "--no-sandbox", env=_without_bwrap(tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "本次评分不使用沙箱" in run.stderr
+    answers = read_answers(f"sqlite:///{course / 'gradebook.db'}", "ps1")
+    assert {a.grade_id: (a.answer, a.sandboxed) for a in answers if a.student == "alice"} == {
+        "test_answer": ("42", False), "test_share": ("0.8", False)}
+    report = _kam(course, "report", "--out", str(tmp_path / "reports"))
+    assert report.returncode == 0, report.stderr
+    standing = (tmp_path / "reports" / "report.html").read_text(encoding="utf-8").split("二、")[0]
+    assert "评分时没有使用沙箱的提交" in standing and "alice" in standing.split("评分时没有使用沙箱的提交")[1]
+
+
+def test_kam_grade_sandboxes_a_course_whose_config_does_not(template, tmp_path):
+    course = copy_course(template, tmp_path / "course")     # the tiny course's config is stock nbgrader's
+    submit(course, "alice", answers={**RIGHT, "share": "import os\nshare = 0.8 if os.getuid() == 65534 else 0.1"})
+    run = _kam(course, "grade", "ps1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    answers = {a.grade_id: a for a in read_answers(f"sqlite:///{course / 'gradebook.db'}", "ps1")}
+    assert answers["test_share"].answer == "0.8" and answers["test_share"].sandboxed
+
+
+def test_limits_and_mounts_follow_the_settings(tmp_path):
+    sandbox = Sandbox(memory_limit="1G", max_processes=16, scratch_size="64M")
+    args = bwrap_args(sandbox, tmp_path / "submission", tmp_path / "connection.json")
+    assert args[args.index("--tmpfs") - 1] == str(64 * 2**20)
+    assert "--unshare-net" in args and "--clearenv" in args and "--cap-drop" in args
+    mounted = {args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind", "--ro-bind-try")}
+    assert str(Path.home()) not in mounted and not any("exercises" in m for m in mounted)
+    assert parse_size("2G") == 2**31 and parse_size("256M") == 2**28 and parse_size(512) == 512
