@@ -101,7 +101,7 @@ def test_recorded_answers_give_common_answers_and_not_attempted(course, tmp_path
     assert "<td class='t'>（未作答）</td><td>1</td>" in section
     rows = csv(tmp_path / "out" / "answers.csv").set_index(["学员编号", "题目编号"])
     assert rows.loc[("carol", "test_answer"), "状态"] == "未作答" and rows.loc[("carol", "test_answer"), "得分"] == 0
-    assert rows.loc[("bob", "test_answer"), "答案"] == 41 and rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
+    assert str(rows.loc[("bob", "test_answer"), "答案"]) == "41" and rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
     assert rows.loc[("bob", "test_ready"), "状态"] == "未提交"
     items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
     # test_answer: only alice and bob answered (2 of 2 points, 0): facility 0.5; carol did not attempt it
