@@ -169,6 +169,8 @@ def test_an_unknown_topic_tag_is_named(course, tmp_path, capsys):
 
 def test_the_page_is_self_contained_with_every_section(graded, tmp_path, capsys):
     out = tmp_path / "报告"
+    (out / "learners").mkdir(parents=True)
+    (out / "learners" / "dora.html").write_text("an earlier run's learner", encoding="utf-8")
     page = report(graded, out)
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
     assert len(images) == 5              # distribution, trend, facility, topic and progress heat maps

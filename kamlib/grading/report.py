@@ -398,6 +398,8 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
         page = folder / learner_file(student)
         page.write_text(text, encoding="utf-8")
         pages.append(page)
+    for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
+        stale.unlink()
     main = out_dir / "report.html"
     main.write_text(render_html(an, title), encoding="utf-8")
     return ReportFiles(main, csv, answers, items, pages)
