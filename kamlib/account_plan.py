@@ -144,7 +144,7 @@ def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
         understand.append(f"客户：{profile}")
     sales = f"我们对它的销售额：{row['annual_revenue']:g} 万元"
     if _known(row.get("share_of_wallet")):
-        sales += f"；钱包份额 {row['share_of_wallet']:.0%}（客户同类采购中其余 {1 - row['share_of_wallet']:.0%} 给了别人）"
+        sales += f"；采购份额 {row['share_of_wallet']:.0%}（客户同类采购中其余 {1 - row['share_of_wallet']:.0%} 给了别人）"
     understand.append(sales)
     people = contacts[contacts["account_id"] == account_id]
     if len(people):

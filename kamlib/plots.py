@@ -248,7 +248,7 @@ def tier_profile(scores: Mapping[str, int | None] | pd.Series, title: str | None
         ax.axvline(int(result.tier), color=MIXED_COLOR if result.mixed else "#333333",
                    linestyle="--", linewidth=1.5)
     if title is None:
-        verdict = (f"第 {int(result.tier)} 级「{result.tier.label_zh}」" if result.tier is not None
+        verdict = (f"第 {int(result.tier)} 级“{result.tier.label_zh}”" if result.tier is not None
                    else "已知指标不足，无法判定")
         title = f"客户关系指标画像 —— {verdict}" + ("（关系不均衡）" if result.mixed else "")
     ax.set_title(title, fontsize=13)

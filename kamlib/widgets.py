@@ -639,7 +639,7 @@ class StakeholderExplorer(widgets.VBox):
                                 if self.gaps else "<b>没有发现缺口</b>（按本课程的规则）。")
         shown = people.assign(owner_name=people["owner_name"].fillna("—"))[
             ["name", "title", "level", "buying_role", "relationship_strength", "owner_zh", "owner_name"]]
-        shown.columns = ["姓名", "职务", "层级", "采购角色", "关系强度", "我方职位", "我方负责人"]
+        shown.columns = ["姓名", "职务", "层级", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
         self.table_html.value = shown.to_html(index=False, na_rep="", border=0)
 
 

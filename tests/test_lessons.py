@@ -214,7 +214,7 @@ def test_index_times_agree_with_the_lessons():
     stated = [_stated_minutes(_read(p).cells[0].source) for p in TEACHING]
     rows = [int(m) for m in re.findall(r"\| 约 (\d+) 分钟 \|", index)]
     assert rows == stated
-    hours = float(re.search(r"四课合计约 ([\d.]+) 小时", index).group(1))
+    hours = float(re.search(r"五课合计约 ([\d.]+) 小时", index).group(1))
     assert abs(hours * 60 - sum(stated)) <= 20, (hours, sum(stated))
 
 

@@ -114,7 +114,7 @@ SCHEMAS: dict[str, Schema] = {
 COLUMN_LABELS_ZH: dict[str, str] = {
     "account_id": "客户编号", "name": "名称", "customer_type": "客户类型", "industry": "行业",
     "region": "大区", "annual_revenue": "销售额（万元）", "growth_potential": "增长潜力",
-    "strategic_importance": "战略重要性", "share_of_wallet": "钱包份额",
+    "strategic_importance": "战略重要性", "share_of_wallet": "采购份额",
     "competition": "竞争状况", "information_access": "信息获取", "pricing": "价格",
     "contact_level": "接触层级", "contract": "合同与协议", "visibility": "知名度",
     "account_manager": "客户经理", "executive_sponsor": "行政支持者", "sales_manager": "销售经理",
