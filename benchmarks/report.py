@@ -98,7 +98,7 @@ def main() -> None:
         started = time.perf_counter()
         build(root, args.learners)
         print(f"合成成绩库：{args.learners} 名学员 × {len(ASSIGNMENTS)} 份作业，"
-              f"准备用时 {time.perf_counter() - started:.1f} s")
+              f"准备用时 {time.perf_counter() - started:.1f} s", flush=True)
         times = []
         for _ in range(args.runs):
             started = time.perf_counter()

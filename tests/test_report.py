@@ -15,7 +15,7 @@ from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
-from kamlib.grading.report import load_cohort, render_html
+from kamlib.grading.report import analyse, load_cohort, render_html
 
 BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
 
@@ -169,6 +169,8 @@ def test_an_unknown_topic_tag_is_named(course, tmp_path, capsys):
 
 def test_the_page_is_self_contained_with_every_section(graded, tmp_path, capsys):
     out = tmp_path / "报告"
+    (out / "learners").mkdir(parents=True)
+    (out / "learners" / "dora.html").write_text("an earlier run's learner", encoding="utf-8")
     page = report(graded, out)
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
     assert len(images) == 5              # distribution, trend, facility, topic and progress heat maps
@@ -208,5 +210,42 @@ def test_report_refuses_an_unknown_assignment_and_an_empty_gradebook(template, g
 def test_names_in_the_page_are_escaped(graded):
     c = cohort_of(graded)
     c.learners["bob"] = "<script>"
-    page = render_html(c, "报告")
+    page = render_html(analyse(c), "报告")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_every_graded_question_of_the_course_is_named_by_its_heading():
+    from pathlib import Path
+
+    from kamlib.grading.questions import assignment_titles, graded_cells
+
+    exercises = Path(__file__).resolve().parents[1] / "exercises"
+    cells = list(graded_cells(exercises))
+    assert len(cells) >= 37
+    for cell in cells:                     # never a mark scheme's heading, never the raw grade_id
+        assert re.fullmatch(r"第 \d+ 题( \S.*)?", cell.title), (cell.grade_id, cell.title)
+        assert "分）" not in cell.title
+    titles = assignment_titles(exercises)
+    assert titles["ex03_relationship_tiers"] == "练习 3：四种类型的客户关系"
+
+
+def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per_question(course, tmp_path,
+                                                                                           monkeypatch):
+    import time
+
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url(course), "tiny") as gb:
+        gb.remove_submission("ps2", "alice")          # now nobody has handed in ps2
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert main(["--course", str(course), "export", "--questions", "--out", str(tmp_path / "g.csv")]) == 0
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    grades = csv(tmp_path / "g.csv").set_index(["作业", "学员编号"])
+    assert set(grades.index.get_level_values("作业")) == {"ps1"}       # ps2 is not collected yet
+    assert grades.loc[("ps1", "alice"), "提交时间"] == "2025-03-01 18:00:00+08:00"   # submitted 10:00 UTC
+    assert list(grades.columns[-3:]) == ["test_answer（2 分）", "test_share（1 分）", "essay（3 分）"]
+    assert grades.loc[("ps1", "alice"), "essay（3 分）"] == "待批改"
+    assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0 and grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0

@@ -76,7 +76,7 @@ def trend_chart(titles: list[str], means: pd.Series) -> Figure:
         if not np.isnan(value):
             ax.annotate(f"{value:.0f}%", (xi, value), textcoords="offset points", xytext=(0, 6),
                         ha="center", fontsize=9)
-    ax.set_xticks(x, titles, fontsize=8)
+    ax.set_xticks(x, titles, fontsize=8, rotation=20 if len(titles) > 3 else 0, ha="right" if len(titles) > 3 else "center")
     ax.set_ylim(0, 110)
     ax.set_ylabel("平均得分率（%）")
     return fig

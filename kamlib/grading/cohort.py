@@ -104,7 +104,8 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     grid = grid.join(cells[["auto_score", "manual_score", "score", "needs_manual_grade"]],
                      on=["assignment", "notebook", "student_id", "cell"])
     recorded = {(r.assignment, r.notebook, r.student, r.grade_id): r for r in answers}
-    comments = tables.comments.set_index(["assignment", "notebook", "student_id", "cell"])["manual_comment"]
+    comments = {(r.assignment, r.notebook, r.student_id, r.cell): r.manual_comment
+                for r in tables.comments.itertuples(index=False) if isinstance(r.manual_comment, str)}
 
     status, score, shown, comment = [], [], [], []
     for row in grid.itertuples(index=False):
@@ -227,9 +228,9 @@ def cohort_trend(cohort: Cohort) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- topics
-def _topic_order(topics) -> list[str]:
-    known = [t for t in TOPICS if t in set(topics)]
-    return known + sorted(set(topics) - set(TOPICS))
+def _topic_order(topics: pd.Series) -> list[str]:
+    present = set(topics.unique())
+    return [t for t in TOPICS if t in present] + sorted(present - set(TOPICS))
 
 
 def topic_mastery(cohort: Cohort) -> pd.DataFrame:

@@ -35,6 +35,19 @@ def _clean(heading: str) -> str:
     return _POINTS.sub("", heading).strip()
 
 
+def _outside_mark_scheme(source: str) -> list[str]:
+    """The lines of a markdown cell outside nbgrader's mark scheme region (its markers included)."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if "BEGIN MARK SCHEME" in line:
+            inside = True
+        elif "END MARK SCHEME" in line:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return lines
+
+
 def source_notebooks(root: Path) -> Iterator[tuple[str, Path, dict]]:
     """(assignment, path, notebook JSON) for each ``source/<assignment>/*.ipynb`` of a course root."""
     for path in sorted((Path(root) / "source").glob("*/*.ipynb")):
@@ -53,7 +66,7 @@ def graded_cells(root: Path) -> Iterator[GradedCell]:
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else source
             if cell.get("cell_type") == "markdown":
-                levels = [m for m in map(_HEADING.match, source.splitlines()) if m]
+                levels = [m for m in map(_HEADING.match, _outside_mark_scheme(source)) if m]
                 if levels:
                     level, text = levels[-1].groups()
                     heading = _clean(text) if len(level) > 1 else None

@@ -43,6 +43,28 @@ class ReportFiles:
     learners: list[Path]
 
 
+@dataclass
+class Analysis:
+    """Every table the report shows, computed once from a cohort."""
+
+    cohort: Cohort
+    summary: pd.DataFrame     # learner_summary
+    trend: pd.DataFrame       # cohort_trend
+    items: pd.DataFrame       # item_statistics
+    alpha: dict[str, float]   # reliability
+    groups: pd.DataFrame      # answer_groups
+    mastery: pd.DataFrame     # topic_mastery
+    weakest: pd.DataFrame     # weakest_topics
+    progress: pd.DataFrame    # progress
+
+
+def analyse(cohort: Cohort) -> Analysis:
+    """The report's tables for ``cohort``."""
+    return Analysis(cohort, learner_summary(cohort), cohort_trend(cohort), item_statistics(cohort),
+                    reliability(cohort), answer_groups(cohort), topic_mastery(cohort), weakest_topics(cohort),
+                    progress(cohort))
+
+
 def load_cohort(course: Course, assignment: str | None = None) -> Cohort:
     """The cohort of the course's gradebook (one assignment or all), with names and topics from source/."""
     from .answer_store import read_answers, read_failures
@@ -59,10 +81,9 @@ def question_label(cohort: Cohort, assignment: str, question: str, several: bool
     return f"{assignment} {question}" if several else question
 
 
-def items_table(cohort: Cohort) -> pd.DataFrame:
+def items_table(an: Analysis) -> pd.DataFrame:
     """items.csv: one row per question with its statistics and flags (Chinese headers)."""
-    items = item_statistics(cohort)
-    alpha = reliability(cohort)
+    items, alpha = an.items, an.alpha
     return pd.DataFrame({
         "作业": items["assignment"], "题目": items["question"], "题目编号": items["cell"],
         "知识点": items["topic"].map(topic_label),
@@ -95,7 +116,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bott
 h3{font-size:1.05em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
-th{background:#f0f0f0}td.t,th.t{text-align:left}.rule{color:#555;font-size:.9em}
+th{background:#f0f0f0;white-space:nowrap}td.t,th.t{text-align:left}td{white-space:nowrap}td:last-child{white-space:normal}.rule{color:#555;font-size:.9em}
 img{max-width:100%}.risk{color:#b00}.ok{color:#1a7f37}.muted{color:#777}
 .bar{display:inline-block;height:.8em;background:#4e79a7;vertical-align:middle}
 .barbox{display:inline-block;width:8em;background:#eee;margin-right:.4em;text-align:left}
@@ -144,8 +165,8 @@ def _who(student: str, name: str, link: bool) -> str:
 
 
 # ---------------------------------------------------------------- the main page
-def _standing(cohort: Cohort) -> list[str]:
-    table = cohort_trend(cohort)
+def _standing(an: Analysis) -> list[str]:
+    cohort, table = an.cohort, an.trend
     rows = [[e(f"{r['作业']} {r['标题']}" if r["标题"] != r["作业"] else r["作业"]), str(r["应交"]), str(r["已交"]),
              str(r["已评分"]), f"{r['待批改的答案']}（{r['待批改的学员']} 人）" if r["待批改的答案"] else "0",
              f"<span class='risk'>{r['无法评分']}</span>" if r["无法评分"] else "0", str(r["未提交"])]
@@ -169,10 +190,10 @@ def _standing(cohort: Cohort) -> list[str]:
     return parts
 
 
-def _distribution(cohort: Cohort) -> list[str]:
+def _distribution(an: Analysis) -> list[str]:
+    cohort, table = an.cohort, an.trend
     subs = cohort.submissions
     shares = {cohort.title(a): subs.loc[subs["assignment"] == a, "share"] for a in cohort.assignments}
-    table = cohort_trend(cohort)
     parts = [_img("各作业得分分布", charts.distribution_chart(shares))]
     if len(cohort.assignments) > 1:
         parts.append(_img("各作业平均得分率走势", charts.trend_chart(list(shares), table["平均得分率"])))
@@ -181,9 +202,8 @@ def _distribution(cohort: Cohort) -> list[str]:
     return parts
 
 
-def _items(cohort: Cohort) -> list[str]:
-    items = item_statistics(cohort)
-    alpha = reliability(cohort)
+def _items(an: Analysis) -> list[str]:
+    cohort, items, alpha = an.cohort, an.items, an.alpha
     several = len(cohort.assignments) > 1
     parts = [
         "<p class='rule'>难度系数 = 作答学员的平均得分 ÷ 分值（未作答的另计一栏，不算作答错）；区分度 = 该题得分与本作业其余各题总分的相关系数"
@@ -211,8 +231,8 @@ def _items(cohort: Cohort) -> list[str]:
     return parts
 
 
-def _answers(cohort: Cohort) -> list[str]:
-    groups = answer_groups(cohort)
+def _answers(an: Analysis) -> list[str]:
+    cohort, groups = an.cohort, an.groups
     if groups.empty:
         return ["<p class='muted'>没有记录到自动评分题的答案（答案在评分时记录，重新运行 kam grade 作业名 --force 后即可看到）。</p>"]
     several = len(cohort.assignments) > 1
@@ -232,9 +252,8 @@ def _answers(cohort: Cohort) -> list[str]:
     return parts
 
 
-def _topics(cohort: Cohort) -> list[str]:
-    weakest = weakest_topics(cohort)
-    mastery = topic_mastery(cohort)
+def _topics(an: Analysis) -> list[str]:
+    weakest, mastery = an.weakest, an.mastery
     parts = ["<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
              "最薄弱的在前。</p>",
              _html_table([[e(topic_label(t)), str(q), str(n), _pct(m)] for t, q, n, m in
@@ -246,8 +265,8 @@ def _topics(cohort: Cohort) -> list[str]:
     return parts
 
 
-def _progress(cohort: Cohort, summary: pd.DataFrame, links: bool) -> list[str]:
-    table = progress(cohort)
+def _progress(an: Analysis, links: bool) -> list[str]:
+    cohort, summary, table = an.cohort, an.summary, an.progress
     status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status") \
         .reindex(index=table.index, columns=table.columns)
     empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
@@ -279,20 +298,20 @@ def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
     return parts
 
 
-def render_html(cohort: Cohort, title: str, links: bool = True) -> str:
+def render_html(an: Analysis, title: str, links: bool = True) -> str:
     """The report page; ``links`` points learner names to their pages in ``learners/``."""
-    summary = learner_summary(cohort)
+    cohort, summary = an.cohort, an.summary
     risky = int(summary["风险"].sum())
     body = [
         f"<p>生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}；学员 {len(summary)} 人；"
         f"已收作业 {len(cohort.assignments)} 份：{e('、'.join(cohort.assignments))}；"
         f"风险学员 <span class='risk'>{risky}</span> 人。</p>",
-        "<h2>一、评分进展</h2>", *_standing(cohort),
-        "<h2>二、得分分布与走势</h2>", *_distribution(cohort),
-        "<h2>三、各题分析</h2>", *_items(cohort),
-        "<h2>四、常见错误答案</h2>", *_answers(cohort),
-        "<h2>五、知识点掌握（最薄弱的在前）</h2>", *_topics(cohort),
-        "<h2>六、学员进度</h2>", *_progress(cohort, summary, links),
+        "<h2>一、评分进展</h2>", *_standing(an),
+        "<h2>二、得分分布与走势</h2>", *_distribution(an),
+        "<h2>三、各题分析</h2>", *_items(an),
+        "<h2>四、常见错误答案</h2>", *_answers(an),
+        "<h2>五、知识点掌握（最薄弱的在前）</h2>", *_topics(an),
+        "<h2>六、学员进度</h2>", *_progress(an, links),
         "<h2>七、风险学员</h2>", *_risk(summary, links),
     ]
     return _page(title, body)
@@ -304,32 +323,38 @@ def _bar(value: float) -> str:
     return f"<span class='barbox'><span class='bar' style='width:{width:.0f}%'></span></span>{_pct(value)}"
 
 
-def render_learners(cohort: Cohort, summary: pd.DataFrame, course_title: str):
+def render_learners(an: Analysis, course_title: str):
     """(student id, printable page) for every learner: assignments and topics against the
     cohort, missing and ungradable work, answers left blank and the trainer's comments."""
+    cohort, mastery = an.cohort, an.mastery
     subs, answers = cohort.submissions, cohort.answers
-    cohort_mean = subs.groupby("assignment")["share"].mean()
-    mastery = topic_mastery(cohort)
-    topic_mean = mastery.mean()
-    by_subs = dict(iter(subs.groupby("student_id")))
-    by_answers = dict(iter(answers.groupby("student_id")))
-    empty = answers.iloc[:0]
+    cohort_mean = subs.groupby("assignment")["share"].mean().to_dict()
+    topic_mean = mastery.mean().to_dict()
+    own_topics = mastery.to_dict("index")
+    work: dict[str, dict[str, tuple]] = {}
+    for r in subs[["student_id", "assignment", "status", "share", "reason", "pending"]].itertuples(index=False):
+        work.setdefault(r.student_id, {})[r.assignment] = r
+    noted = answers[(answers["comment"] != "") | (answers["status"] == NOT_ATTEMPTED)]
+    comments: dict[str, list] = {}
+    blank: dict[str, list] = {}
+    for r in noted.itertuples(index=False):
+        if r.status == NOT_ATTEMPTED:
+            blank.setdefault(r.student_id, []).append(e(f"{r.assignment} {r.question}"))
+        if r.comment:
+            comments.setdefault(r.student_id, []).append(
+                [e(f"{r.assignment} {r.question}"), f"{_num(r.score, 1)} / {_num(r.points, 0)}", e(r.comment)])
     stamp = f"{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}"
-    for _, row in summary.iterrows():
+    for row in an.summary.to_dict("records"):
         student = row["学员编号"]
-        mine = by_subs[student].set_index("assignment")
         rows = []
         for a in cohort.assignments:
-            s = mine.at[a, "status"]
+            w = work[student][a]
             note = {MISSING: "<span class='risk'>未提交</span>",
-                    FAILED: f"<span class='risk'>无法评分</span>：{e(mine.at[a, 'reason'])}",
-                    PENDING: f"{mine.at[a, 'pending']} 题待批改（暂不计入）"}.get(s, "")
-            rows.append([e(cohort.title(a)), _bar(mine.at[a, "share"]), _pct(cohort_mean.get(a)), note])
-        topic_rows = [[e(topic_label(t)), _bar(mastery.at[student, t]), _pct(topic_mean[t])]
-                      for t in mastery.columns if not pd.isna(mastery.at[student, t])]
-        own = by_answers.get(student, empty)
-        comments = own[own["comment"] != ""]
-        blank = own[own["status"] == NOT_ATTEMPTED]
+                    FAILED: f"<span class='risk'>无法评分</span>：{e(w.reason)}",
+                    PENDING: f"{w.pending} 题待批改（暂不计入）"}.get(w.status, "")
+            rows.append([e(cohort.title(a)), _bar(w.share), _pct(cohort_mean.get(a)), note])
+        topic_rows = [[e(topic_label(t)), _bar(v), _pct(topic_mean[t])]
+                      for t, v in own_topics.get(student, {}).items() if not pd.isna(v)]
         body = [
             f"<p>{e(course_title)}；生成时间：{stamp}</p>",
             f"<p>平均得分率 {_pct(row['平均得分率'])}；走势：{e(row['走势'])}"
@@ -340,14 +365,11 @@ def render_learners(cohort: Cohort, summary: pd.DataFrame, course_title: str):
             _html_table(topic_rows, ["知识点", "掌握程度", "全班平均"]) if topic_rows
             else "<p class='muted'>暂无已评分的题。</p>",
         ]
-        if len(blank):
-            body += ["<h2>未作答的题</h2>",
-                     "<p>" + "；".join(e(f"{a} {q}") for a, q in zip(blank["assignment"], blank["question"])) + "</p>"]
+        if student in blank:
+            body += ["<h2>未作答的题</h2>", "<p>" + "；".join(blank[student]) + "</p>"]
         body.append("<h2>讲师评语</h2>")
-        body.append(_html_table([[e(f"{a} {q}"), f"{_num(s, 1)} / {_num(p, 0)}", e(c)] for a, q, s, p, c in
-                                 zip(comments["assignment"], comments["question"], comments["score"],
-                                     comments["points"], comments["comment"])], ["题目", "得分", "评语"], left=3)
-                    if len(comments) else "<p class='muted'>暂无评语。</p>")
+        body.append(_html_table(comments[student], ["题目", "得分", "评语"], left=3) if student in comments
+                    else "<p class='muted'>暂无评语。</p>")
         yield student, _page(f"学员成绩单：{student} {cohort.learners.get(student, '')}".strip(), body)
 
 
@@ -361,30 +383,32 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
         which = f"作业“{assignment}”" if assignment else "任何作业"
         raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
     title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
-    summary = learner_summary(cohort)
+    an = analyse(cohort)
     # CSVs first: a page is never newer than the tables beside it
     out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir / "report.csv"
-    learner_csv(cohort, summary).to_csv(csv, index=False, encoding="utf-8-sig")
+    learner_csv(an).to_csv(csv, index=False, encoding="utf-8-sig")
     answers, items = out_dir / "answers.csv", out_dir / "items.csv"
     answers_table(cohort).to_csv(answers, index=False, encoding="utf-8-sig")
-    items_table(cohort).to_csv(items, index=False, encoding="utf-8-sig")
+    items_table(an).to_csv(items, index=False, encoding="utf-8-sig")
     folder = out_dir / "learners"
     folder.mkdir(exist_ok=True)
     pages = []
-    for student, text in render_learners(cohort, summary, title):
+    for student, text in render_learners(an, title):
         page = folder / learner_file(student)
         page.write_text(text, encoding="utf-8")
         pages.append(page)
+    for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
+        stale.unlink()
     main = out_dir / "report.html"
-    main.write_text(render_html(cohort, title), encoding="utf-8")
+    main.write_text(render_html(an, title), encoding="utf-8")
     return ReportFiles(main, csv, answers, items, pages)
 
 
-def learner_csv(cohort: Cohort, summary: pd.DataFrame) -> pd.DataFrame:
+def learner_csv(an: Analysis) -> pd.DataFrame:
     """report.csv: one row per learner, shares in percent, most at risk first."""
-    table = summary.copy()
-    shares = [*cohort.assignments, "平均得分率"]
+    table = an.summary.copy()
+    shares = [*an.cohort.assignments, "平均得分率"]
     table[shares] = (table[shares].astype(float) * 100).round(1)
     table = table.rename(columns={c: f"{c} 得分率(%)" if c != "平均得分率" else "平均得分率(%)" for c in shares})
     table["风险"] = table["风险"].map({True: "是", False: "否"})
