@@ -132,6 +132,7 @@ def grade_assignment(
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if todo:
+        import kamlib.checks  # noqa: F401  (what the test cells import, loaded once before the workers fork)
         _run_pool(course, assignment, todo, expected, jobs, force, quiet, sandbox, done)
     outcomes.sort(key=lambda o: o.student)
     _record_outcomes(course, assignment, outcomes)
@@ -142,7 +143,7 @@ def require_sandbox(course: Course) -> None:
     """Raise KamError (one Chinese sentence) unless the course's sandbox starts on this machine."""
     from .sandbox import Sandbox, doctor
 
-    failed = [check for check in doctor(Sandbox(config=course.app.config)) if not check.ok]
+    failed = [check for check in doctor(Sandbox(config=course.app.config), imports=False) if not check.ok]
     if failed:
         raise KamError(
             f"无法在沙箱中运行学员代码（{failed[0].name}：{failed[0].detail}），所以没有评分。"
