@@ -37,6 +37,8 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_code_cell
 
+from kamlib.grading.regions import region_lines as cell_region_lines
+
 REPO = Path(__file__).resolve().parents[1]
 EXERCISES = REPO / "exercises"
 ASSIGNMENTS = ("ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_foundations", "ex05_account_plan")
@@ -96,17 +98,7 @@ def without_markers(source: str) -> str:
 
 def region_lines(nb: NotebookNode, begin: str, end: str) -> list[str]:
     """The stripped, non-empty lines between ``begin`` and ``end`` markers, over all cells."""
-    found = []
-    for cell in nb.cells:
-        inside = False
-        for line in cell.source.split("\n"):
-            if begin in line:
-                inside = True
-            elif end in line:
-                inside = False
-            elif inside and line.strip():
-                found.append(line.strip())
-    return found
+    return [line for cell in nb.cells for line in cell_region_lines(cell.source, begin, end)]
 
 
 def read_notebook(path: Path) -> NotebookNode:

@@ -16,6 +16,8 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
+from kamlib.grading.regions import SOLUTION
+from kamlib.grading.regions import region_lines as cell_region_lines
 from submissions import (
     without_markers,
     ASSIGNMENTS,
@@ -310,22 +312,10 @@ def test_at_most_a_few_autograded_points_grade_writing_code():
         nb = source(assignment)
         for cell in nb.cells:
             if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
-                inside = re.sub(r"\bTier\.[A-Z_]+", "", "\n".join(region_lines_of(cell.source)))
+                inside = re.sub(r"\bTier\.[A-Z_]+", "", "\n".join(cell_region_lines(cell.source, *SOLUTION)))
                 if re.search(r"[\w\]\)]\s*[\.\[(]", inside):   # a call, an index or an attribute
                     coding.append(grade_id(cell))
     assert coding == ["ex04_q4_answer"], coding
-
-
-def region_lines_of(text: str) -> list[str]:
-    lines, inside = [], False
-    for line in text.split("\n"):
-        if "BEGIN SOLUTION" in line:
-            inside = True
-        elif "END SOLUTION" in line:
-            inside = False
-        elif inside and line.strip():
-            lines.append(line.strip())
-    return lines
 
 
 # ------------------------------------------------------------------ reference answers agree with the data
