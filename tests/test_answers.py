@@ -52,10 +52,10 @@ def test_objects_that_are_not_data_equal_nothing():
         def __eq__(self, other):
             return True
 
-    for value in (Everything(), Sneaky("B"), [Everything()], {"k": Sneaky("x")}, np.arange(3), object()):
-        back = roundtrip(value)
-        assert back != value if not isinstance(back, list | dict) else True
-    assert isinstance(roundtrip(Everything()), Opaque)
+    for value in (Everything(), Sneaky("B"), np.arange(3), object()):
+        assert isinstance(roundtrip(value), Opaque), value
+    assert isinstance(roundtrip([Everything()])[0], Opaque)
+    assert isinstance(roundtrip({"k": Sneaky("x")})["k"], Opaque)
     assert roundtrip(Everything()) != roundtrip(Everything())
     assert roundtrip([Sneaky("B")])[0] != "B"
     assert judge("assert x == 'B'", {"x": roundtrip(Sneaky("B"))}, 2).score == 0

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 __all__ = ["Sandbox", "SandboxedKernelManager", "SandboxError", "doctor", "DoctorCheck", "parse_size"]
@@ -102,11 +102,7 @@ class Sandbox(LoggingConfigurable):
     memory_limit = Unicode("2G", help="Address space of each kernel process.").tag(config=True)
     max_processes = Integer(64, help="Processes and threads the kernel may have at once.").tag(config=True)
     scratch_size = Unicode("256M", help="Size of the kernel's writable scratch folder.").tag(config=True)
-    host_user = Unicode(help="Host user the sandbox runs as when the grader is root.").tag(config=True)
-
-    @default("host_user")
-    def _default_host_user(self) -> str:
-        return "nobody"
+    host_user = Unicode("nobody", help="Host user the sandbox runs as when the grader is root.").tag(config=True)
 
     def host_ids(self) -> tuple[int, int] | None:
         """(uid, gid) to switch to when running as root; None when not root."""
