@@ -33,6 +33,41 @@ PAGES = {"concepts": "第 4–6 页", "roles": "第 6–12 页", "tiers": "第 1
          "foundations": "第 19–21 页", "account_plan": "ex05"}
 
 
+# Where to reread each topic: (lesson notebook in course/, section heading, deck pages).
+REVIEW: dict[str, tuple[str, str, str]] = {
+    "concepts": ("01_concepts.ipynb", "1. 重点客户管理是一种销售的方法", "第 5–6 页"),
+    "roles.account_manager": ("02_roles.ipynb", "2. 客户经理或团队领导者（account manager）", "第 7–9 页"),
+    "roles.executive_sponsor": ("02_roles.ipynb", "3. 行政支持者（executive sponsor）", "第 10–11 页"),
+    "roles.sales_manager": ("02_roles.ipynb", "4. 销售经理（sales manager）", "第 12 页"),
+    "roles.team": ("02_roles.ipynb", "5. 三个职位放在一起看", "第 6–12 页"),
+    "tiers.types": ("03_relationship_tiers.ipynb", "6. 四种类型的客户关系特征：一张对照表", "第 13–17 页"),
+    "tiers.indicators": ("03_relationship_tiers.ipynb", "7. 怎样判断一个客户在哪一级", "第 14–17 页"),
+    "tiers.rule": ("03_relationship_tiers.ipynb", "10. 再上一级需要改变什么", "第 14–17 页"),
+    "foundations.know": ("04_foundations.ipynb", "1. 了解（一）：了解客户", "第 19 页"),
+    "foundations.analyse": ("04_foundations.ipynb", "3. 分析", "第 20 页"),
+    "foundations.prioritise": ("04_foundations.ipynb", "4. 确定优先顺序", "第 20 页"),
+    "foundations.direction": ("04_foundations.ipynb", "5. 明确方向", "第 20 页"),
+    "foundations.proactive": ("04_foundations.ipynb", "6. 积极主动", "第 21 页"),
+    "foundations.plan": ("04_foundations.ipynb", "7. 制定计划", "第 21 页"),
+    "foundations.team": ("04_foundations.ipynb", "8. 团队建设", "第 21 页"),
+    "account_plan": ("05_my_accounts.ipynb", "5. 一页客户计划", ""),
+}
+LESSON_NAMES = {"01": "第一课", "02": "第二课", "03": "第三课", "04": "第四课", "05": "第五课"}
+
+
+def review_pointer(topic: str | None) -> str:
+    """What a learner should reread for ``topic``, in Chinese (empty for an unknown topic).
+
+    >>> review_pointer("roles.sales_manager")
+    '复习：第二课“4. 销售经理（sales manager）”一节（幻灯片第 12 页）'
+    """
+    if topic not in REVIEW:
+        return ""
+    lesson, section, pages = REVIEW[topic]
+    where = f"{LESSON_NAMES[lesson[:2]]}“{section}”一节"
+    return f"复习：{where}（幻灯片{pages}）" if pages else f"复习：{where}"
+
+
 def topic_label(topic: str) -> str:
     """The Chinese label of a topic id (:data:`UNTAGGED` stays as it is)."""
     if topic not in TOPICS:
