@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 handouts: $(STAMP)
-	$(BIN)/python -m kamlib.handouts --out build/handouts
+	$(BIN)/python -m tools.handouts --out build/handouts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts

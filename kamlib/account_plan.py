@@ -294,7 +294,7 @@ def export_account_plan(plan: AccountPlan, folder: str | os.PathLike, pdf: bool 
     write_plan_xlsx(plan, written["xlsx"])
     written["html"].write_text(plan_html(plan), encoding="utf-8")
     if pdf:
-        from kamlib.handouts import find_chromium, html_to_pdf  # nbconvert: slow to import
+        from kamlib.pdf import find_chromium, html_to_pdf
 
         chromium = find_chromium()
         if chromium is not None:

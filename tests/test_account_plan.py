@@ -19,7 +19,7 @@ from kamlib.account_plan import (
     ranked_accounts,
 )
 from kamlib.data import load_own_or_case
-from kamlib.handouts import find_chromium
+from kamlib.pdf import find_chromium
 from kamlib.tiers import classify
 
 FOUNDATIONS = ["了解客户与竞争对手", "分析", "确定优先顺序", "明确方向", "积极主动", "制定计划", "团队建设"]

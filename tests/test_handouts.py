@@ -1,6 +1,6 @@
 """Handouts (`make handouts`): a lesson as self-contained HTML and as a PDF with Chinese text.
 
-One lesson is built through the command line (`python -m kamlib.handouts`) into a temporary
+One lesson is built through the command line (`python -m tools.handouts`) into a temporary
 folder; the first PDF page is kept as artifacts/handouts/*.png for a human to look at.
 Without Chromium (or poppler-utils' pdftotext) the PDF tests skip on a user's machine,
 never in CI (CI=true), where .ci/run must install them.
@@ -18,7 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kamlib import handouts
+from kamlib import pdf
+from tools import handouts
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "course" / "01_concepts.ipynb"
@@ -43,8 +44,8 @@ def _title() -> str:
 def built(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The handouts of one lesson, built by the command line (PDF too when Chromium exists)."""
     out = tmp_path_factory.mktemp("handouts")
-    cmd = [sys.executable, "-m", "kamlib.handouts", "--out", str(out), str(LESSON)]
-    if handouts.find_chromium() is None:
+    cmd = [sys.executable, "-m", "tools.handouts", "--out", str(out), str(LESSON)]
+    if pdf.find_chromium() is None:
         cmd.insert(3, "--no-pdf")
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     return out, proc
@@ -98,28 +99,28 @@ def test_binder_badge_becomes_a_text_link(page):
 
 
 def test_pdf_has_pages_and_chinese_text(built):
-    _require("Debian's chromium (/usr/bin/chromium)", handouts.find_chromium() is not None)
+    _require("Debian's chromium (/usr/bin/chromium)", pdf.find_chromium() is not None)
     out, proc = built
     assert proc.returncode == 0, proc.stderr
-    pdf = out / f"{LESSON.stem}.pdf"
-    data = pdf.read_bytes()
+    printed = out / f"{LESSON.stem}.pdf"
+    data = printed.read_bytes()
     assert data.startswith(b"%PDF"), "not a PDF"
     _require("pdftotext, pdfinfo and pdffonts (Debian poppler-utils)",
              all(shutil.which(tool) for tool in ("pdftotext", "pdfinfo", "pdffonts")))
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages > 1
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(printed), "-"], capture_output=True, check=True).stdout.decode()
     squeezed = re.sub(r"\s+", "", text)
     assert re.sub(r"\s+", "", _title()) in squeezed
     assert "重点客户管理" in squeezed and len(CJK.findall(text)) > 1000
     assert "交互组件" in squeezed, "the widget note should be printed"
     # Extracted text alone would not show missing-glyph boxes: a Chinese font must be embedded.
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(["pdffonts", str(printed)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"KamSans|WenQuanYi|CJK|SourceHan", fonts), f"no Chinese font embedded:\n{fonts}"
     if shutil.which("pdftoppm"):  # keep page 1 for a human to look at
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(printed),
                         str(ARTIFACTS / f"{LESSON.stem}-page1")], check=True)
 
 

@@ -7,7 +7,7 @@ also read a trainee's own accounts and contacts: an Excel workbook (.xlsx, sheet
 with English column names or the Chinese headers of :func:`zh_columns`. Anything wrong
 raises :class:`DataError` (a ValueError) whose Chinese message names the file, the sheet,
 the spreadsheet row, the column and the value. The data cards beside the CSVs describe each
-field; ``python -m kamlib.data.generate`` rebuilds the CSVs from a fixed seed.
+field; ``python -m tools.generate_data`` rebuilds the CSVs from a fixed seed.
 """
 
 from __future__ import annotations

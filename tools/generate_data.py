@@ -1,6 +1,6 @@
 """Seeded generator of the case-study data of 华东精工 (every figure is invented).
 
-``python -m kamlib.data.generate`` rewrites the CSV files beside this module from
+``python -m tools.generate_data`` (from the repository root) rewrites kamlib/data/'s CSV files from
 :data:`SEED`; ``build_tables(seed)`` returns the tables without writing. The design
 targets (tier mix, revenue concentration, consistency between the tables) are met by
 construction for every seed; the data cards describe them.
@@ -395,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Write every table to the package data folder (or --out)."""
     parser = argparse.ArgumentParser(description="重新生成华东精工案例数据（数字均为虚构）")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "kamlib" / "data")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, frame in build_tables(args.seed).items():
