@@ -31,6 +31,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import Bbox
 
+from kamlib.columns import require_columns
+
 __all__ = [
     "BUNDLED_FAMILY",
     "ChartFigure",
@@ -112,14 +114,6 @@ def _figure(width: float, height: float) -> tuple[ChartFigure, Axes]:
     return fig, ax
 
 
-def _require(df: pd.DataFrame, columns: list[str], func: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{func} 需要一个 DataFrame（表格），收到的是 {type(df).__name__}。")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{func} 缺少列：{'、'.join(missing)}（现有的列：{'、'.join(map(str, df.columns))}）。")
-
-
 _NAME_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司")
 
 
@@ -163,7 +157,7 @@ def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
     *pareto_df* is the output of :func:`kamlib.priorities.pareto`. A dashed line marks
     *threshold* and a note says how many accounts reach it: "前 N 家客户贡献 X%".
     """
-    _require(pareto_df, ["share", "cum_share"], "pareto_chart")
+    require_columns(pareto_df, ["share", "cum_share"], "帕累托表")
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
         raise ValueError(f"pareto_chart：threshold 为 {threshold!r}，应为大于 0、不超过 1 的小数。")
     n = len(pareto_df)
@@ -263,7 +257,7 @@ def tier_distribution(classified: pd.DataFrame) -> Figure:
     """
     from kamlib.tiers import Tier
 
-    _require(classified, ["tier", "mixed"], "tier_distribution")
+    require_columns(classified, ["tier", "mixed"], "分级结果表")
     tier = pd.to_numeric(classified["tier"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     mixed = classified["mixed"].fillna(False).to_numpy(dtype=bool)
     groups = [(t.label_zh, tier == int(t)) for t in Tier]
@@ -305,8 +299,8 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
     """
     from kamlib.priorities import portfolio_quadrants, priority_scores
 
-    _require(accounts, ["annual_revenue", "growth_potential", "strategic_importance"],
-             "portfolio_matrix")
+    require_columns(accounts, ["annual_revenue", "growth_potential", "strategic_importance"],
+                    "客户表")
     if accounts.empty:
         raise ValueError("portfolio_matrix：表格中没有任何客户。")
     quadrant = portfolio_quadrants(accounts).to_numpy()
@@ -504,8 +498,8 @@ def stakeholder_chart(people: pd.DataFrame, gaps: list | None = None, title: str
     """
     from kamlib.data import BUYING_ROLES, CONTACT_LEVELS
 
-    _require(people, ["name", "level", "buying_role", "relationship_strength", "owner_role", "covered"],
-             "stakeholder_chart")
+    require_columns(people, ["name", "level", "buying_role", "relationship_strength", "owner_role", "covered"],
+                    "关系地图表")
     cells: dict[tuple[int, int], list[dict]] = {}
     for record in people.to_dict("records"):
         key = (BUYING_ROLES.index(record["buying_role"]), CONTACT_LEVELS.index(record["level"]))

@@ -25,6 +25,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from kamlib.columns import require_columns
+
 DEFAULT_WEIGHTS: dict[str, float] = {"size": 0.5, "potential": 0.3, "importance": 0.2}
 """Weights of :func:`priority_scores`: size (annual_revenue), potential (growth_potential)
 and importance (strategic_importance). Size counts most because the deck invests limited
@@ -80,17 +82,6 @@ FLAT_BAND = 5.0
 
 
 # ---------------------------------------------------------------- validation helpers
-def _require_columns(df: pd.DataFrame, columns: list[str], func: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{func} 需要一个 DataFrame（表格），收到的是 {type(df).__name__}。")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{func} 缺少列：{'、'.join(missing)}（需要的列：{'、'.join(columns)}；"
-            f"现有的列：{'、'.join(map(str, df.columns)) or '无'}）。"
-        )
-
-
 def _row_name(df: pd.DataFrame, label: object) -> str:
     if "account_id" in df.columns:
         return f"客户 {df.at[label, 'account_id']}"
@@ -134,7 +125,7 @@ def pareto(accounts: pd.DataFrame, value: str = "annual_revenue") -> pd.DataFram
     rank (1 = largest), share (of the total), cum_share (running total of share) and
     cum_account_share (fraction of accounts so far). Ties keep the input order.
     """
-    _require_columns(accounts, [value], "pareto")
+    require_columns(accounts, [value], "客户表")
     if accounts.empty:
         raise ValueError("pareto：表格中没有任何客户。")
     values = _numeric(accounts, value, "pareto", low=0)
@@ -201,7 +192,7 @@ def priority_scores(accounts: pd.DataFrame, weights: Mapping[str, float] = DEFAU
     """
     func = "priority_scores"
     w = _check_weights(weights)
-    _require_columns(accounts, list(WEIGHT_COLUMNS.values()), func)
+    require_columns(accounts, list(WEIGHT_COLUMNS.values()), "客户表")
     if size_scale not in ("rank", "minmax"):
         raise ValueError(f"{func}：size_scale 为 {size_scale!r}，应为 'rank' 或 'minmax'。")
     revenue = _numeric(accounts, "annual_revenue", func, low=0)
@@ -230,7 +221,7 @@ def portfolio_quadrants(accounts: pd.DataFrame) -> pd.Series:
     维持观察 = small & low.
     """
     func = "portfolio_quadrants"
-    _require_columns(accounts, ["annual_revenue", "growth_potential"], func)
+    require_columns(accounts, ["annual_revenue", "growth_potential"], "客户表")
     revenue = _numeric(accounts, "annual_revenue", func, low=0)
     potential = _numeric(accounts, "growth_potential", func, low=1, high=5, integer=True)
     large = (revenue > revenue.median()).to_numpy()
@@ -385,7 +376,7 @@ def performance_review(orders: pd.DataFrame, by: str = "year", *,
     else 持平; from 0 to more than 0 is 增长; empty (NA) in the first period.
     """
     func = "performance_review"
-    _require_columns(orders, ["account_id", by, "amount"], func)
+    require_columns(orders, ["account_id", by, "amount"], "订单表")
     amount = _numeric(orders, "amount", func, low=0)
     period = _numeric(orders, by, func, integer=True)
     frame = pd.DataFrame({"account_id": orders["account_id"].astype(str),

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from kamlib.columns import require_columns
 from kamlib.data import CONTACT_LEVELS
 
 __all__ = [
@@ -164,12 +165,6 @@ def duty_role_matrix() -> pd.DataFrame:
     return pd.DataFrame(data, index=index, columns=list(ROLES), dtype="int64")
 
 
-def _require_columns(frame: pd.DataFrame, needed: list[str], table: str) -> None:
-    absent = [c for c in needed if c not in frame.columns]
-    if absent:
-        raise ValueError(f"{table}缺少列：{'、'.join(absent)}（需要的列：{'、'.join(needed)}）。")
-
-
 def _is_blank(value: object) -> bool:
     return bool(pd.isna(value)) or not str(value).strip()
 
@@ -181,7 +176,7 @@ def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     by "、" so that a table shows them as text); a holder that is NA or blank counts as missing. ValueError names a missing column.
     """
     needed = ["account_id", "name", *ROLES]
-    _require_columns(accounts, needed, "客户表")
+    require_columns(accounts, needed, "客户表")
     rows = []
     for record in accounts[needed].to_dict("records"):
         missing = [ROLES[key].label_zh for key in ROLES if _is_blank(record[key])]
@@ -213,8 +208,8 @@ def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     executive sponsor → sales manager. ValueError (Chinese) names an unknown account id, a
     missing column or an unknown level / owner_role.
     """
-    _require_columns(accounts, ["account_id", *ROLES], "客户表")
-    _require_columns(contacts, _CONTACT_COLUMNS, "联系人表")
+    require_columns(accounts, ["account_id", *ROLES], "客户表")
+    require_columns(contacts, _CONTACT_COLUMNS, "联系人表")
     match = accounts[accounts["account_id"] == account_id]
     if match.empty:
         raise ValueError(f"客户表中没有客户编号“{account_id}”，请检查编号（形如 A02）。")
@@ -244,7 +239,7 @@ def contact_coverage(contacts: pd.DataFrame) -> pd.DataFrame:
     int64. The index is named 层级 and the columns 我方维护角色. ValueError (Chinese) names a
     missing column or an unknown level / owner_role.
     """
-    _require_columns(contacts, ["level", "owner_role"], "联系人表")
+    require_columns(contacts, ["level", "owner_role"], "联系人表")
     _check_contacts(contacts)
     counts = (
         pd.crosstab(contacts["level"], contacts["owner_role"])

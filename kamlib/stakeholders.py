@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kamlib.columns import require_columns
 from kamlib.data import BUYING_ROLES, CONTACT_LEVELS
 from kamlib.roles import ROLES
 
@@ -62,9 +63,7 @@ def stakeholder_map(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFr
     for table, frame, needed in (("客户表", accounts, ["account_id", *ROLES]),
                                  ("联系人表", contacts, ["account_id", "name", "level", "buying_role",
                                                      "relationship_strength", "owner_role"])):
-        absent = [c for c in needed if c not in frame.columns]
-        if absent:
-            raise ValueError(f"{table}缺少列：{'、'.join(absent)}。")
+        require_columns(frame, needed, table)
     match = accounts[accounts["account_id"] == account_id]
     if match.empty:
         raise ValueError(f"客户表中没有客户编号“{account_id}”。")
