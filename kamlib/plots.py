@@ -1,9 +1,11 @@
 """Charts of the course, with Chinese labels that render on any machine.
 
-Importing this module calls :func:`use_chinese_font`, which registers the Chinese font
-bundled with kamlib ("Kam Sans", a GB2312 subset of WenQuanYi Micro Hei) with matplotlib,
-so that the charts show Chinese without missing-glyph boxes even where no CJK font is
-installed (a fresh Linux machine, Binder). A full system CJK font is preferred when present.
+The charts draw their text with the Chinese font bundled with kamlib ("Kam Sans", a GB2312
+subset of WenQuanYi Micro Hei), so they show Chinese without missing-glyph boxes even where
+no CJK font is installed (a fresh Linux machine, Binder); a full system CJK font is preferred
+when present. They do so inside :func:`chinese_font`, a matplotlib style context: importing
+this module changes no global setting. Call :func:`use_chinese_font` to make your own pyplot
+charts use the font too.
 
 Each chart function returns a :class:`ChartFigure` (a matplotlib Figure that is not
 registered with pyplot): a notebook shows it as a PNG when it is the last expression of a
@@ -13,12 +15,15 @@ matplotlib.pyplot``. Save it with ``fig.savefig("x.png")``.
 
 from __future__ import annotations
 
+import functools
 import io
 import numbers
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from importlib.resources import files
+from typing import ParamSpec, TypeVar
 
 import matplotlib as mpl
 import numpy as np
@@ -33,10 +38,17 @@ from matplotlib.transforms import Bbox
 
 from kamlib.columns import require_columns
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 __all__ = [
     "BUNDLED_FAMILY",
     "ChartFigure",
+    "chinese_font",
+    "chinese_font_rc",
     "use_chinese_font",
+    "with_chinese_font",
+    "figure_png",
     "pareto_chart",
     "tier_profile",
     "tier_distribution",
@@ -64,17 +76,16 @@ LINE_COLOR = "#e15759"
 
 
 # ---------------------------------------------------------------- fonts
-def use_chinese_font() -> str:
-    """Register the bundled Chinese font and make matplotlib use it; idempotent.
+def chinese_font_rc() -> dict[str, object]:
+    """The matplotlib settings that draw Chinese text; registers the bundled font (idempotent).
 
-    font.family (and the front of font.sans-serif) becomes: the system CJK fonts of
+    font.family (and the front of font.sans-serif) is: the system CJK fonts of
     :data:`SYSTEM_CJK_FAMILIES` that are installed, then "Kam Sans", then "DejaVu Sans".
-    matplotlib (≥ 3.6) takes each character from the first font in that list that has
-    it. Only installed families are listed, so matplotlib logs no "font not found".
-    axes.unicode_minus is switched off (the ASCII hyphen-minus renders everywhere).
+    matplotlib (≥ 3.6) takes each character from the first font in that list that has it.
+    Only installed families are listed, so matplotlib logs no "font not found".
+    axes.unicode_minus is off (the ASCII hyphen-minus renders everywhere).
     With the environment variable KAMLIB_STRICT_GLYPHS=1 (set by the tests, also inside
     notebook kernels) a missing-glyph warning becomes an error.
-    Returns the family used for Chinese text.
     """
     if os.environ.get("KAMLIB_STRICT_GLYPHS") == "1":
         warnings.filterwarnings("error", message=r"Glyph .* missing from font", category=UserWarning)
@@ -86,27 +97,59 @@ def use_chinese_font() -> str:
     families = [f for f in SYSTEM_CJK_FAMILIES if f in installed]
     families += [BUNDLED_FAMILY, "DejaVu Sans"]
     rest = [f for f in mpl.rcParams["font.sans-serif"] if f not in families]
-    mpl.rcParams["font.sans-serif"] = families + rest
-    mpl.rcParams["font.family"] = families
-    mpl.rcParams["axes.unicode_minus"] = False
-    return families[0]
+    return {"font.family": families, "font.sans-serif": families + rest, "axes.unicode_minus": False}
 
 
-use_chinese_font()
+@contextmanager
+def chinese_font() -> Iterator[str]:
+    """A style context in which matplotlib draws Chinese; yields the family used for Chinese.
+
+    >>> with chinese_font():
+    ...     fig = ChartFigure(); _ = fig.add_subplot().set_title("重点客户")
+    """
+    rc = chinese_font_rc()
+    with mpl.rc_context(rc):
+        yield rc["font.family"][0]
+
+
+def use_chinese_font() -> str:
+    """Make every later matplotlib figure (pyplot's too) draw Chinese: changes the global
+    settings, on purpose; idempotent. Returns the family used for Chinese text."""
+    rc = chinese_font_rc()
+    mpl.rcParams.update(rc)
+    return rc["font.family"][0]
+
+
+def with_chinese_font(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a chart function inside :func:`chinese_font`, so its text is made with the font."""
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with chinese_font():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure rendered as PNG bytes (without pyplot)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------- helpers
 class ChartFigure(Figure):
-    """A Figure that Jupyter shows as a PNG without pyplot (so never twice)."""
+    """A Figure that Jupyter shows as a PNG without pyplot (so never twice), drawn inside
+    :func:`chinese_font` (tick labels are made at drawing time)."""
+
+    def draw(self, renderer) -> None:
+        with chinese_font():
+            super().draw(renderer)
 
     def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=100)
-        return buffer.getvalue()
+        return figure_png(self)
 
 
 def _figure(width: float, height: float) -> tuple[ChartFigure, Axes]:
-    use_chinese_font()  # in case rcParams were reset since import
     fig = ChartFigure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -151,6 +194,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 # ---------------------------------------------------------------- Pareto
+@with_chinese_font
 def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
     """Revenue share per account (bars) with the cumulative share (line) — 二八法则.
 
@@ -208,6 +252,7 @@ def _indicator_scores(scores: Mapping[str, int | None] | pd.Series) -> dict[str,
     return dict(scores)
 
 
+@with_chinese_font
 def tier_profile(scores: Mapping[str, int | None] | pd.Series, title: str | None = None) -> Figure:
     """The six relationship indicators of one account as horizontal bars on levels 1–4.
 
@@ -249,6 +294,7 @@ def tier_profile(scores: Mapping[str, int | None] | pd.Series, title: str | None
     return fig
 
 
+@with_chinese_font
 def tier_distribution(classified: pd.DataFrame) -> Figure:
     """How many accounts sit in each relationship tier; mixed (不均衡) ones highlighted.
 
@@ -289,6 +335,7 @@ def tier_distribution(classified: pd.DataFrame) -> Figure:
 
 
 # ---------------------------------------------------------------- portfolio and allocation
+@with_chinese_font
 def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
                      top: int = 6) -> Figure:
     """Portfolio matrix: revenue (x) against growth potential (y), point size = importance.
@@ -399,6 +446,7 @@ def _place_labels(ax: Axes, fixed: list, points: np.ndarray, sizes: np.ndarray,
             ann.remove()
 
 
+@with_chinese_font
 def allocation_chart(allocation: pd.Series, labels: Mapping | pd.Series | None = None) -> Figure:
     """Horizontal bars of an allocation (e.g. from :func:`kamlib.priorities.allocate`).
 
@@ -432,6 +480,7 @@ def allocation_chart(allocation: pd.Series, labels: Mapping | pd.Series | None =
 
 
 # ---------------------------------------------------------------- roles
+@with_chinese_font
 def duty_heatmap(matrix: pd.DataFrame | None = None) -> Figure:
     """Which position holds which duty: duties (rows) × positions (columns).
 
@@ -488,6 +537,7 @@ GAP_COLOR = "#d62728"
 STRENGTH_COLORS = {1: "#f7fbff", 2: "#c6dbef", 3: "#6baed6", 4: "#2171b5", 5: "#08306b"}
 
 
+@with_chinese_font
 def stakeholder_chart(people: pd.DataFrame, gaps: list | None = None, title: str | None = None) -> Figure:
     """The stakeholder map of one account (from :func:`kamlib.stakeholders.stakeholder_map`).
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import random
 from collections.abc import Callable, Iterable, Mapping
 
@@ -69,10 +68,9 @@ def _ul(items: Iterable[str]) -> str:
 
 def _png(fig: Figure) -> bytes:
     """The figure as PNG bytes; the figure is cleared so nothing holds on to it."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    data = plots.figure_png(fig, dpi=90)
     fig.clear()
-    return buffer.getvalue()
+    return data
 
 
 def _chart() -> widgets.Output:

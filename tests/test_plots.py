@@ -96,7 +96,14 @@ def test_bundled_font_file():
     assert "WenQuanYi" in (FONT.parent / "README.md").read_text(encoding="utf-8")
 
 
-def test_use_chinese_font_registers_bundled_font_and_is_idempotent():
+@pytest.fixture
+def own_rcparams():
+    """Global matplotlib settings changed by a test are restored after it."""
+    with mpl.rc_context():
+        yield
+
+
+def test_use_chinese_font_registers_bundled_font_and_is_idempotent(own_rcparams):
     family = plots.use_chinese_font()
     entries = len(font_manager.fontManager.ttflist)
     rc = (list(mpl.rcParams["font.family"]), list(mpl.rcParams["font.sans-serif"]))
@@ -121,12 +128,35 @@ def test_bundled_family_resolves_to_bundled_file():
     assert Path(found).resolve() == FONT.resolve()
 
 
-def test_charts_survive_rcparams_reset(small_accounts):
-    with mpl.rc_context():
-        mpl.rcdefaults()
-        fig = plots.pareto_chart(pareto(small_accounts))
-        _png(fig)
+def test_charts_survive_rcparams_reset_and_leave_them_alone(small_accounts, own_rcparams):
+    mpl.rcdefaults()
+    fig = plots.pareto_chart(pareto(small_accounts))
+    _png(fig)  # strict glyph mode: a box instead of a hanzi fails here
+    assert mpl.rcParams["font.family"] == ["sans-serif"]
+
+
+def test_importing_and_drawing_change_no_global_matplotlib_setting():
+    code = (
+        "import io, matplotlib as mpl\n"
+        "before = {k: repr(v) for k, v in mpl.rcParams.items()}\n"
+        "import kamlib.plots as p\n"
+        "from kamlib.data import load_accounts\n"
+        "from kamlib.priorities import pareto\n"
+        "p.pareto_chart(pareto(load_accounts())).savefig(io.BytesIO(), format='png')\n"
+        "print([k for k, v in mpl.rcParams.items() if repr(v) != before[k]])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "KAMLIB_STRICT_GLYPHS": "1"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_chinese_font_is_a_context_that_restores_the_settings(own_rcparams):
+    before = list(mpl.rcParams["font.family"])
+    with plots.chinese_font() as family:
+        assert mpl.rcParams["font.family"][0] == family
         assert plots.BUNDLED_FAMILY in mpl.rcParams["font.family"]
+    assert list(mpl.rcParams["font.family"]) == before
 
 
 # ---------------------------------------------------------------- glyph coverage

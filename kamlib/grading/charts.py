@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import kamlib.plots
@@ -17,21 +15,18 @@ LABELLED_ROWS = 60  # a heat map with more learners than this drops the names an
 
 def png(fig: Figure, dpi: int = 90) -> str:
     """The figure as base64 PNG."""
-    buffer = io.BytesIO()
-    fig.set_dpi(dpi)
-    FigureCanvasAgg(fig).print_png(buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(kamlib.plots.figure_png(fig, dpi)).decode("ascii")
 
 
 def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list]:
-    kamlib.plots.use_chinese_font()
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = kamlib.plots.ChartFigure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
     for ax in axes:
         ax.spines[["top", "right"]].set_visible(False)
     return fig, list(axes)
 
 
+@kamlib.plots.with_chinese_font
 def distribution_chart(shares: dict[str, pd.Series]) -> Figure:
     """A histogram of score shares (0..1) per assignment title."""
     fig, axes = _figure(7, 1.9 * len(shares) + 0.6, rows=max(1, len(shares)))
@@ -48,6 +43,7 @@ def distribution_chart(shares: dict[str, pd.Series]) -> Figure:
     return fig
 
 
+@kamlib.plots.with_chinese_font
 def facility_chart(labels: list[str], facility: pd.Series, low: float, high: float) -> Figure:
     """Horizontal bars of question facility (given hardest first), the flag thresholds dashed."""
     fig, (ax,) = _figure(7, 0.3 * len(labels) + 1.2)
@@ -66,6 +62,7 @@ def facility_chart(labels: list[str], facility: pd.Series, low: float, high: flo
     return fig
 
 
+@kamlib.plots.with_chinese_font
 def trend_chart(titles: list[str], means: pd.Series) -> Figure:
     """The cohort's mean share per assignment, in order."""
     fig, (ax,) = _figure(7, 2.8)
@@ -82,6 +79,7 @@ def trend_chart(titles: list[str], means: pd.Series) -> Figure:
     return fig
 
 
+@kamlib.plots.with_chinese_font
 def heatmap(table: pd.DataFrame, columns: list[str], empty: pd.DataFrame | None = None) -> Figure:
     """Learners × columns heat map of shares (0..1); ``empty`` gives the text of cells without
     a value (e.g. “未交”). Large cohorts are drawn without names and numbers."""
