@@ -1,7 +1,7 @@
 """The three positions of the key account system and their duties (slides 6–12), as data.
 
-Texts are the deck's wording with the scrape errors corrected (see the seed README) and punctuation
-made full-width.
+Texts are the deck's wording, with the scrape errors corrected (the repository's
+tools/deck.py lists them) and punctuation made full-width.
 """
 
 from __future__ import annotations

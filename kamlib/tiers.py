@@ -55,7 +55,7 @@ class Tier(IntEnum):
         return _TIER_TEXT[self][2]
 
 
-# Slides 14–17, scrape errors corrected (see the seed README), punctuation full-width.
+# Slides 14–17, scrape errors corrected (listed in the repository's tools/deck.py), punctuation full-width.
 _TIER_TEXT: dict[Tier, tuple[str, str, str]] = {
     Tier.VENDOR: (
         "卖主关系",

@@ -1,4 +1,4 @@
-"""The source deck, as the tests read it: boilerplate dropped, the seed README's corrections applied."""
+"""The source deck, as the tests read it: boilerplate dropped, the corrections of tools/deck.py applied."""
 
 from __future__ import annotations
 
@@ -9,18 +9,7 @@ from pathlib import Path
 import pytest
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
-# Scrape errors listed in the seed README; none may survive anywhere in the kit.
-SCRAPE_ERRORS = ["juemi", "遍好", "技持", "掌据", "战略联盟产", "Leabharlann", "确定优势程序"]
-CORRECTIONS = {
-    "juemi": "绝密",
-    "遍好": "偏好",
-    "技持": "支持",
-    "掌据": "掌握",
-    "战略联盟产关系": "战略联盟关系",
-    "16伙Leabharlann 关系": "16\n合作伙伴关系\n",
-    "确定优势程序": "确定优先顺序",
-    "作 用": "作用",
-}
+from tools.deck import CORRECTIONS, SCRAPE_ERRORS  # noqa: F401  (re-exported to the tests)
 
 
 def normalise(text: str) -> str:
@@ -40,7 +29,7 @@ def deck_path() -> Path:
 
 
 def corrected_deck(path: Path) -> str:
-    """The deck text without the site's boilerplate, the README's scrape corrections applied."""
+    """The deck text without the site's boilerplate, the scrape corrections of tools/deck.py applied."""
     text = "\n".join(path.read_text(encoding="utf-8").splitlines()[4:])
     for wrong, right in CORRECTIONS.items():
         text = text.replace(wrong, right)
