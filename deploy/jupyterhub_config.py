@@ -110,5 +110,22 @@ c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
+# Trainees get a learner's JupyterLab: the settings in deploy/learner/ (beside this file; it must
+# be readable by every trainee) turn off nbgrader's instructor tools — Formgrader, which would
+# open the trainer's answer key, Create Assignment, Course List — and JupyterLab's news pop-up.
+# The trainer's server keeps them. Binder's image uses the same settings (postBuild step 6).
+LEARNER_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "learner")
+
+
+def learner_jupyterlab(spawner) -> None:
+    """Put deploy/learner/ first on a trainee's JUPYTER_CONFIG_PATH (not the trainer's)."""
+    if spawner.user.name == TRAINER:
+        return
+    env = dict(spawner.environment)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (LEARNER_CONFIG, env.get("JUPYTER_CONFIG_PATH")) if p)
+    spawner.environment = env
+
+
+c.Spawner.pre_spawn_hook = learner_jupyterlab
 # Idle servers are not culled here: trainees keep JupyterLab open for a whole training day.
 # Add jupyterhub-idle-culler as a service if the machine runs short of memory.

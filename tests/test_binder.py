@@ -38,6 +38,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,8 +258,9 @@ def _get(url: str):
         return json.loads(response.read().decode("utf-8"))
 
 
-def test_jupyterlab_opens_in_simplified_chinese(build):
-    """The server the badge opens: zh-CN language pack installed and locale zh_CN by default."""
+@pytest.fixture(scope="module")
+def lab(build):
+    """The server the badge opens (as repo2docker starts it), and a GET helper for its URLs."""
     port, token = _free_port(), "binder-test"
     cmd = [str(build.env / "bin" / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={build.repo}"]
@@ -267,6 +269,15 @@ def test_jupyterlab_opens_in_simplified_chinese(build):
     server = subprocess.Popen(cmd, cwd=build.repo, env=build.environ, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
+
+    def get(path: str) -> tuple[int, str]:
+        sep = "&" if "?" in path else "?"
+        try:
+            with urllib.request.urlopen(f"{base}{path}{sep}token={token}", timeout=10) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as err:
+            return err.code, ""
+
     try:
         for _ in range(120):
             try:
@@ -275,20 +286,44 @@ def test_jupyterlab_opens_in_simplified_chinese(build):
             except OSError:
                 assert server.poll() is None, server.stdout.read()
                 time.sleep(0.25)
-        settings = _get(f"{base}/lab/api/settings/{LOCALE_PLUGIN}?token={token}")
-        assert settings["schema"]["properties"]["locale"]["default"] == "zh_CN", settings["schema"]["properties"]
-        languages = _get(f"{base}/lab/api/translations/?token={token}")["data"]
-        assert "zh_CN" in languages, sorted(languages)
-        bundle = _get(f"{base}/lab/api/translations/zh_CN?token={token}")["data"]
-        assert bundle.get("jupyterlab"), "the zh_CN language pack has no JupyterLab strings"
-        index = urllib.request.urlopen(f"{base}/lab/tree/course/00_index.ipynb?token={token}", timeout=10)
-        assert index.status == 200
+        yield get
     finally:
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def test_jupyterlab_opens_in_simplified_chinese(lab):
+    """zh-CN language pack installed and locale zh_CN by default."""
+    settings = json.loads(lab(f"/lab/api/settings/{LOCALE_PLUGIN}")[1])
+    assert settings["schema"]["properties"]["locale"]["default"] == "zh_CN", settings["schema"]["properties"]
+    languages = json.loads(lab("/lab/api/translations/")[1])["data"]
+    assert "zh_CN" in languages, sorted(languages)
+    bundle = json.loads(lab("/lab/api/translations/zh_CN")[1])["data"]
+    assert bundle.get("jupyterlab"), "the zh_CN language pack has no JupyterLab strings"
+    assert lab("/lab/tree/course/00_index.ipynb")[0] == 200
+
+
+def test_a_learner_sees_no_instructor_tools_no_exchange_and_no_news(lab):
+    """Binder is for self-study: nbgrader's instructor tools (Formgrader opens source/, the answer
+    key), its Assignments and Courses lists (no exchange on Binder) and JupyterLab's news are off;
+    Validate, which a learner uses, stays."""
+    status, page = lab("/lab")
+    assert status == 200
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  page, re.S).group(1))
+    disabled = config["disabledExtensions"]
+    disabled = set(disabled) if isinstance(disabled, list) else {k for k, v in disabled.items() if v}
+    for plugin in ("formgrader", "create-assignment", "course-list", "assignment-list", "menu"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled, sorted(disabled)
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+    for path in ("/formgrader", "/formgraders", "/assignments", "/courses"):
+        assert lab(path)[0] == 404, f"{path} is served"
+    assert lab("/assignments/validate")[0] == 405, "Validate's handler (POST only) should be served"
+    news = json.loads(lab("/lab/api/settings/@jupyterlab/apputils-extension:notification")[1])
+    assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
 
 
 CHART = r"""

@@ -23,6 +23,7 @@ is removed afterwards.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import secrets
@@ -375,19 +376,34 @@ def test_release_submit_grade_and_feedback_through_the_exchange(hub, course):
 
 
 # ------------------------------------------------------------------ the trainee's server
-def test_the_trainees_server_starts_as_the_trainee(hub, usable_env):
-    st = hub.trainee
-    hub.api("POST", f"/users/{st}/server")
+def _start_server(hub, name: str) -> dict:
+    """Start ``name``'s server through the hub's API; the headers to reach it."""
+    hub.api("POST", f"/users/{name}/server")
     deadline = time.monotonic() + SPAWN_TIMEOUT
     while time.monotonic() < deadline:
-        server = hub.api("GET", f"/users/{st}").get("servers", {}).get("")
+        server = hub.api("GET", f"/users/{name}").get("servers", {}).get("")
         if server and server.get("ready"):
-            break
+            return {"Authorization": f"token {hub.token}"}
         time.sleep(0.5)
-    else:
-        pytest.fail(f"学员服务器在 {SPAWN_TIMEOUT} 秒内没有就绪：\n{hub.log_tail()}")
+    pytest.fail(f"{name} 的服务器在 {SPAWN_TIMEOUT} 秒内没有就绪：\n{hub.log_tail()}")
+
+
+def _disabled_plugins(hub, name: str, headers: dict) -> set[str]:
+    page = hub.requests.get(f"{hub.url}/user/{name}/lab", headers=headers, timeout=10)
+    assert page.ok, page.status_code
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  page.text, re.S).group(1))
+    disabled = config["disabledExtensions"]
+    return set(disabled) if isinstance(disabled, list) else {k for k, v in disabled.items() if v}
+
+
+INSTRUCTOR_PLUGINS = {f"@jupyter/nbgrader:{p}" for p in ("formgrader", "create-assignment", "course-list")}
+
+
+def test_the_trainees_server_starts_as_the_trainee_without_instructor_tools(hub, usable_env):
+    st = hub.trainee
+    headers = _start_server(hub, st)
     try:
-        headers = {"Authorization": f"token {hub.token}"}
         status = hub.requests.get(f"{hub.url}/user/{st}/api/status", headers=headers, timeout=10)
         assert status.ok, status.text
         # It serves the trainee's home, and its process belongs to the trainee.
@@ -398,6 +414,29 @@ def test_the_trainees_server_starts_as_the_trainee(hub, usable_env):
         assert any(b"jupyterhub-singleuser" in c for c in cmdlines), cmdlines
         contents = hub.requests.get(f"{hub.url}/user/{st}/api/contents", headers=headers, timeout=10)
         assert contents.ok, contents.text
+        # A learner's JupyterLab: no Formgrader (it would open the answer key), Create Assignment
+        # or Course List, no news; the Assignments list (the exchange) and Validate stay.
+        disabled = _disabled_plugins(hub, st, headers)
+        assert INSTRUCTOR_PLUGINS <= disabled, sorted(disabled)
+        assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"} & disabled
+        for path, code in (("formgrader", 404), ("formgraders", 404), ("assignments/validate", 405)):
+            got = hub.requests.get(f"{hub.url}/user/{st}/{path}", headers=headers, timeout=10).status_code
+            assert got == code, f"/{path}: {got}"
+        listed = hub.requests.get(f"{hub.url}/user/{st}/assignments", headers=headers, timeout=30)
+        assert listed.status_code != 404, "the trainee's Assignments list must be served"
+        news = hub.requests.get(f"{hub.url}/user/{st}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+                                headers=headers, timeout=10).json()
+        assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
     finally:
-        hub.requests.delete(f"{hub.url}/hub/api/users/{st}/server", timeout=30,
-                            headers={"Authorization": f"token {hub.token}"})
+        hub.requests.delete(f"{hub.url}/hub/api/users/{st}/server", timeout=30, headers=headers)
+
+
+def test_the_trainers_server_keeps_the_instructor_tools(hub, usable_env):
+    tr = hub.trainer
+    headers = _start_server(hub, tr)
+    try:
+        assert not INSTRUCTOR_PLUGINS & _disabled_plugins(hub, tr, headers)
+        got = hub.requests.get(f"{hub.url}/user/{tr}/formgrader", headers=headers, timeout=30).status_code
+        assert got != 404, "the trainer's formgrader must be served"
+    finally:
+        hub.requests.delete(f"{hub.url}/hub/api/users/{tr}/server", timeout=30, headers=headers)
