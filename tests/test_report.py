@@ -4,6 +4,7 @@ the files beside the page, and a page that renders on its own."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 
@@ -15,7 +16,8 @@ from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
-from kamlib.grading.report import analyse, load_cohort, render_html
+from kamlib.grading.report import analyse, learner_file, load_cohort, render_html
+from kamlib.grading.topics import review_pointer
 
 BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
 
@@ -158,6 +160,22 @@ def test_questions_are_named_by_their_headings_and_grouped_by_topic(course, tmp_
     assert topics.index("层级判定与升级") < topics.index("重点客户管理的概念")
     assert "<td>67%</td>" in topics and "<td>17%</td>" in topics
     assert "ps1 小测验" in page                                     # the assignment's title
+    # each learner's page points to the lesson section of the topics that learner has not mastered
+    mastery = analyse(cohort_of(course, "ps1")).mastery
+    pointer = review_pointer("tiers.rule")
+    shown = {}
+    for student, row in mastery.iterrows():
+        learner_page = (tmp_path / "out" / "learners" / learner_file(student)).read_text(encoding="utf-8")
+        shown[student] = html.unescape(pointer) in html.unescape(learner_page)
+        assert shown[student] == (row["tiers.rule"] < 0.6), (student, row["tiers.rule"])
+    assert any(shown.values()), "no learner below 60 % on tiers.rule in this cohort"
+
+
+def test_learner_page_names_are_safe_and_never_shared():
+    names = {learner_file(s) for s in ("a/b", "a_b", "a b", "a:b", "张三", "alice")}
+    assert len(names) == 6
+    assert learner_file("alice") == "alice.html" and learner_file("张三") == "张三.html"
+    assert all(re.fullmatch(r"[\w.-]+\.html", n) for n in names)
 
 
 def test_an_unknown_topic_tag_is_named(course, tmp_path, capsys):

@@ -11,6 +11,7 @@ with a byte-order mark, so Excel opens them as they are. The numbers come from
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ from .course import Course, KamError
 from .items import EASY, FLAGS_ZH, HARD, answer_groups, item_statistics, reliability
 from .questions import assignment_titles, graded_cells
 from .tables import read_gradebook
-from .topics import check_topics, topic_label
+from .topics import check_topics, review_pointer, topic_label
 
 GROUPS_SHOWN = 8  # distinct answers listed per question; the rest are summed up
+REVIEW_BELOW = 0.6  # a learner's page points to the lesson section of a topic mastered less than this
 
 
 @dataclass
@@ -155,8 +157,12 @@ def _page(title: str, body: list[str]) -> str:
 
 
 def learner_file(student: str) -> str:
-    """The file name of a learner's page (safe on every file system)."""
-    return re.sub(r"[^\w.-]", "_", student) + ".html"
+    """The file name of a learner's page: safe on every file system, and one per learner — an
+    id with characters replaced gets a short digest of itself (“a/b” and “a_b” stay apart)."""
+    safe = re.sub(r"[^\w.-]", "_", student)
+    if safe != student:
+        safe += "-" + hashlib.sha1(student.encode("utf-8")).hexdigest()[:8]
+    return safe + ".html"
 
 
 def _who(student: str, name: str, link: bool) -> str:
@@ -353,7 +359,7 @@ def render_learners(an: Analysis, course_title: str):
                     FAILED: f"<span class='risk'>无法评分</span>：{e(w.reason)}",
                     PENDING: f"{w.pending} 题待批改（暂不计入）"}.get(w.status, "")
             rows.append([e(cohort.title(a)), _bar(w.share), _pct(cohort_mean.get(a)), note])
-        topic_rows = [[e(topic_label(t)), _bar(v), _pct(topic_mean[t])]
+        topic_rows = [[e(topic_label(t)), _bar(v), _pct(topic_mean[t]), e(review_pointer(t)) if v < REVIEW_BELOW else ""]
                       for t, v in own_topics.get(student, {}).items() if not pd.isna(v)]
         body = [
             f"<p>{e(course_title)}；生成时间：{stamp}</p>",
@@ -362,7 +368,7 @@ def render_learners(an: Analysis, course_title: str):
             + "</p>",
             "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
             "<h2>各知识点</h2>",
-            _html_table(topic_rows, ["知识点", "掌握程度", "全班平均"]) if topic_rows
+            _html_table(topic_rows, ["知识点", "掌握程度", "全班平均", "复习建议"], text=(-1,)) if topic_rows
             else "<p class='muted'>暂无已评分的题。</p>",
         ]
         if student in blank:
