@@ -2,7 +2,7 @@
 
 A JupyterLab server is started on loopback over a temporary copy of the course (so nothing
 a run saves touches the committed notebooks). Screenshots are kept in artifacts/browser/.
-Without Chromium or Playwright these tests skip on a user's machine, never in CI.
+Without Chromium or Playwright these tests skip on a user's machine and fail on CI (CI=true).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 import urllib.request
@@ -20,31 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.commands import BIN
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts" / "browser"
 TOKEN = "kam-browser-test"
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 LESSONS = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00"))
-
-
-def _require_browser():
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append("Debian's chromium (/usr/bin/chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the Python package playwright")
-    if missing:
-        reason = "browser tests need " + " and ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " — CI must install them (.ci/run)")
-        pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -54,9 +34,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(chromium, tmp_path_factory):
     """A JupyterLab server over a copy of course/ and a generated exercise release."""
-    _require_browser()
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "course", root / "course")
     shutil.copytree(ROOT / "exercises", root / "exercises",
@@ -99,11 +78,11 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
+def browser(chromium, lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         yield b
         b.close()
 

@@ -18,7 +18,8 @@ from traitlets.config.loader import PyFileConfigLoader
 from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
 from kamlib.grading.regions import SOLUTION
 from kamlib.grading.regions import region_lines as cell_region_lines
-from submissions import (
+from tests.support.commands import run_nbgrader
+from tests.support.submissions import (
     without_markers,
     ASSIGNMENTS,
     EXERCISES,
@@ -29,7 +30,6 @@ from submissions import (
     nbgrader_meta,
     read_notebook,
     region_lines,
-    run_nbgrader,
     test_scores,
 )
 

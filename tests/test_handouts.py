@@ -3,7 +3,7 @@
 One lesson is built through the command line (`python -m kamlib.handouts`) into a temporary
 folder; the first PDF page is kept as artifacts/handouts/*.png for a human to look at.
 Without Chromium (or poppler-utils' pdftotext) the PDF tests skip on a user's machine,
-never in CI (CI=true), where .ci/run must install them.
+and fail on CI (CI=true), where .ci/run must install them.
 """
 
 from __future__ import annotations
@@ -24,15 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "course" / "01_concepts.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "handouts"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _require(what: str, present: bool) -> None:
-    if present:
-        return
-    reason = f"PDF handout tests need {what}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason + " — CI must install it (.ci/run)")
-    pytest.skip(reason)
 
 
 def _title() -> str:
@@ -97,15 +88,16 @@ def test_binder_badge_becomes_a_text_link(page):
     assert "在 Binder 上打开本课（交互版）" in page
 
 
-def test_pdf_has_pages_and_chinese_text(built):
-    _require("Debian's chromium (/usr/bin/chromium)", handouts.find_chromium() is not None)
+def test_pdf_has_pages_and_chinese_text(built, skip_or_fail):
+    if handouts.find_chromium() is None:
+        skip_or_fail("PDF handout tests need Debian's chromium (/usr/bin/chromium)")
     out, proc = built
     assert proc.returncode == 0, proc.stderr
     pdf = out / f"{LESSON.stem}.pdf"
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF"), "not a PDF"
-    _require("pdftotext, pdfinfo and pdffonts (Debian poppler-utils)",
-             all(shutil.which(tool) for tool in ("pdftotext", "pdfinfo", "pdffonts")))
+    if not all(shutil.which(tool) for tool in ("pdftotext", "pdfinfo", "pdffonts")):
+        skip_or_fail("PDF handout tests need pdftotext, pdfinfo and pdffonts (Debian poppler-utils)")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages > 1

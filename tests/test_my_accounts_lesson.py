@@ -1,5 +1,6 @@
 """Lesson 5 as a trainee runs it: in a fresh kernel, in a folder of its own, first on the
-case company (no workbook beside it), then on a filled template placed next to it."""
+case company (no workbook beside it: the test run's one shared run of the lesson), then on
+a filled template placed next to it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ def run(folder: Path) -> str:
     nb = nbformat.read(LESSON, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
+    return output_text(nb)
+
+
+def output_text(nb: nbformat.NotebookNode) -> str:
+    """The text a trainee reads in the outputs of ``nb``; an error output fails the test."""
+    errors = [(out.ename, out.evalue) for cell in nb.cells for out in cell.get("outputs", [])
+              if out.output_type == "error"]
+    assert not errors, errors
     texts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -42,8 +51,9 @@ def folder(tmp_path) -> Path:
     return tmp_path
 
 
-def test_on_the_case_company(folder):
-    text = run(folder)
+def test_on_the_case_company(lesson_run):
+    done = lesson_run(LESSON)
+    text, folder = output_text(done.notebook), done.folder
     assert "案例公司" in text
     first = ranked_accounts(load_accounts())["account_id"].iloc[0]
     plan = folder / "客户计划" / f"客户计划_{first}.xlsx"

@@ -2,7 +2,7 @@
 
 A small cohort of ex01_concepts is graded on the embedded SQLite gradebook (the course's
 default) and on a real PostgreSQL server that the ``postgres_url`` fixture starts in a
-temporary directory (see tests/pg.py). Every grade — per student, notebook and cell,
+temporary directory (see tests/support/postgres.py). Every grade — per student, notebook and cell,
 read back through nbgrader's own ``Gradebook`` — must be the same, also when several
 graders (``kam grade --jobs 2`` and a stock ``nbgrader autograde``, for disjoint
 students) write to the one PostgreSQL gradebook at the same time.
@@ -21,8 +21,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from pg import MissingPostgres, PostgresServer
-from submissions import EXERCISES, Case, Kit, copy_course, tool_env
+from tests.support.commands import tool_env
+from tests.support.postgres import MissingPostgres, PostgresServer
+from tests.support.submissions import EXERCISES, Case, Kit, copy_clean_course
+
+pytestmark = pytest.mark.postgres
 
 ASSIGNMENT = "ex01_concepts"
 COURSE_ID = "kam_course"
@@ -33,24 +36,18 @@ NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 GROUPS = ("a_*", "b_*")
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL tests cannot run on CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 # ------------------------------------------------------------------ the server
 @pytest.fixture(scope="session")
-def postgres_server():
+def postgres_server(skip_or_fail):
     """A PostgreSQL server in a temporary directory, for the whole session."""
     try:
         import psycopg2  # noqa: F401  (the driver nbgrader's SQLAlchemy will load)
     except ImportError:
-        _unavailable("the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary)")
+        skip_or_fail("the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary)")
     try:
         server = PostgresServer.start()
     except MissingPostgres as error:
-        _unavailable(str(error))
+        skip_or_fail(f"PostgreSQL tests cannot run: {error}")
     try:
         yield server
     finally:
@@ -125,8 +122,8 @@ def runs(tmp_path_factory, postgres_server, postgres_url) -> dict:
     graders can take at once.
     """
     base = tmp_path_factory.mktemp("pg")
-    sqlite_course = copy_course(EXERCISES, base / "sqlite")
-    pg_course = copy_course(EXERCISES, base / "postgres")
+    sqlite_course = copy_clean_course(EXERCISES, base / "sqlite")
+    pg_course = copy_clean_course(EXERCISES, base / "postgres")
     point_at(pg_course, postgres_url)
     wait_all(*(start_nbgrader(c, "generate_assignment", "--force", ASSIGNMENT)
                for c in (sqlite_course, pg_course)))

@@ -9,7 +9,9 @@ import re
 
 import pandas as pd
 import pytest
-from kam_tiny_course import chdir, copy_course
+from contextlib import chdir
+
+from tests.support.tiny_course import clone_course
 
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
@@ -47,7 +49,7 @@ def answer(student, grade_id, value, missing=False, assignment="ps1"):
 
 @pytest.fixture
 def course(graded, tmp_path):
-    return copy_course(graded, tmp_path / "course")
+    return clone_course(graded, tmp_path / "course")
 
 
 def test_pending_answers_are_left_out_of_the_share_and_counted(graded):
@@ -202,7 +204,7 @@ def test_a_report_on_one_assignment(graded, tmp_path):
 def test_report_refuses_an_unknown_assignment_and_an_empty_gradebook(template, graded, tmp_path, capsys):
     assert main(["--course", str(graded), "report", "ps7", "--out", str(tmp_path)]) == 2
     assert "未知作业“ps7”" in capsys.readouterr().err
-    fresh = copy_course(template, tmp_path / "fresh")
+    fresh = clone_course(template, tmp_path / "fresh")
     assert main(["--course", str(fresh), "report", "--out", str(tmp_path)]) == 2
     assert "还没有任何作业的提交" in capsys.readouterr().err
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
+from contextlib import chdir
+
 import pytest
-from kam_tiny_course import chdir, copy_course
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
+
+from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.tiny_course import clone_course
 
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
@@ -18,9 +21,8 @@ IMAGES_JS = """() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.co
 
 
 @pytest.fixture(scope="module")
-def reported(graded, tmp_path_factory):
-    _require_browser()
-    root = copy_course(graded, tmp_path_factory.mktemp("browser") / "course")
+def reported(chromium, graded, tmp_path_factory):
+    root = clone_course(graded, tmp_path_factory.mktemp("browser") / "course")
     with chdir(root):
         url = Course.load(root).db_url
     record_answers(url, [AnswerRecord("ps1", "ps1", s, "test_answer", v, not v, True, "2025-03-01T10:00:00+00:00")
@@ -32,11 +34,11 @@ def reported(graded, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(reported):
+def browser(chromium, reported):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         yield b
         b.close()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, deck_path, normalise
+from tests.support.deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, normalise
 from kamlib.roles import (
     DUTIES,
     ROLES,
@@ -27,23 +27,13 @@ EXPECTED_IDS = (
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module", name="deck_path")
-def deck_path_fixture() -> Path:
-    return deck_path()
-
-
-@pytest.fixture(scope="module")
-def deck(deck_path) -> str:
-    return normalise(corrected_deck(deck_path))
-
-
 # --- the deck helper itself ---------------------------------------------------------------
 
 
-def test_every_correction_applies_and_none_survives(deck_path):
-    raw = deck_path.read_text(encoding="utf-8")
+def test_every_correction_applies_and_none_survives(deck_file):
+    raw = deck_file.read_text(encoding="utf-8")
     assert all(wrong in raw for wrong in CORRECTIONS)
-    fixed = corrected_deck(deck_path)
+    fixed = corrected_deck(deck_file)
     assert not [e for e in SCRAPE_ERRORS if e in fixed]
     assert "掌握开展工作的技能" in fixed and "下载文档前" not in fixed
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
-from kam_tiny_course import chdir, copy_course
+from contextlib import chdir
+
+from tests.support.tiny_course import clone_course
 
 from kamlib.cli import main
 from kamlib.grading.course import Course
@@ -25,7 +27,7 @@ def students(root) -> dict[str, tuple]:
 
 @pytest.fixture
 def course(graded, tmp_path):
-    return copy_course(graded, tmp_path / "course")
+    return clone_course(graded, tmp_path / "course")
 
 
 def test_a_csv_list_adds_absentees_and_names_them_in_the_report(course, tmp_path, capsys):

@@ -3,20 +3,23 @@
 ``ps1`` has two autograded questions (2 and 1 points, each with a visible and a
 hidden test) and one answer graded by hand (3 points); ``ps2`` one autograded
 question (1 point). :func:`submit` writes a learner's submission from the release
-version, with chosen answers, or raw text for a broken file.
+version, with chosen answers, or raw text for a broken file. :func:`clone_course` copies
+a generated course whole (gradebook and release included), so each test module grades
+its own copy of one template.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import sys
+from contextlib import chdir
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from .commands import tool_env
 
 CONFIG = """c = get_config()
 c.CourseDirectory.course_id = "tiny"
@@ -54,24 +57,6 @@ def _source_notebooks() -> dict[str, nbformat.NotebookNode]:
                       "### END HIDDEN TESTS", metadata=_meta("test_ready", grade=True, locked=True, points=1)),
     ])
     return {"ps1": ps1, "ps2": ps2}
-
-
-@contextlib.contextmanager
-def chdir(path: Path):
-    old = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(old)
-
-
-def tool_env() -> dict[str, str]:
-    """The environment for nbgrader/kam subprocesses: the venv's scripts first on PATH
-    (nbgrader calls ``alembic`` when it creates a gradebook)."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
 
 
 def make_course(root: Path) -> Path:
@@ -130,6 +115,7 @@ def grade_small_cohort(root: Path) -> Path:
     return root
 
 
-def copy_course(template: Path, target: Path) -> Path:
+def clone_course(template: Path, target: Path) -> Path:
+    """A full copy of a generated course (gradebook, release, submissions and all) at ``target``."""
     shutil.copytree(template, target)
     return target

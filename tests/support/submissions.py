@@ -4,7 +4,7 @@ A submission is the folder ``<course>/submitted/<student>/<assignment>/`` with t
 learner's notebook ``<assignment>.ipynb`` (one notebook per assignment in this course)
 and any other files. Typical use::
 
-    course = copy_course(EXERCISES, tmp / "course")        # without release/, gradebook …
+    course = copy_clean_course(EXERCISES, tmp / "course")  # without release/, gradebook …
     run_nbgrader(course, "generate_assignment", "--force", "*")
     kit = Kit(course, "ex03_relationship_tiers")            # reads source/ and release/
     cases = kit.adversarial_cases()                          # {student: Case}
@@ -23,11 +23,9 @@ Every :class:`Case` knows the score each autograded test cell deserves (``expect
 from __future__ import annotations
 
 import copy
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +37,9 @@ from nbformat.v4 import new_code_cell
 
 from kamlib.grading.regions import region_lines as cell_region_lines
 
-REPO = Path(__file__).resolve().parents[1]
+from .commands import run_nbgrader
+
+REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
 ASSIGNMENTS = ("ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_foundations", "ex05_account_plan")
 BUILD_OUTPUT = ("release", "submitted", "autograded", "feedback", "gradebook.db", ".ipynb_checkpoints")
@@ -287,25 +287,11 @@ class Kit:
         }
 
 
-# ------------------------------------------------------------------ course copies and nbgrader
-def copy_course(src: Path, dest: Path) -> Path:
+# ------------------------------------------------------------------ course copies and the gradebook
+def copy_clean_course(src: Path, dest: Path) -> Path:
     """Copy an nbgrader course root without its build output (release/, gradebook.db …)."""
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*BUILD_OUTPUT, "__pycache__"))
     return dest
-
-
-def tool_env() -> dict[str, str]:
-    """Environment for nbgrader subprocesses: as inherited, with the venv's scripts first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
-def run_nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in ``course`` (the venv's nbgrader); output captured as text."""
-    nbgrader = Path(sys.executable).parent / "nbgrader"
-    return subprocess.run([str(nbgrader), *args], cwd=course, env=tool_env(), capture_output=True,
-                          text=True, timeout=timeout)
 
 
 def gradebook_url(course: Path) -> str:
@@ -373,7 +359,7 @@ def graded_cohort(base: Path) -> Cohort:
     """Build (once per ``base`` and process) and return the graded cohort under ``base``."""
     if base in _COHORTS:
         return _COHORTS[base]
-    course = copy_course(EXERCISES, base / "course")
+    course = copy_clean_course(EXERCISES, base / "course")
     runs, seconds = {}, {}
 
     def step(name: str, *args: str) -> None:

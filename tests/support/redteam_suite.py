@@ -8,17 +8,16 @@ these tests, so the same hostile cohort is graded by ``kam grade --jobs 2`` and 
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
-from submissions import ADVERSARIAL, EXERCISES, Case, Kit, copy_course, read_notebook, run_nbgrader, test_scores, tool_env
-
 from kamlib.grading.answer_store import read_answers
 
-BIN = Path(sys.executable).parent
+from .commands import BIN, run_nbgrader, tool_env
+from .redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
+from .submissions import ADVERSARIAL, EXERCISES, Case, Kit, copy_clean_course, read_notebook, test_scores
+
 ATTEMPTS = {"read_answer_key": 3, "read_gradebook": 1, "write_gradebook": 1, "write_course_root": 2,
             "read_other_learner": 1, "write_other_learner": 1, "read_trainer_home": 2, "environment": 1,
             "proc_environ": 1, "loopback_server": 1, "memory_bomb": 1, "fork_bomb": 1, "thread_bomb": 1,
@@ -45,7 +44,7 @@ def _digests(course: Path, home: Path) -> dict:
 @pytest.fixture(scope="module")
 def attacked(grader, tmp_path_factory) -> Attacked:
     base = tmp_path_factory.mktemp(f"redteam-{grader}")
-    course = copy_course(EXERCISES, base / "course")
+    course = copy_clean_course(EXERCISES, base / "course")
     generated = run_nbgrader(course, "generate_assignment", "--force", ADVERSARIAL)
     assert generated.returncode == 0, generated.stderr[-2000:]
     home = base / "home"

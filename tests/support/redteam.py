@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from submissions import ADVERSARIAL, Case, Kit
+from .submissions import ADVERSARIAL, Case, Kit
 
 CANARY = "KAM-CANARY-7f3a"
 SECRET_ENV = {"JUPYTERHUB_API_TOKEN": f"{CANARY}-hub", "DATABASE_URL": f"postgresql://kam:{CANARY}-db@h/kam",
