@@ -9,9 +9,10 @@ from typing import NoReturn
 import pytest
 
 from tests.support.browser import CHROMIUM, missing_browser
+from tests.support.courses import clone_course
 from tests.support.deck import corrected_deck, deck_path, normalise
 from tests.support.lessons import LessonRun, cache_root, executed_lesson
-from tests.support.tiny_course import clone_course, grade_small_cohort, make_course
+from tests.support.tiny_course import grade_small_cohort, make_course
 
 # Kernels inherit this process's environment: a missing Chinese glyph in a chart is an
 # error there too (see kamlib.plots.use_chinese_font), and charts render inline.

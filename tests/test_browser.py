@@ -13,8 +13,8 @@ import shutil
 import socket
 import subprocess
 import time
-import uuid
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -206,8 +206,10 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
     base, root = lab
     workbook = tmp_path / "我的客户.xlsx"
     wb = openpyxl.load_workbook(ROOT / "course" / "客户表模板.xlsx")
-    wb["客户"].append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"])
-    wb["客户"].append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"])
+    wb["客户"].append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2,
+                       "张", "周", "李"])
+    wb["客户"].append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1,
+                       "张", None, "李"])
     wb["联系人"].append(["P1", "K001", "王（虚构）", "总经理", "高层", "决策者", 2, "行政支持者"])
     wb.save(workbook)
     uploaded, plans = root / "course" / workbook.name, root / "course" / "客户计划"

@@ -6,16 +6,16 @@ import html
 import re
 import subprocess
 import sys
+from contextlib import chdir
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from contextlib import chdir
-
-from tests.support.commands import tool_env
-from tests.support.tiny_course import HIDDEN_LINES, clone_course, submit
 
 from kamlib.cli import main
+from tests.support.commands import tool_env
+from tests.support.courses import clone_course
+from tests.support.tiny_course import HIDDEN_LINES, submit
 
 KAM = str(Path(sys.executable).parent / "kam")
 

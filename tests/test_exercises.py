@@ -19,10 +19,8 @@ from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
 from kamlib.grading.regions import SOLUTION
 from kamlib.grading.regions import region_lines as cell_region_lines
 from tests.support.commands import run_nbgrader
+from tests.support.courses import ASSIGNMENTS, EXERCISES
 from tests.support.submissions import (
-    without_markers,
-    ASSIGNMENTS,
-    EXERCISES,
     grade_id,
     graded_cohort,
     grades,
@@ -31,6 +29,7 @@ from tests.support.submissions import (
     read_notebook,
     region_lines,
     test_scores,
+    without_markers,
 )
 
 # Stable grade ids and points: trainers' gradebooks refer to them; change them only on purpose.

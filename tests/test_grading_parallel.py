@@ -5,20 +5,19 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
+from contextlib import chdir, closing
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from contextlib import chdir
-
-from tests.support.commands import run_nbgrader, tool_env
-from tests.support.tiny_course import PARTLY, RIGHT, clone_course, submit
 
 from kamlib.grading.backup import backup_gradebook, backups
 from kamlib.grading.course import Course
 from kamlib.grading.parallel import GradebookLock, grade_assignment
 from kamlib.grading.tables import read_gradebook
+from tests.support.commands import run_nbgrader, tool_env
+from tests.support.courses import EXERCISES, clone_course, copy_clean_course
+from tests.support.tiny_course import PARTLY, RIGHT, submit
 
 KAM = str(Path(sys.executable).parent / "kam")
 
@@ -164,7 +163,7 @@ def test_backups_are_timestamped_and_only_the_newest_kept(tmp_path):
 
 def test_scores_equal_stock_nbgrader_on_a_real_exercise(tmp_path):
     """The course's own nbgrader_config.py (its custom preprocessors included) is honoured."""
-    from tests.support.submissions import ADVERSARIAL, EXERCISES, Kit, copy_clean_course
+    from tests.support.submissions import ADVERSARIAL, Kit
 
     base = copy_clean_course(EXERCISES, tmp_path / "base")
     assert run_nbgrader(base, "generate_assignment", ADVERSARIAL).returncode == 0

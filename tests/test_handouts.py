@@ -8,7 +8,6 @@ and fail on CI (CI=true), where .ci/run must install them.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -57,7 +56,8 @@ def test_progress_is_printed_per_lesson(built):
 def test_html_is_self_contained(page):
     srcs = re.findall(r"""<(?:img|script|iframe|source|video|audio)\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", page, re.I)
     assert srcs, "the lesson draws charts: expected embedded images"
-    assert all(s.startswith("data:") for s in srcs), f"non-embedded sources: {[s[:60] for s in srcs if not s.startswith('data:')]}"
+    outside = [s[:60] for s in srcs if not s.startswith("data:")]
+    assert not outside, f"non-embedded sources: {outside}"
     imgs = re.findall(r"""<img\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", page, re.I)
     assert imgs and all(s.startswith("data:image/") for s in imgs)
     sheets = re.findall(r"<link\b[^>]*>", page, re.I)
@@ -101,7 +101,8 @@ def test_pdf_has_pages_and_chinese_text(built, skip_or_fail):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages > 1
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          check=True).stdout.decode()
     squeezed = re.sub(r"\s+", "", text)
     assert re.sub(r"\s+", "", _title()) in squeezed
     assert "重点客户管理" in squeezed and len(CJK.findall(text)) > 1000

@@ -37,7 +37,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from tests.support.submissions import EXERCISES, REPO, Kit, copy_clean_course, region_lines
+
+from tests.support.courses import EXERCISES, REPO, copy_clean_course
+from tests.support.submissions import Kit, region_lines
 
 pytestmark = pytest.mark.hub
 
@@ -139,7 +141,8 @@ class Hub:
         t0 = time.monotonic()
         done = subprocess.run(["runuser", "-u", name, "--", "env", "-i", *self.user_env(name), *cmd],
                               cwd=cwd or self.home(name), capture_output=True, text=True, timeout=STEP_TIMEOUT)
-        assert done.returncode == 0 or not check, f"{name}$ {' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
+        assert done.returncode == 0 or not check, (
+            f"{name}$ {' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}")
         print(f"{time.monotonic() - t0:5.1f} s  {name}$ {' '.join(cmd)}")
         return done
 

@@ -14,16 +14,17 @@ psycopg2 driver these tests are skipped on a user's machine, and fail on CI (CI=
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
 from tests.support.commands import tool_env
+from tests.support.courses import EXERCISES, copy_clean_course
 from tests.support.postgres import MissingPostgres, PostgresServer
-from tests.support.submissions import EXERCISES, Case, Kit, copy_clean_course
+from tests.support.submissions import Case, Kit
 
 pytestmark = pytest.mark.postgres
 
@@ -78,7 +79,7 @@ def start_nbgrader(course: Path, *args: str) -> subprocess.Popen:
 def wait_all(*processes: subprocess.Popen) -> None:
     """Wait for processes started together; each must succeed."""
     outputs = [p.communicate(timeout=600) for p in processes]
-    for process, (out, err) in zip(processes, outputs):
+    for process, (out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, f"{process.args}:\n{(out + err)[-3000:]}"
 
 

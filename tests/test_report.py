@@ -6,18 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+from contextlib import chdir
 
 import pandas as pd
 import pytest
-from contextlib import chdir
-
-from tests.support.tiny_course import clone_course
 
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
 from kamlib.grading.report import analyse, load_cohort, render_html
+from tests.support.courses import clone_course
 
 BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
 
@@ -103,7 +102,8 @@ def test_recorded_answers_give_common_answers_and_not_attempted(course, tmp_path
     assert "<td class='t'>（未作答）</td><td>1</td>" in section
     rows = csv(tmp_path / "out" / "answers.csv").set_index(["学员编号", "题目编号"])
     assert rows.loc[("carol", "test_answer"), "状态"] == "未作答" and rows.loc[("carol", "test_answer"), "得分"] == 0
-    assert str(rows.loc[("bob", "test_answer"), "答案"]) == "41" and rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
+    assert str(rows.loc[("bob", "test_answer"), "答案"]) == "41"
+    assert rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
     assert rows.loc[("bob", "test_ready"), "状态"] == "未提交"
     items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
     # test_answer: only alice and bob answered (2 of 2 points, 0): facility 0.5; carol did not attempt it
@@ -250,4 +250,5 @@ def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per
     assert grades.loc[("ps1", "alice"), "提交时间"] == "2025-03-01 18:00:00+08:00"   # submitted 10:00 UTC
     assert list(grades.columns[-3:]) == ["test_answer（2 分）", "test_share（1 分）", "essay（3 分）"]
     assert grades.loc[("ps1", "alice"), "essay（3 分）"] == "待批改"
-    assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0 and grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0
+    assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0
+    assert grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0

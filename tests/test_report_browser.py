@@ -4,17 +4,15 @@ and a learner's page printed on A4. Screenshots are kept in artifacts/browser/."
 from __future__ import annotations
 
 import re
-
 from contextlib import chdir
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
-from tests.support.tiny_course import clone_course
-
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.course import Course
+from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.courses import clone_course
 
 IMAGES_JS = """() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0,
                                                        width: i.getBoundingClientRect().width}))"""
@@ -27,7 +25,8 @@ def reported(chromium, graded, tmp_path_factory):
         url = Course.load(root).db_url
     record_answers(url, [AnswerRecord("ps1", "ps1", s, "test_answer", v, not v, True, "2025-03-01T10:00:00+00:00")
                          for s, v in (("alice", "42"), ("bob", "41"), ("carol", ""))])
-    record_failure(url, GradingFailure("ps2", "bob", "笔记本 ps2.ipynb 不是有效的 JSON 文件", "2025-03-01T10:00:00+00:00"))
+    record_failure(url, GradingFailure("ps2", "bob", "笔记本 ps2.ipynb 不是有效的 JSON 文件",
+                                       "2025-03-01T10:00:00+00:00"))
     out = root / "reports"
     assert main(["--course", str(root), "report", "--out", str(out)]) == 0
     return out

@@ -2,12 +2,10 @@
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.support.deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, normalise
 from kamlib.roles import (
     DUTIES,
     ROLES,
@@ -18,6 +16,7 @@ from kamlib.roles import (
     duty_role_matrix,
     staffing_gaps,
 )
+from tests.support.deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, normalise
 
 EXPECTED_IDS = (
     ["AM-main"] + [f"AM-{g}{i}" for g in "CET" for i in range(1, 5)]

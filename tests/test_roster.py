@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import chdir
+
 import openpyxl
 import pandas as pd
 import pytest
-from contextlib import chdir
-
-from tests.support.tiny_course import clone_course
 
 from kamlib.cli import main
 from kamlib.grading.course import Course
+from tests.support.courses import clone_course
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

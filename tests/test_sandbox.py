@@ -12,11 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.commands import tool_env
-from tests.support.tiny_course import RIGHT, clone_course, submit
-
 from kamlib.grading.answer_store import read_answers
 from kamlib.grading.sandbox import Sandbox, bwrap_args, doctor, parse_size
+from tests.support.commands import tool_env
+from tests.support.courses import clone_course
+from tests.support.tiny_course import RIGHT, submit
 
 BIN = Path(sys.executable).parent
 

@@ -165,7 +165,7 @@ def test_too_few_known_gives_no_tier_and_says_why(known):
     ],
 )
 def test_rule_examples(levels, tier):
-    assert classify(dict(zip(KEYS, levels))).tier is tier
+    assert classify(dict(zip(KEYS, levels, strict=True))).tier is tier
 
 
 def test_mixed_means_a_spread_of_two_or_more():

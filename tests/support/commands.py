@@ -20,6 +20,6 @@ def tool_env() -> dict[str, str]:
 
 def run_nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in ``course`` (the virtualenv's nbgrader); output captured as text."""
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True,
-                          text=True, timeout=timeout)
-
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True, text=True, timeout=timeout
+    )

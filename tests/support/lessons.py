@@ -66,8 +66,13 @@ def executed_lesson(path: Path, cache: Path) -> LessonRun:
 def _run(path: Path, folder: Path, done: Path, failed: Path) -> None:
     shutil.copytree(COURSE, folder, ignore=shutil.ignore_patterns(*NOT_COMMITTED))
     nb = nbformat.read(folder / path.name, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    )
     try:
         client.execute()
     except Exception:  # a dead kernel or a timeout: record it once, for every reader

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
@@ -38,11 +37,7 @@ from nbformat.v4 import new_code_cell
 from kamlib.grading.regions import region_lines as cell_region_lines
 
 from .commands import run_nbgrader
-
-REPO = Path(__file__).resolve().parents[2]
-EXERCISES = REPO / "exercises"
-ASSIGNMENTS = ("ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_foundations", "ex05_account_plan")
-BUILD_OUTPUT = ("release", "submitted", "autograded", "feedback", "gradebook.db", ".ipynb_checkpoints")
+from .courses import ASSIGNMENTS, EXERCISES, copy_clean_course
 
 # ------------------------------------------------------------------ code a learner might write
 INFINITE_LOOP = "while True:\n    pass\n"
@@ -51,9 +46,7 @@ DEAF_LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + IN
 KILL_KERNEL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
 EXIT_KERNEL = "import os\nos._exit(0)\n"
 HIDE_TRACEBACKS = "get_ipython().showtraceback = lambda *args, **kwargs: None\n"
-SWALLOW_ERRORS = (
-    "get_ipython().set_custom_exc((Exception,), lambda shell, etype, value, tb, tb_offset=None: None)\n"
-)
+SWALLOW_ERRORS = "get_ipython().set_custom_exc((Exception,), lambda shell, etype, value, tb, tb_offset=None: None)\n"
 # Hide errors and publish a result in every cell: stock nbgrader reads a non-numeric
 # execute_result as full credit when it comes before the (appended) error.
 FAKE_RESULTS = HIDE_TRACEBACKS + (
@@ -251,7 +244,7 @@ class Kit:
         half = self.solved(self.first_half)
         tests = [x.test_id for x in q]
         always_equal = self.solved()
-        for x in q[len(self.first_half):]:
+        for x in q[len(self.first_half) :]:
             always_equal = self.edit(always_equal, x.answer_id, after=f"{x.variable} = AlwaysEqual()")
         setup = grade_id(next(c for c in self.release.cells if nbgrader_meta(c).get("locked")))
         unanswered = [x for x in q if x not in self.first_half]
@@ -261,39 +254,42 @@ class Kit:
             "tests_edited_to_pass": Case(self.replace_tests(half), expected=self.only(self.first_half)),
             "tests_deleted": Case(self.delete(half, tests), expected=self.only(self.first_half)),
             "answer_and_test_deleted": Case(
-                self.delete(half, tests + [unanswered[0].answer_id]), expected=self.only(self.first_half)),
-            "infinite_loop": Case(self.edit(self.solved(), k.answer_id, before=INFINITE_LOOP),
-                                  expected=self.only(x for x in q if x is not k)),
-            "unresponsive_kernel": Case(self.edit(self.solved(), k.answer_id, before=DEAF_LOOP),
-                                        expected=self.only(before_k)),
-            "kernel_killed": Case(self.insert_after(self.solved(), k.answer_id, KILL_KERNEL),
-                                  expected=self.only(before_k)),
-            "kernel_exit": Case(self.edit(self.solved(), k.answer_id, after=EXIT_KERNEL),
-                                expected=self.only(before_k)),
-            "tracebacks_hidden": Case(self.insert_after(half, setup, HIDE_TRACEBACKS),
-                                      expected=self.only(self.first_half)),
+                self.delete(half, tests + [unanswered[0].answer_id]), expected=self.only(self.first_half)
+            ),
+            "infinite_loop": Case(
+                self.edit(self.solved(), k.answer_id, before=INFINITE_LOOP),
+                expected=self.only(x for x in q if x is not k),
+            ),
+            "unresponsive_kernel": Case(
+                self.edit(self.solved(), k.answer_id, before=DEAF_LOOP), expected=self.only(before_k)
+            ),
+            "kernel_killed": Case(
+                self.insert_after(self.solved(), k.answer_id, KILL_KERNEL), expected=self.only(before_k)
+            ),
+            "kernel_exit": Case(self.edit(self.solved(), k.answer_id, after=EXIT_KERNEL), expected=self.only(before_k)),
+            "tracebacks_hidden": Case(
+                self.insert_after(half, setup, HIDE_TRACEBACKS), expected=self.only(self.first_half)
+            ),
             "custom_exc": Case(self.insert_after(half, setup, SWALLOW_ERRORS), expected=self.only(self.first_half)),
             "fake_results": Case(self.insert_after(half, setup, FAKE_RESULTS), expected=self.only(self.first_half)),
-            "always_equal": Case(self.insert_after(always_equal, setup, ALWAYS_EQUAL),
-                                 expected=self.only(self.first_half)),
-            "million_lines": Case(self.edit(self.solved(), q[0].answer_id, before=MILLION_LINES),
-                                  expected=self.full()),
+            "always_equal": Case(
+                self.insert_after(always_equal, setup, ALWAYS_EQUAL), expected=self.only(self.first_half)
+            ),
+            "million_lines": Case(self.edit(self.solved(), q[0].answer_id, before=MILLION_LINES), expected=self.full()),
             "not_json": Case(raw=BROKEN_JSON, expected=None),
             "missing_notebook": Case(files={"说明.txt": "笔记本忘了交。\n"}, expected=None),
-            "extra_chinese_files": Case(self.solved(), files={
-                "客户拜访记录.txt": "3 月 5 日拜访了客户的生产副总。\n",
-                "我的笔记.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
-            }, expected=self.full()),
+            "extra_chinese_files": Case(
+                self.solved(),
+                files={
+                    "客户拜访记录.txt": "3 月 5 日拜访了客户的生产副总。\n",
+                    "我的笔记.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
+                },
+                expected=self.full(),
+            ),
         }
 
 
-# ------------------------------------------------------------------ course copies and the gradebook
-def copy_clean_course(src: Path, dest: Path) -> Path:
-    """Copy an nbgrader course root without its build output (release/, gradebook.db …)."""
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*BUILD_OUTPUT, "__pycache__"))
-    return dest
-
-
+# ------------------------------------------------------------------ the gradebook
 def gradebook_url(course: Path) -> str:
     return f"sqlite:///{course / 'gradebook.db'}"
 
@@ -309,8 +305,13 @@ def grades(course: Path, student: str, assignment: str) -> dict[str, dict] | Non
         except MissingEntry:
             return None
         return {
-            g.cell.name: {"auto": g.auto_score, "manual": g.manual_score, "max": g.max_score,
-                          "needs_manual": g.needs_manual_grade, "code": g.cell.cell_type == "code"}
+            g.cell.name: {
+                "auto": g.auto_score,
+                "manual": g.manual_score,
+                "max": g.max_score,
+                "needs_manual": g.needs_manual_grade,
+                "code": g.cell.cell_type == "code",
+            }
             for g in notebook.grades
         }
 
