@@ -11,7 +11,8 @@ import pytest
 from tests.support.browser import CHROMIUM, missing_browser
 from tests.support.courses import clone_course
 from tests.support.deck import corrected_deck, deck_path, normalise
-from tests.support.lessons import LessonRun, cache_root, executed_lesson
+from tests.support.lessons import LessonRun, executed_lesson
+from tests.support.run_cache import run_folder
 from tests.support.tiny_course import grade_small_cohort, make_course
 
 # Kernels inherit this process's environment: a missing Chinese glyph in a chart is an
@@ -20,9 +21,12 @@ os.environ["KAMLIB_STRICT_GLYPHS"] = "1"
 os.environ.pop("MPLBACKEND", None)
 
 
-# The lanes of pyproject.toml's markers: a fixture that costs a kernel run or a browser marks
-# the tests that use it, and every heavy lane is also slow (`make test-fast` runs `-m "not slow"`).
-LANE_OF_FIXTURE = {"lesson_run": "notebooks", "chromium": "browser"}
+# The lanes of pyproject.toml's markers. A fixture that costs kernels, nbgrader runs or a
+# browser puts the tests that use it in its lane: the lessons' runs, the browser, the tiny
+# course (generated, then graded) and the graded exercise cohort. Every heavy lane is also
+# slow, and `make test-fast` runs `-m "not slow"`.
+LANE_OF_FIXTURE = {"lesson_run": "notebooks", "chromium": "browser", "template": "slow", "graded": "slow",
+                   "cohort": "slow"}
 HEAVY_LANES = ("notebooks", "browser", "hub", "postgres", "binder", "redteam")
 
 
@@ -60,8 +64,8 @@ def chromium(skip_or_fail) -> Path:
 @pytest.fixture(scope="session")
 def lesson_run(tmp_path_factory) -> Callable[[Path], LessonRun]:
     """``lesson_run(path)``: the lesson executed once per test run (see tests/support/lessons.py)."""
-    cache = cache_root(tmp_path_factory.getbasetemp())
-    return lambda path: executed_lesson(path, cache)
+    shared = run_folder(tmp_path_factory.getbasetemp())
+    return lambda path: executed_lesson(path, shared)
 
 
 @pytest.fixture(scope="session")

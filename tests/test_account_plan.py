@@ -94,6 +94,7 @@ def test_exported_plan_opens_with_openpyxl_and_holds_every_section(tmp_path, cas
     assert "iframe srcdoc" in plan._repr_html_()
 
 
+@pytest.mark.slow
 def test_plan_prints_to_one_pdf_page(tmp_path, case):
     chromium, pdfinfo = find_chromium(), shutil.which("pdfinfo")
     if chromium is None or pdfinfo is None:

@@ -20,6 +20,7 @@ from kamlib.grading.regions import SOLUTION
 from kamlib.grading.regions import region_lines as cell_region_lines
 from tests.support.commands import run_nbgrader
 from tests.support.courses import ASSIGNMENTS, EXERCISES
+from tests.support.run_cache import run_folder
 from tests.support.submissions import (
     grade_id,
     graded_cohort,
@@ -72,7 +73,7 @@ def mark_scheme_lines(assignment: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    return graded_cohort(tmp_path_factory.getbasetemp() / "kam_cohort")
+    return graded_cohort(run_folder(tmp_path_factory.getbasetemp()))
 
 
 # ------------------------------------------------------------------ the source notebooks

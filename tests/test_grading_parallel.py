@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from kamlib.grading.backup import backup_gradebook, backups
 from kamlib.grading.course import Course
@@ -161,6 +162,7 @@ def test_backups_are_timestamped_and_only_the_newest_kept(tmp_path):
     assert backup_gradebook(tmp_path / "none.db") is None
 
 
+@pytest.mark.slow
 def test_scores_equal_stock_nbgrader_on_a_real_exercise(tmp_path):
     """The course's own nbgrader_config.py (its custom preprocessors included) is honoured."""
     from tests.support.submissions import ADVERSARIAL, Kit

@@ -19,6 +19,8 @@ import pytest
 
 from kamlib import handouts
 
+pytestmark = pytest.mark.slow  # every test here builds a handout: a lesson run in a kernel
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "course" / "01_concepts.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "handouts"

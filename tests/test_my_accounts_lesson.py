@@ -61,6 +61,7 @@ def test_on_the_case_company(lesson_run):
     assert all(s.title in plan_titles(plan) for s in ACCOUNT_PLAN_SECTIONS)
 
 
+@pytest.mark.slow
 def test_on_a_filled_template_next_to_it(folder):
     wb = openpyxl.load_workbook(TEMPLATE)
     accounts, contacts = wb["客户"], wb["联系人"]

@@ -221,6 +221,7 @@ def test_negative_control_missing_glyph_warning_is_raised():
             _render("合作伙伴关系", ["DejaVu Sans"])
 
 
+@pytest.mark.slow
 def test_build_script_makes_the_committed_font(tmp_path, skip_or_fail):
     if not Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists():
         skip_or_fail("需要 fonts-wqy-microhei（Debian 软件包）才能重新生成字体")

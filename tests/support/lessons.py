@@ -2,18 +2,16 @@
 
 A lesson runs in its own copy of course/ (as committed: no trainee workbook, no earlier
 account plans), with the kernel settings of tests/conftest.py (strict glyph checking,
-matplotlib's inline backend). The executed notebook is written to a cache folder of this
-test run; pytest-xdist workers are separate processes, so a file lock per lesson makes the
-first worker that needs a lesson run it and every other worker read its result. A lesson
+matplotlib's inline backend). The executed notebook is written to the run's shared folder
+(see run_cache): the first pytest-xdist worker that needs a lesson runs it, and every other
+worker reads its result. A lesson
 whose kernel dies or times out is recorded as such, and every reader gets that error
 instead of a second run.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import shutil
 import traceback
 from dataclasses import dataclass
@@ -22,9 +20,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from .run_cache import only_one
+
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "course"
-LESSONS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT = 120  # seconds; a lesson runs in well under 15 s
 NOT_COMMITTED = ("我的客户*.xlsx", "~$*.xlsx", "客户计划", ".ipynb_checkpoints")
 
@@ -41,21 +40,12 @@ class LessonDidNotFinish(RuntimeError):
     """The kernel died or a cell timed out: the lesson has no complete run to check."""
 
 
-def cache_root(basetemp: Path) -> Path:
-    """The cache folder of this test run: shared by all xdist workers (their temporary
-    folders sit side by side under the run's own folder), private to one run."""
-    run = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
-    root = run / "lesson-runs"
-    root.mkdir(exist_ok=True)
-    return root
-
-
-def executed_lesson(path: Path, cache: Path) -> LessonRun:
-    """``path`` run once in a fresh kernel (by whichever process asks first); its result."""
-    key = f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
-    folder, done, failed = cache / key, cache / f"{key}.ipynb", cache / f"{key}.error.txt"
-    with open(cache / f"{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+def executed_lesson(path: Path, shared: Path) -> LessonRun:
+    """``path`` run once in a fresh kernel (by whichever process asks first); its result.
+    ``shared``: the run's shared folder (``run_cache.run_folder``)."""
+    key = f"lesson-{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+    folder, done, failed = shared / key, shared / f"{key}.ipynb", shared / f"{key}.error.txt"
+    with only_one(shared, key):
         if not done.exists() and not failed.exists():
             _run(path, folder, done, failed)
     if failed.exists():

@@ -23,9 +23,9 @@ Every :class:`Case` knows the score each autograded test cell deserves (``expect
 from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ from kamlib.grading.regions import region_lines as cell_region_lines
 
 from .commands import run_nbgrader
 from .courses import ASSIGNMENTS, EXERCISES, copy_clean_course
+from .run_cache import only_one
 
 # ------------------------------------------------------------------ code a learner might write
 INFINITE_LOOP = "while True:\n    pass\n"
@@ -334,8 +335,13 @@ def texts(paths: Iterable[Path]) -> Mapping[Path, str]:
     return {p: p.read_text(encoding="utf-8", errors="replace") for p in paths}
 
 
-# ------------------------------------------------------------------ one graded cohort per test session
+# ------------------------------------------------------------------ one graded cohort per test run
 ADVERSARIAL = "ex03_relationship_tiers"
+STEPS = {
+    "generate": ("generate_assignment", "--force", "*"),
+    "autograde": ("autograde", "*"),
+    "feedback": ("generate_feedback", "*"),
+}
 
 
 @dataclass
@@ -344,42 +350,44 @@ class Cohort:
 
     Students "right" and "blank" hand in every assignment; every student of
     ``Kit(course, ADVERSARIAL).adversarial_cases()`` hands in ADVERSARIAL. All are graded
-    by ONE ``nbgrader autograde "*"``.
+    by ONE ``nbgrader autograde "*"``. Tests only read it: several workers share it.
     """
 
     course: Path
     cases: dict[str, Case]
     runs: dict[str, subprocess.CompletedProcess]
-    seconds: dict[str, float]
 
 
-_COHORTS: dict[Path, Cohort] = {}
+def graded_cohort(shared: Path) -> Cohort:
+    """The graded cohort of this test run, built by the first process that asks for it.
 
-
-def graded_cohort(base: Path) -> Cohort:
-    """Build (once per ``base`` and process) and return the graded cohort under ``base``."""
-    if base in _COHORTS:
-        return _COHORTS[base]
-    course = copy_clean_course(EXERCISES, base / "course")
-    runs, seconds = {}, {}
-
-    def step(name: str, *args: str) -> None:
-        start = time.perf_counter()
-        runs[name] = run_nbgrader(course, *args)
-        seconds[name] = time.perf_counter() - start
-
-    step("generate", "generate_assignment", "--force", "*")
+    ``shared``: the run's folder shared by the pytest-xdist workers (``run_cache.run_folder``);
+    the nbgrader runs' return codes and output are kept there for the other workers.
+    """
+    course, record = shared / "kam_cohort" / "course", shared / "kam_cohort" / "runs.json"
+    with only_one(shared, "kam_cohort"):
+        if not record.exists():
+            _grade_cohort(course, record)
+    runs = {name: subprocess.CompletedProcess(**run) for name, run in json.loads(record.read_text()).items()}
     if runs["generate"].returncode != 0:
         raise RuntimeError(runs["generate"].stderr[-3000:])
-    cases = Kit(course, ADVERSARIAL).adversarial_cases()
-    for student, case in cases.items():
-        case.write(course, student, ADVERSARIAL)
-    for assignment in ASSIGNMENTS:
-        if assignment != ADVERSARIAL:
-            kit = Kit(course, assignment)
-            Case(kit.solved()).write(course, "right", assignment)
-            Case(copy.deepcopy(kit.release)).write(course, "blank", assignment)
-    step("autograde", "autograde", "*")
-    step("feedback", "generate_feedback", "*")
-    _COHORTS[base] = Cohort(course, cases, runs, seconds)
-    return _COHORTS[base]
+    return Cohort(course, Kit(course, ADVERSARIAL).adversarial_cases(), runs)
+
+
+def _grade_cohort(course: Path, record: Path) -> None:
+    copy_clean_course(EXERCISES, course)
+    runs = {}
+    for name, args in STEPS.items():
+        done = run_nbgrader(course, *args)
+        runs[name] = {"args": done.args, "returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+        if name == "generate":
+            if done.returncode != 0:
+                break
+            for student, case in Kit(course, ADVERSARIAL).adversarial_cases().items():
+                case.write(course, student, ADVERSARIAL)
+            for assignment in ASSIGNMENTS:
+                if assignment != ADVERSARIAL:
+                    kit = Kit(course, assignment)
+                    Case(kit.solved()).write(course, "right", assignment)
+                    Case(copy.deepcopy(kit.release)).write(course, "blank", assignment)
+    record.write_text(json.dumps(runs, ensure_ascii=False), encoding="utf-8")
