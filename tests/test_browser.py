@@ -2,6 +2,9 @@
 
 A JupyterLab server is started on loopback over a temporary copy of the course (so nothing
 a run saves touches the committed notebooks). Screenshots are kept in artifacts/browser/.
+The lessons run here a second time, in JupyterLab's own kernel, on purpose: a widget responds
+to a slider only with a live kernel behind it. Whether a lesson runs without errors is
+proven once, by the shared run that tests/test_lessons.py reads.
 Without Chromium or Playwright these tests skip on a user's machine and fail on CI (CI=true).
 """
 
