@@ -95,10 +95,10 @@ def test_exported_plan_opens_with_openpyxl_and_holds_every_section(tmp_path, cas
 
 
 @pytest.mark.slow
-def test_plan_prints_to_one_pdf_page(tmp_path, case):
+def test_plan_prints_to_one_pdf_page(tmp_path, case, skip_or_fail):
     chromium, pdfinfo = find_chromium(), shutil.which("pdfinfo")
     if chromium is None or pdfinfo is None:
-        pytest.skip("printing the plan needs Chromium, counting its pages pdfinfo (poppler-utils)")
+        skip_or_fail("printing the plan needs Chromium, counting its pages pdfinfo (poppler-utils)")
     aid = ranked_accounts(case.accounts)["account_id"].iloc[0]
     plan = account_plan(aid, case.accounts, case.contacts, case.orders, case.competitors, case.presence,
                         source=case.source)
