@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test venv clean handouts
+.PHONY: lab test test-fast lint venv clean handouts
 
 venv: $(STAMP)
 
@@ -25,8 +25,17 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) course/00_index.ipynb
 
-test: $(STAMP)
+# Lint and format check first (ruff), then pytest: `test` runs every lane (CI runs it),
+# `test-fast` only what is not marked slow (no kernels, browser, hub, PostgreSQL or Binder).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest
+
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 handouts: $(STAMP)
 	$(BIN)/python -m tools.handouts --out build/handouts

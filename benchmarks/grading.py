@@ -10,7 +10,9 @@ submission whose kernel exits ungraded, so those are left out of that comparison
 prints the wall times, the ratios, seconds per notebook, peak memory, and the floor: a
 trivial notebook's kernel start and run, measured in the same session.
 
-    .venv/bin/python benchmarks/grading.py [--students 12] [--jobs 2] [--repeat 1] [--assignment NAME]
+    .venv/bin/python -m benchmarks.grading [--students 12] [--jobs 2] [--repeat 1] [--assignment NAME]
+
+(from the repository root: it builds the cohort with the tests' helpers in tests/support/).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,28 +32,15 @@ import nbformat
 import pandas as pd
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from kamlib.grading.course import Course
+from kamlib.grading.tables import read_gradebook
+from tests.support.commands import BIN, run_nbgrader, tool_env
+from tests.support.courses import EXERCISES, REPO, clone_course, copy_clean_course
+from tests.support.submissions import BROKEN_JSON, EXIT_KERNEL, Case, Kit
 
-from submissions import (  # noqa: E402
-    BROKEN_JSON,
-    EXERCISES,
-    EXIT_KERNEL,
-    Case,
-    Kit,
-    copy_course,
-    run_nbgrader,
-    tool_env,
-)
-
-from kamlib.grading.course import Course  # noqa: E402
-from kamlib.grading.tables import read_gradebook  # noqa: E402
-
-BIN = Path(sys.executable).parent
 #: The cohort's make-up, repeated to the requested size: right, partly right (first half of
 #: the questions), blank (as released), and two broken kinds (not JSON; the kernel exits).
-MIX = ["right", "half", "blank", "right", "half", "not_json",
-       "right", "blank", "half", "right", "blank", "kernel_exit"]
+MIX = ["right", "half", "blank", "right", "half", "not_json", "right", "blank", "half", "right", "blank", "kernel_exit"]
 RUSAGE_WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.run(sys.argv[2:]).returncode\n"
@@ -116,8 +104,14 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, int, int, subpro
     of the process tree (KiB) and the finished process."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", RUSAGE_WRAPPER, rss_file.name, *command],
-                                cwd=cwd, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RUSAGE_WRAPPER, rss_file.name, *command],
+            cwd=cwd,
+            env=tool_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         sampler = TreeMemory(proc.pid)
         sampler.start()
         out, err = proc.communicate()
@@ -125,24 +119,25 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, int, int, subpro
         sampler.stop.set()
         sampler.join()
         largest, cpu = Path(rss_file.name).read_text().split()
-    return seconds, float(cpu), int(largest), sampler.peak_kb, subprocess.CompletedProcess(
-        command, proc.returncode, out, err)
+    return (
+        seconds,
+        float(cpu),
+        int(largest),
+        sampler.peak_kb,
+        subprocess.CompletedProcess(command, proc.returncode, out, err),
+    )
 
 
 def floor_seconds(repeat: int = 3) -> float:
     """Median wall time to start a fresh kernel, run ``1 + 1`` and shut it down."""
+
     def once() -> float:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
         start = time.perf_counter()
         NotebookClient(nb, timeout=60, kernel_name="python3").execute()
         return time.perf_counter() - start
+
     return statistics.median(once() for _ in range(repeat))
-
-
-def copy_course_all(src: Path, dest: Path) -> Path:
-    """A full copy of a course root, build output included (release/, submitted/, gradebook.db)."""
-    shutil.copytree(src, dest)
-    return dest
 
 
 STOCK_CONFIG = """
@@ -159,7 +154,7 @@ def compare(one: Path, other: Path, leave_out: set[str] = frozenset()) -> tuple[
     for root in (one, other):
         os.chdir(root)
         tables.append(read_gradebook(Course.load(root)))
-    os.chdir(ROOT)
+    os.chdir(REPO)
     (a, b) = tables
     for name in ("cells", "comments", "submissions"):
         x, y = (getattr(t, name) for t in (a, b))
@@ -174,8 +169,12 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=12, help="cohort size (default 12)")
     parser.add_argument("--jobs", type=int, default=2, help="kam grade --jobs (default 2)")
     parser.add_argument("--assignment", default="ex03_relationship_tiers", help="assignment of exercises/")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="pairs of runs, alternating which goes first; medians are shown (default 1)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="pairs of runs, alternating which goes first; medians are shown (default 1)",
+    )
     args = parser.parse_args()
     kam = [str(BIN / "kam"), "grade", args.assignment, "--jobs", str(args.jobs)]
     commands = {
@@ -185,20 +184,22 @@ def main() -> None:
     }
 
     with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
-        base = copy_course(EXERCISES, Path(tmp) / "base")
+        base = copy_clean_course(EXERCISES, Path(tmp) / "base")
         generated = run_nbgrader(base, "generate_assignment", "--force", args.assignment)
         if generated.returncode != 0:
             raise SystemExit(generated.stderr[-3000:])
         cohort = build_cohort(base, args.assignment, args.students)
         kinds = list(cohort.values())
-        print(f"cohort: {len(cohort)} submissions of {args.assignment} "
-              f"({', '.join(f'{k} {kinds.count(k)}' for k in dict.fromkeys(kinds))}); "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+        print(
+            f"cohort: {len(cohort)} submissions of {args.assignment} "
+            f"({', '.join(f'{k} {kinds.count(k)}' for k in dict.fromkeys(kinds))}); "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start"
+        )
         floor = floor_seconds()
         results: dict[str, list[tuple]] = {name: [] for name in commands}
         for r in range(args.repeat):
             order = list(commands) if r % 2 == 0 else list(reversed(commands))
-            dirs = {name: copy_course_all(base, Path(tmp) / f"run{r}-{i}") for i, name in enumerate(commands)}
+            dirs = {name: clone_course(base, Path(tmp) / f"run{r}-{i}") for i, name in enumerate(commands)}
             stock_dir, kam_dir, bare_dir = dirs.values()
             with open(stock_dir / "nbgrader_config.py", "a", encoding="utf-8") as fh:
                 fh.write(STOCK_CONFIG)
@@ -208,8 +209,10 @@ def main() -> None:
             submitted, cells = compare(stock_dir, kam_dir, leave_out=dead)
             compare(kam_dir, bare_dir)
             codes = ", ".join(f"{results[name][-1][-1].returncode}" for name in commands)
-            print(f"run {r + 1}: scores identical ({submitted} submissions, {cells} graded cells; "
-                  f"kernel-exit submissions, which stock nbgrader leaves ungraded, left out; exit codes {codes})")
+            print(
+                f"run {r + 1}: scores identical ({submitted} submissions, {cells} graded cells; "
+                f"kernel-exit submissions, which stock nbgrader leaves ungraded, left out; exit codes {codes})"
+            )
 
     n = len(cohort)
     print(f"{'':<28}{'wall s':>8}{'s/notebook':>12}{'CPU s':>8}{'largest MB':>12}{'tree MB':>10}")
@@ -219,13 +222,19 @@ def main() -> None:
         walls[name] = wall
         print(f"{name:<28}{wall:>8.1f}{wall / n:>12.2f}{cpu:>8.1f}{largest / 1024:>12.0f}{tree / 1024:>10.0f}")
     stock, sandboxed, bare = walls.values()
-    print(f"speed-up of sandboxed kam grade over stock nbgrader: {stock / sandboxed:.2f}x; "
-          f"sandbox cost: {(sandboxed - bare) / n:+.2f} s per notebook "
-          f"(load average {os.getloadavg()[0]:.2f} at the end)")
-    print(f"floor: a trivial notebook's kernel start + run = {floor:.2f} s "
-          f"(x {n} notebooks / {args.jobs} jobs = {floor * n / args.jobs:.1f} s)")
-    print("CPU s = user + system time of all processes started; largest MB = biggest single process "
-          "(getrusage of the children); tree MB = peak summed RSS of the process tree (sampled every 0.1 s)")
+    print(
+        f"speed-up of sandboxed kam grade over stock nbgrader: {stock / sandboxed:.2f}x; "
+        f"sandbox cost: {(sandboxed - bare) / n:+.2f} s per notebook "
+        f"(load average {os.getloadavg()[0]:.2f} at the end)"
+    )
+    print(
+        f"floor: a trivial notebook's kernel start + run = {floor:.2f} s "
+        f"(x {n} notebooks / {args.jobs} jobs = {floor * n / args.jobs:.1f} s)"
+    )
+    print(
+        "CPU s = user + system time of all processes started; largest MB = biggest single process "
+        "(getrusage of the children); tree MB = peak summed RSS of the process tree (sampled every 0.1 s)"
+    )
 
 
 if __name__ == "__main__":

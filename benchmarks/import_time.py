@@ -2,7 +2,7 @@
 
 Prints the median of several runs for each module, and the interpreter's own start-up
 (`python -c pass`) measured in the same run as the baseline. Not a test: figures only.
-Run: .venv/bin/python benchmarks/import_time.py [--runs N]
+Run: .venv/bin/python -m benchmarks.import_time [--runs N]
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ def main() -> None:
     print(f"interpreter start-up (baseline): {baseline:.3f} s")
     for module in MODULES:
         total = fresh_run_seconds(f"import {module}", args.runs)
-        print(f"import {module:<16} {total:.3f} s  (import alone {max(0.0, total - baseline):.3f} s, {total / baseline:.1f}x baseline)")
+        print(
+            f"import {module:<16} {total:.3f} s  (import alone {max(0.0, total - baseline):.3f} s, "
+            f"{total / baseline:.1f}x baseline)"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Not a test: prints one line per lesson with its run time, the baseline (a fresh kernel
 started and an empty notebook run, measured in the same session) and the ratio.
 
-    .venv/bin/python benchmarks/lessons.py [--repeat N] [lesson ...]
+    .venv/bin/python -m benchmarks.lessons [--repeat N] [lesson ...]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import os
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -23,9 +24,7 @@ COURSE = ROOT / "course"
 
 def run_seconds(nb: nbformat.NotebookNode) -> float:
     """Wall time to start a fresh kernel in course/, run every cell and shut it down."""
-    client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(COURSE)}}
-    )
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(COURSE)}})
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start
@@ -50,7 +49,7 @@ def main() -> None:
     print(f"{'notebook':<26}{'seconds':>9}{'x baseline':>12}")
     print(f"{'(empty notebook)':<26}{baseline:>9.2f}{1:>12.1f}")
     for path in paths:
-        seconds = median_seconds(lambda: nbformat.read(path, as_version=4), args.repeat)
+        seconds = median_seconds(partial(nbformat.read, path, as_version=4), args.repeat)
         print(f"{path.stem:<26}{seconds:>9.2f}{seconds / baseline:>12.1f}")
 
 

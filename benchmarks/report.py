@@ -8,7 +8,7 @@ question), then runs ``kam report`` in a fresh process a few times and prints th
 median wall time, the size of report.html, of the learner pages and of the CSVs.
 The goal is ≤ 5 s on 2 cores and an HTML page under 5 MB.
 
-    .venv/bin/python benchmarks/report.py [--learners 500] [--runs 3]
+    .venv/bin/python -m benchmarks.report [--learners 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-ASSIGNMENTS = ["ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_foundations", "ex05_account_plan"]
+from tests.support.commands import BIN, tool_env
+from tests.support.courses import ASSIGNMENTS, EXERCISES, copy_clean_course
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 WRONG = ["优先供应商关系", "供应商关系", "战略联盟关系", "'B'", "'C'", "3", "False", "['客户经理']"]
@@ -39,18 +37,21 @@ def build(root: Path, learners: int, seed: int = 7) -> None:
     from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
     from kamlib.grading.course import Course
 
-    shutil.copytree(ROOT / "exercises", root, ignore=shutil.ignore_patterns(
-        "release", "submitted", "autograded", "feedback", "*.db", "reports"))
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "--force", "*"],
-                   cwd=root, check=True, capture_output=True, env=env)
+    copy_clean_course(EXERCISES, root)
+    subprocess.run(
+        [str(BIN / "nbgrader"), "generate_assignment", "--force", "*"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env=tool_env(),
+    )
     rng = random.Random(seed)
     os.chdir(root)  # nbgrader reads the course's config from the working directory
     course = Course.load(root)
     answers, failures = [], []
     with Gradebook(course.db_url, course.course_id) as gb:
         ids = [f"2025{n:03d}" for n in range(1, learners + 1)]
-        for i, student in enumerate(ids):
+        for student in ids:
             gb.add_student(student, last_name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN))
         ability = {s: rng.betavariate(4, 2) for s in ids}
         for a_index, assignment in enumerate(ASSIGNMENTS):
@@ -59,8 +60,14 @@ def build(root: Path, learners: int, seed: int = 7) -> None:
                     continue  # not handed in
                 sub = gb.add_submission(assignment, student)
                 if rng.random() < 0.005:
-                    failures.append(GradingFailure(assignment, student, "笔记本不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交",
-                                                   "2025-03-01T10:00:00+00:00"))
+                    failures.append(
+                        GradingFailure(
+                            assignment,
+                            student,
+                            "笔记本不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交",
+                            "2025-03-01T10:00:00+00:00",
+                        )
+                    )
                 for nb in sub.notebooks:
                     for grade in nb.grades:
                         hard = rng.random() < 0.25
@@ -70,14 +77,24 @@ def build(root: Path, learners: int, seed: int = 7) -> None:
                             right = not missing and rng.random() < p
                             grade.auto_score = grade.max_score if right else 0.0
                             grade.needs_manual_grade = False
-                            answers.append(AnswerRecord(
-                                assignment, nb.name, student, grade.name,
-                                "" if missing else ("合作伙伴关系" if right else rng.choice(WRONG[:4 if hard else 8])),
-                                missing, True, "2025-03-01T10:00:00+00:00"))
+                            answers.append(
+                                AnswerRecord(
+                                    assignment,
+                                    nb.name,
+                                    student,
+                                    grade.name,
+                                    ""
+                                    if missing
+                                    else ("合作伙伴关系" if right else rng.choice(WRONG[: 4 if hard else 8])),
+                                    missing,
+                                    True,
+                                    "2025-03-01T10:00:00+00:00",
+                                )
+                            )
                         elif rng.random() < 0.05:
-                            grade.auto_score, grade.needs_manual_grade = 0.0, False       # left blank
+                            grade.auto_score, grade.needs_manual_grade = 0.0, False  # left blank
                         elif rng.random() < 0.15:
-                            grade.auto_score, grade.needs_manual_grade = None, True       # still to grade
+                            grade.auto_score, grade.needs_manual_grade = None, True  # still to grade
                         else:
                             grade.manual_score = round(grade.max_score * min(1.0, rng.gauss(p, 0.2)) * 2) / 2
                             grade.manual_score = max(0.0, grade.manual_score)
@@ -97,22 +114,32 @@ def main() -> None:
         root = Path(tmp) / "exercises"
         started = time.perf_counter()
         build(root, args.learners)
-        print(f"合成成绩库：{args.learners} 名学员 × {len(ASSIGNMENTS)} 份作业，"
-              f"准备用时 {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"合成成绩库：{args.learners} 名学员 × {len(ASSIGNMENTS)} 份作业，"
+            f"准备用时 {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         times = []
         for _ in range(args.runs):
             started = time.perf_counter()
-            subprocess.run([str(BIN / "kam"), "--course", str(root), "report", "--out", str(root / "reports")],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(BIN / "kam"), "--course", str(root), "report", "--out", str(root / "reports")],
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - started)
         out = root / "reports"
         pages = list((out / "learners").glob("*.html"))
         mb = 1024 * 1024
-        print(f"kam report（新进程，含导入）：中位数 {statistics.median(times):.2f} s"
-              f"（{args.runs} 次：{'、'.join(f'{t:.2f}' for t in times)} s）")
+        print(
+            f"kam report（新进程，含导入）：中位数 {statistics.median(times):.2f} s"
+            f"（{args.runs} 次：{'、'.join(f'{t:.2f}' for t in times)} s）"
+        )
         print(f"report.html：{(out / 'report.html').stat().st_size / mb:.2f} MB")
-        print(f"learners/：{len(pages)} 页，共 {sum(p.stat().st_size for p in pages) / mb:.2f} MB，"
-              f"每页约 {sum(p.stat().st_size for p in pages) / max(1, len(pages)) / 1024:.0f} KB")
+        print(
+            f"learners/：{len(pages)} 页，共 {sum(p.stat().st_size for p in pages) / mb:.2f} MB，"
+            f"每页约 {sum(p.stat().st_size for p in pages) / max(1, len(pages)) / 1024:.0f} KB"
+        )
         for name in ("report.csv", "answers.csv", "items.csv"):
             print(f"{name}：{(out / name).stat().st_size / 1024:.0f} KB")
 

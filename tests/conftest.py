@@ -1,16 +1,86 @@
-"""Settings every test run shares, including the notebook kernels nbval starts,
-and the tiny nbgrader course that the kam tests grade."""
+"""Settings every test run shares (the notebook kernels the tests start inherit them), the
+one rule for tests whose tools are missing, and the fixtures several test modules use."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
-from kam_tiny_course import copy_course, grade_small_cohort, make_course
+
+from tests.support.browser import CHROMIUM, missing_browser
+from tests.support.courses import clone_course
+from tests.support.deck import corrected_deck, deck_path, normalise
+from tests.support.lessons import LessonRun, executed_lesson
+from tests.support.run_cache import run_folder
+from tests.support.tiny_course import grade_small_cohort, make_course
 
 # Kernels inherit this process's environment: a missing Chinese glyph in a chart is an
 # error there too (see kamlib.plots.use_chinese_font), and charts render inline.
 os.environ["KAMLIB_STRICT_GLYPHS"] = "1"
 os.environ.pop("MPLBACKEND", None)
+
+
+# The lanes of pyproject.toml's markers. A fixture that costs kernels, nbgrader runs or a
+# browser puts the tests that use it in its lane: the lessons' runs, the browser, the tiny
+# course (generated, then graded) and the graded exercise cohort. Every heavy lane is also
+# slow, and `make test-fast` runs `-m "not slow"`.
+LANE_OF_FIXTURE = {"lesson_run": "notebooks", "chromium": "browser", "template": "slow", "graded": "slow",
+                   "cohort": "slow"}
+HEAVY_LANES = ("notebooks", "browser", "hub", "postgres", "binder", "redteam")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, lane in LANE_OF_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(lane)
+        if any(item.get_closest_marker(lane) for lane in HEAVY_LANES):
+            item.add_marker("slow")
+
+
+def _skip_or_fail(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} — CI must provide it (.ci/run installs what the tests need)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def skip_or_fail() -> Callable[[str], NoReturn]:
+    """``skip_or_fail(reason)``: a tool or file a test needs is missing. On a user's machine
+    the test is skipped with ``reason``; on CI (CI=true), which must run every test, it fails."""
+    return _skip_or_fail
+
+
+@pytest.fixture(scope="session")
+def chromium(skip_or_fail) -> Path:
+    """Debian's Chromium, and Playwright to drive it (see tests/support/browser.py)."""
+    reason = missing_browser()
+    if reason:
+        skip_or_fail(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def lesson_run(tmp_path_factory) -> Callable[[Path], LessonRun]:
+    """``lesson_run(path)``: the lesson executed once per test run (see tests/support/lessons.py)."""
+    shared = run_folder(tmp_path_factory.getbasetemp())
+    return lambda path: executed_lesson(path, shared)
+
+
+@pytest.fixture(scope="session")
+def deck_file(skip_or_fail) -> Path:
+    """The source deck beside the repository (../shared/seed)."""
+    path = deck_path()
+    if path is None:
+        skip_or_fail("the course deck (../shared/seed/000_*.txt beside the repository) is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def deck(deck_file) -> str:
+    """The deck's wording, corrected and normalised (see tests/support/deck.py)."""
+    return normalise(corrected_deck(deck_file))
 
 
 @pytest.fixture(scope="module")
@@ -22,4 +92,4 @@ def template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def graded(template, tmp_path_factory) -> Path:
     """alice: ps1 3/6 (essay awaiting a grade), ps2 1/1; bob: ps1 1/6; carol: ps1 0/6."""
-    return grade_small_cohort(copy_course(template, tmp_path_factory.mktemp("graded") / "course"))
+    return grade_small_cohort(clone_course(template, tmp_path_factory.mktemp("graded") / "course"))

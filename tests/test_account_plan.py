@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -21,6 +20,7 @@ from kamlib.account_plan import (
 from kamlib.data import load_own_or_case
 from kamlib.pdf import find_chromium
 from kamlib.tiers import classify
+from tests.support.courses import EXERCISES
 
 FOUNDATIONS = ["了解客户与竞争对手", "分析", "确定优先顺序", "明确方向", "积极主动", "制定计划", "团队建设"]
 
@@ -94,10 +94,11 @@ def test_exported_plan_opens_with_openpyxl_and_holds_every_section(tmp_path, cas
     assert "iframe srcdoc" in plan._repr_html_()
 
 
-def test_plan_prints_to_one_pdf_page(tmp_path, case):
+@pytest.mark.slow
+def test_plan_prints_to_one_pdf_page(tmp_path, case, skip_or_fail):
     chromium, pdfinfo = find_chromium(), shutil.which("pdfinfo")
     if chromium is None or pdfinfo is None:
-        pytest.skip("printing the plan needs Chromium, counting its pages pdfinfo (poppler-utils)")
+        skip_or_fail("printing the plan needs Chromium, counting its pages pdfinfo (poppler-utils)")
     aid = ranked_accounts(case.accounts)["account_id"].iloc[0]
     plan = account_plan(aid, case.accounts, case.contacts, case.orders, case.competitors, case.presence,
                         source=case.source)
@@ -113,7 +114,7 @@ def test_the_capstone_exercise_follows_the_account_plan_structure():
 
     from kamlib.account_plan import ACCOUNT_PLAN_SECTIONS
 
-    source = Path(__file__).resolve().parents[1] / "exercises" / "source" / "ex05_account_plan" / "ex05_account_plan.ipynb"
+    source = EXERCISES / "source" / "ex05_account_plan" / "ex05_account_plan.ipynb"
     intro = nbformat.read(source, as_version=4).cells[0].source
     table = intro.split("对应客户计划中的栏目")[1]
     assert [s.title for s in ACCOUNT_PLAN_SECTIONS if s.title not in table] == []

@@ -1,7 +1,13 @@
 """kamlib.grading.answer_store: answers and failures beside the gradebook, SQLite here."""
 
 from kamlib.grading.answer_store import (
-    AnswerRecord, GradingFailure, clear_failure, read_answers, read_failures, record_answers, record_failure,
+    AnswerRecord,
+    GradingFailure,
+    clear_failure,
+    read_answers,
+    read_failures,
+    record_answers,
+    record_failure,
 )
 
 

@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from kamlib.grading.answers import (
-    MISSING, AnswerFormatError, Opaque, decode, decode_export, export, export_expression, render,
+    MISSING,
+    AnswerFormatError,
+    Opaque,
+    decode,
+    decode_export,
+    export,
+    export_expression,
+    render,
 )
 from kamlib.grading.verdicts import judge, names_used
 from kamlib.tiers import Tier

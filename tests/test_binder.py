@@ -46,7 +46,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_packaging import _environment_pins  # the strict parser of environment.yml
+from tests.test_packaging import _environment_pins  # the strict parser of environment.yml
+
+pytestmark = pytest.mark.binder
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)

@@ -2,7 +2,10 @@
 
 A JupyterLab server is started on loopback over a temporary copy of the course (so nothing
 a run saves touches the committed notebooks). Screenshots are kept in artifacts/browser/.
-Without Chromium or Playwright these tests skip on a user's machine, never in CI.
+The lessons run here a second time, in JupyterLab's own kernel, on purpose: a widget responds
+to a slider only with a live kernel behind it. Whether a lesson runs without errors is
+proven once, by the shared run that tests/test_lessons.py reads.
+Without Chromium or Playwright these tests skip on a user's machine and fail on CI (CI=true).
 """
 
 from __future__ import annotations
@@ -12,39 +15,19 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
-import uuid
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.commands import BIN
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts" / "browser"
 TOKEN = "kam-browser-test"
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 LESSONS = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00"))
-
-
-def _require_browser():
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append("Debian's chromium (/usr/bin/chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the Python package playwright")
-    if missing:
-        reason = "browser tests need " + " and ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " — CI must install them (.ci/run)")
-        pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -54,9 +37,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(chromium, tmp_path_factory):
     """A JupyterLab server over a copy of course/ and a generated exercise release."""
-    _require_browser()
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "course", root / "course")
     shutil.copytree(ROOT / "exercises", root / "exercises",
@@ -99,11 +81,11 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
+def browser(chromium, lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         yield b
         b.close()
 
@@ -227,8 +209,10 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
     base, root = lab
     workbook = tmp_path / "我的客户.xlsx"
     wb = openpyxl.load_workbook(ROOT / "course" / "客户表模板.xlsx")
-    wb["客户"].append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"])
-    wb["客户"].append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"])
+    wb["客户"].append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2,
+                       "张", "周", "李"])
+    wb["客户"].append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1,
+                       "张", None, "李"])
     wb["联系人"].append(["P1", "K001", "王（虚构）", "总经理", "高层", "决策者", 2, "行政支持者"])
     wb.save(workbook)
     uploaded, plans = root / "course" / workbook.name, root / "course" / "客户计划"

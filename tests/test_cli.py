@@ -6,13 +6,16 @@ import html
 import re
 import subprocess
 import sys
+from contextlib import chdir
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from kam_tiny_course import HIDDEN_LINES, chdir, copy_course, submit, tool_env
 
 from kamlib.cli import main
+from tests.support.commands import tool_env
+from tests.support.courses import clone_course
+from tests.support.tiny_course import HIDDEN_LINES, submit
 
 KAM = str(Path(sys.executable).parent / "kam")
 
@@ -50,14 +53,14 @@ def test_an_unknown_assignment_lists_the_known_ones(capsys, template):
 
 
 def test_an_assignment_not_yet_generated_says_how_to_generate_it(capsys, template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     (root / "source" / "ps3").mkdir()
     code, out, err = run(capsys, "--course", root, "grade", "ps3")
     assert code == 2 and "nbgrader generate_assignment ps3" in err
 
 
 def test_an_empty_submitted_folder_is_refused(capsys, template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     (root / "submitted").mkdir()
     code, out, err = run(capsys, "--course", root, "grade", "ps1")
     assert code == 2 and "为空" in err and "submitted" in err
@@ -65,14 +68,14 @@ def test_an_empty_submitted_folder_is_refused(capsys, template, tmp_path):
 
 
 def test_an_assignment_nobody_submitted_is_refused(capsys, template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     submit(root, "alice", "ps2")
     code, out, err = run(capsys, "--course", root, "grade", "ps1")
     assert code == 2 and "没有学员提交作业“ps1”" in err
 
 
 def test_a_student_without_submission_is_named(capsys, template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     submit(root, "alice")
     code, out, err = run(capsys, "--course", root, "grade", "ps1", "--student", "zoe")
     assert code == 2 and "zoe" in err and "alice" in err
@@ -90,7 +93,7 @@ def test_bad_arguments_get_a_chinese_message(capsys):
 
 # ---------------------------------------------------------------- feedback
 def test_feedback_holds_scores_and_hints_but_no_hidden_tests(capsys, graded, tmp_path):
-    root = copy_course(graded, tmp_path / "course")
+    root = clone_course(graded, tmp_path / "course")
     code, out, err = run(capsys, "--course", root, "feedback", "ps1")
     assert code == 0, out + err
     pages = {s: root / "feedback" / s / "ps1" / "ps1.html" for s in ("alice", "bob", "carol")}
@@ -107,7 +110,7 @@ def test_feedback_holds_scores_and_hints_but_no_hidden_tests(capsys, graded, tmp
 def test_feedback_that_still_shows_a_hidden_test_is_deleted(capsys, graded, tmp_path, monkeypatch):
     from kamlib.grading.feedback import StripHiddenTests
     monkeypatch.setattr(StripHiddenTests, "preprocess", lambda self, nb, resources: (nb, resources))
-    root = copy_course(graded, tmp_path / "course")
+    root = clone_course(graded, tmp_path / "course")
     code, out, err = run(capsys, "--course", root, "feedback", "ps1", "--student", "bob")
     assert code == 1
     assert "✗ bob：" in out and "隐藏测试" in out
@@ -115,7 +118,7 @@ def test_feedback_that_still_shows_a_hidden_test_is_deleted(capsys, graded, tmp_
 
 
 def test_feedback_needs_graded_submissions(capsys, template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     code, out, err = run(capsys, "--course", root, "feedback", "ps1")
     assert code == 2 and "kam grade ps1" in err
 
@@ -140,7 +143,7 @@ def test_export_writes_utf8_with_bom_and_every_trainee_assignment_pair(capsys, g
 
 
 def test_export_defaults_to_the_reports_folder_of_the_course(capsys, graded, tmp_path):
-    root = copy_course(graded, tmp_path / "course")
+    root = clone_course(graded, tmp_path / "course")
     with chdir(root):
         code, out, err = run(capsys, "export")
     assert code == 0 and (root / "reports" / "grades.csv").is_file()

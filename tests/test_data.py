@@ -94,7 +94,7 @@ def check_presence(t: dict[str, pd.DataFrame]) -> None:
     presence = t["competitor_presence.csv"]
     per_account = presence.groupby("account_id").size()
     allowed = {1: (3, 4), 2: (2, 3), 3: (0, 1), 4: (0, 0)}
-    for account_id, level in zip(t["accounts.csv"]["account_id"], t["accounts.csv"]["competition"]):
+    for account_id, level in zip(t["accounts.csv"]["account_id"], t["accounts.csv"]["competition"], strict=True):
         low, high = allowed[int(level)]
         assert low <= per_account.get(account_id, 0) <= high, (account_id, level)
 

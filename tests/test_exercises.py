@@ -18,10 +18,10 @@ from traitlets.config.loader import PyFileConfigLoader
 from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
 from kamlib.grading.regions import SOLUTION
 from kamlib.grading.regions import region_lines as cell_region_lines
-from submissions import (
-    without_markers,
-    ASSIGNMENTS,
-    EXERCISES,
+from tests.support.commands import run_nbgrader
+from tests.support.courses import ASSIGNMENTS, EXERCISES
+from tests.support.run_cache import run_folder
+from tests.support.submissions import (
     grade_id,
     graded_cohort,
     grades,
@@ -29,8 +29,8 @@ from submissions import (
     nbgrader_meta,
     read_notebook,
     region_lines,
-    run_nbgrader,
     test_scores,
+    without_markers,
 )
 
 # Stable grade ids and points: trainers' gradebooks refer to them; change them only on purpose.
@@ -73,7 +73,7 @@ def mark_scheme_lines(assignment: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    return graded_cohort(tmp_path_factory.getbasetemp() / "kam_cohort")
+    return graded_cohort(run_folder(tmp_path_factory.getbasetemp()))
 
 
 # ------------------------------------------------------------------ the source notebooks

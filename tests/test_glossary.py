@@ -29,7 +29,7 @@ def glossary() -> list[dict[str, str]]:
     for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and cells[0] not in ("统一说法", "---"):
-            rows.append(dict(zip(("term", "english", "meaning", "avoid"), cells)))
+            rows.append(dict(zip(("term", "english", "meaning", "avoid"), cells, strict=True)))
     return rows
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
+from contextlib import chdir, closing
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from kam_tiny_course import PARTLY, RIGHT, chdir, copy_course, submit, tool_env
+import pytest
 
 from kamlib.grading.backup import backup_gradebook, backups
 from kamlib.grading.course import Course
 from kamlib.grading.parallel import GradebookLock, grade_assignment
 from kamlib.grading.tables import read_gradebook
+from tests.support.commands import run_nbgrader, tool_env
+from tests.support.courses import EXERCISES, clone_course, copy_clean_course
+from tests.support.tiny_course import PARTLY, RIGHT, submit
 
 KAM = str(Path(sys.executable).parent / "kam")
 
@@ -31,7 +34,7 @@ def _grade(root: Path, **kwargs):
 
 
 def test_scores_equal_stock_nbgrader_autograde(template, tmp_path):
-    cohort = copy_course(template, tmp_path / "stock")
+    cohort = clone_course(template, tmp_path / "stock")
     submit(cohort, "s1_right", answers=RIGHT)
     submit(cohort, "s2_partly", answers=PARTLY)
     submit(cohort, "s3_blank")
@@ -39,7 +42,7 @@ def test_scores_equal_stock_nbgrader_autograde(template, tmp_path):
     submit(cohort, "s5_kernel_dies", answers={"answer": "import os\nos._exit(1)", "share": "share = 0.8"})
     submit(cohort, "s6_endless", answers={"answer": "while True:\n    pass", "share": "share = 0.8"})
     (cohort / "submitted" / "s7_no_notebook" / "ps1").mkdir(parents=True)
-    ours = copy_course(cohort, tmp_path / "kam")
+    ours = clone_course(cohort, tmp_path / "kam")
 
     stock = subprocess.run(["nbgrader", "autograde", "ps1"], cwd=cohort, env=tool_env(),
                            capture_output=True, text=True, timeout=300)
@@ -74,7 +77,7 @@ def test_scores_equal_stock_nbgrader_autograde(template, tmp_path):
 
 
 def test_manual_grades_and_comments_survive_regrade(template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     submit(root, "alice", answers=RIGHT)
     submit(root, "bob", answers=PARTLY)
     first = _grade(root, jobs=2)
@@ -110,7 +113,7 @@ def test_manual_grades_and_comments_survive_regrade(template, tmp_path):
 
 
 def test_concurrent_workers_keep_the_gradebook_whole(template, tmp_path):
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     students = [f"t{i:02d}" for i in range(1, 8)]
     for i, student in enumerate(students):
         submit(root, student, answers=RIGHT if i % 2 else PARTLY)
@@ -159,18 +162,18 @@ def test_backups_are_timestamped_and_only_the_newest_kept(tmp_path):
     assert backup_gradebook(tmp_path / "none.db") is None
 
 
+@pytest.mark.slow
 def test_scores_equal_stock_nbgrader_on_a_real_exercise(tmp_path):
     """The course's own nbgrader_config.py (its custom preprocessors included) is honoured."""
-    from submissions import ADVERSARIAL, EXERCISES, Kit, run_nbgrader
-    from submissions import copy_course as copy_exercises
+    from tests.support.submissions import ADVERSARIAL, Kit
 
-    base = copy_exercises(EXERCISES, tmp_path / "base")
+    base = copy_clean_course(EXERCISES, tmp_path / "base")
     assert run_nbgrader(base, "generate_assignment", ADVERSARIAL).returncode == 0
     cases = Kit(base, ADVERSARIAL).adversarial_cases()
     chosen = ["right", "answer_and_test_deleted", "kernel_exit", "not_json"]
     for student in chosen:
         cases[student].write(base, student, ADVERSARIAL)
-    ours = copy_course(base, tmp_path / "kam")
+    ours = clone_course(base, tmp_path / "kam")
 
     stock = run_nbgrader(base, "autograde", ADVERSARIAL)
     kam = subprocess.run([KAM, "grade", ADVERSARIAL, "--jobs", "2"], cwd=ours, env=tool_env(),
@@ -201,7 +204,7 @@ def test_a_worker_process_that_dies_costs_only_its_own_submission(template, tmp_
         return original(assignment, student, force, expected)
 
     monkeypatch.setattr(parallel, "_grade_one", dying)
-    root = copy_course(template, tmp_path / "course")
+    root = clone_course(template, tmp_path / "course")
     for student in ("amy", "crasher", "zed"):
         submit(root, student, answers=RIGHT)
     run = _grade(root, jobs=2)

@@ -11,7 +11,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from kamlib.grading.feedback import SAFE_ERRORS, find_leaks, strip_notebook
-from submissions import ADVERSARIAL, graded_cohort, grades, read_notebook, test_scores
+from tests.support.run_cache import run_folder
+from tests.support.submissions import ADVERSARIAL, graded_cohort, grades, read_notebook, test_scores
 
 GRADED = ["right", "blank", "tests_edited_to_pass", "tests_deleted", "answer_and_test_deleted",
           "infinite_loop", "unresponsive_kernel", "kernel_killed", "kernel_exit", "tracebacks_hidden",
@@ -20,7 +21,7 @@ GRADED = ["right", "blank", "tests_edited_to_pass", "tests_deleted", "answer_and
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    return graded_cohort(tmp_path_factory.getbasetemp() / "kam_cohort")
+    return graded_cohort(run_folder(tmp_path_factory.getbasetemp()))
 
 
 def autograded(cohort, student):

@@ -3,12 +3,11 @@
 One lesson is built through the command line (`python -m tools.handouts`) into a temporary
 folder; the first PDF page is kept as artifacts/handouts/*.png for a human to look at.
 Without Chromium (or poppler-utils' pdftotext) the PDF tests skip on a user's machine,
-never in CI (CI=true), where .ci/run must install them.
+and fail on CI (CI=true), where .ci/run must install them.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,19 +20,12 @@ import pytest
 from kamlib import pdf
 from tools import handouts
 
+pytestmark = pytest.mark.slow  # every test here builds a handout: a lesson run in a kernel
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "course" / "01_concepts.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "handouts"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _require(what: str, present: bool) -> None:
-    if present:
-        return
-    reason = f"PDF handout tests need {what}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason + " — CI must install it (.ci/run)")
-    pytest.skip(reason)
 
 
 def _title() -> str:
@@ -67,7 +59,8 @@ def test_progress_is_printed_per_lesson(built):
 def test_html_is_self_contained(page):
     srcs = re.findall(r"""<(?:img|script|iframe|source|video|audio)\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", page, re.I)
     assert srcs, "the lesson draws charts: expected embedded images"
-    assert all(s.startswith("data:") for s in srcs), f"non-embedded sources: {[s[:60] for s in srcs if not s.startswith('data:')]}"
+    outside = [s[:60] for s in srcs if not s.startswith("data:")]
+    assert not outside, f"non-embedded sources: {outside}"
     imgs = re.findall(r"""<img\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", page, re.I)
     assert imgs and all(s.startswith("data:image/") for s in imgs)
     sheets = re.findall(r"<link\b[^>]*>", page, re.I)
@@ -98,19 +91,21 @@ def test_binder_badge_becomes_a_text_link(page):
     assert "在 Binder 上打开本课（交互版）" in page
 
 
-def test_pdf_has_pages_and_chinese_text(built):
-    _require("Debian's chromium (/usr/bin/chromium)", pdf.find_chromium() is not None)
+def test_pdf_has_pages_and_chinese_text(built, skip_or_fail):
+    if pdf.find_chromium() is None:
+        skip_or_fail("PDF handout tests need Debian's chromium (/usr/bin/chromium)")
     out, proc = built
     assert proc.returncode == 0, proc.stderr
     printed = out / f"{LESSON.stem}.pdf"
     data = printed.read_bytes()
     assert data.startswith(b"%PDF"), "not a PDF"
-    _require("pdftotext, pdfinfo and pdffonts (Debian poppler-utils)",
-             all(shutil.which(tool) for tool in ("pdftotext", "pdfinfo", "pdffonts")))
+    if not all(shutil.which(tool) for tool in ("pdftotext", "pdfinfo", "pdffonts")):
+        skip_or_fail("PDF handout tests need pdftotext, pdfinfo and pdffonts (Debian poppler-utils)")
     info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages > 1
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(printed), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(printed), "-"], capture_output=True,
+                          check=True).stdout.decode()
     squeezed = re.sub(r"\s+", "", text)
     assert re.sub(r"\s+", "", _title()) in squeezed
     assert "重点客户管理" in squeezed and len(CJK.findall(text)) > 1000

@@ -38,7 +38,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from submissions import EXERCISES, REPO, Kit, copy_course, region_lines
+
+from tests.support.courses import EXERCISES, REPO, copy_clean_course
+from tests.support.submissions import Kit, region_lines
+
+pytestmark = pytest.mark.hub
 
 DEPLOY = REPO / "deploy"
 BIN = Path(sys.executable).parent
@@ -65,18 +69,11 @@ def _missing() -> str | None:
     return None
 
 
-def _give_up(reason: str):
-    """Skip with ``reason`` — or fail on CI, which must run this test."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI 上必须能运行 JupyterHub 测试：{reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module", autouse=True)
-def _requirements():
+def _requirements(skip_or_fail):
     reason = _missing()
     if reason:
-        _give_up(reason)
+        skip_or_fail(f"JupyterHub 测试无法运行：{reason}")
 
 
 def _free_port() -> int:
@@ -145,7 +142,8 @@ class Hub:
         t0 = time.monotonic()
         done = subprocess.run(["runuser", "-u", name, "--", "env", "-i", *self.user_env(name), *cmd],
                               cwd=cwd or self.home(name), capture_output=True, text=True, timeout=STEP_TIMEOUT)
-        assert done.returncode == 0 or not check, f"{name}$ {' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
+        assert done.returncode == 0 or not check, (
+            f"{name}$ {' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}")
         print(f"{time.monotonic() - t0:5.1f} s  {name}$ {' '.join(cmd)}")
         return done
 
@@ -273,20 +271,20 @@ def hub():
 
 
 @pytest.fixture(scope="module")
-def usable_env(hub) -> None:
+def usable_env(hub, skip_or_fail) -> None:
     """Every user's server and nbgrader run from this environment, so its interpreter must be
     readable by them (not so for a Python inside a private home folder)."""
     probe = subprocess.run(["runuser", "-u", hub.trainee, "--", str(BIN / "python"), "-c", "import nbgrader"],
                            capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
-        _give_up(f"其他用户无法运行本环境的 Python（{Path(sys.executable).resolve()}）："
-                 f"{probe.stderr.strip()[-200:]}；请用所有用户可读的 Python（如 /usr/bin/python3）建 .venv")
+        skip_or_fail(f"JupyterHub 测试无法运行：其他用户无法运行本环境的 Python（{Path(sys.executable).resolve()}）："
+                     f"{probe.stderr.strip()[-200:]}；请用所有用户可读的 Python（如 /usr/bin/python3）建 .venv")
 
 
 @pytest.fixture(scope="module")
 def course(hub, usable_env) -> Path:
     """The trainer's course root: a copy of exercises/ in the trainer's home."""
-    root = copy_course(EXERCISES, hub.home(hub.trainer) / COURSE_ID)
+    root = copy_clean_course(EXERCISES, hub.home(hub.trainer) / COURSE_ID)
     subprocess.run(["chown", "-R", f"{hub.trainer}:{hub.trainer}", str(root)], check=True, timeout=30)
     return root
 

@@ -84,8 +84,8 @@ def test_not_attempted_is_counted_apart_from_wrong_and_pending_stays_out():
 
 def test_tied_scores_give_a_defined_correlation():
     # q1 = 1, 1, 0, 0 and q2 = 2, 2, 0, 0 (ties in both): the rest of q1 is q2 + q3 = 3, 3, 1, 1 -> r = 1
-    rows = [(s, "q1", v1, "已评分") for s, v1 in zip("ABCD", (1, 1, 0, 0))] + \
-           [(s, "q2", v2, "已评分") for s, v2 in zip("ABCD", (2, 2, 0, 0))] + \
+    rows = [(s, "q1", v1, "已评分") for s, v1 in zip("ABCD", (1, 1, 0, 0), strict=True)] + \
+           [(s, "q2", v2, "已评分") for s, v2 in zip("ABCD", (2, 2, 0, 0), strict=True)] + \
            [(s, "q3", 1, "已评分") for s in "ABCD"]
     items = item_statistics(cohort(rows)).set_index("cell")
     assert items.loc["q1", "discrimination"] == pytest.approx(1.0)
@@ -94,7 +94,7 @@ def test_tied_scores_give_a_defined_correlation():
 def test_common_answers_grouped_with_the_correct_one_marked():
     planted = (["合作伙伴关系"] * 5, ["优先供应商关系"] * 4, ["战略联盟关系"])
     rows, n = [], 0
-    for answer, score in zip(planted, (1, 0, 0)):
+    for answer, score in zip(planted, (1, 0, 0), strict=True):
         for a in answer:
             n += 1
             rows.append((f"L{n:02d}", "q1", score, "已评分", a))

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from deck import SCRAPE_ERRORS
+from tests.support.deck import SCRAPE_ERRORS
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"

@@ -1,7 +1,9 @@
 """The lesson notebooks in course/: committed clean, well formed, and they run.
 
-Each lesson is executed once in a fresh kernel (cwd = course/, strict glyph checking on,
-matplotlib's inline backend) and the executed copy is shared by the tests below.
+Each lesson is executed once per test run in a fresh kernel, in a copy of course/ (strict
+glyph checking on, matplotlib's inline backend; see tests/support/lessons.py), and the
+executed copy is shared by the tests below and the other tests that read a lesson's run.
+These tests are what proves every lesson runs top to bottom without an error.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -38,27 +39,10 @@ def _source(nb: nbformat.NotebookNode, cell_type: str) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == cell_type)
 
 
-_executed: dict[Path, nbformat.NotebookNode] = {}
-
-
 @pytest.fixture
-def executed(request, monkeypatch) -> nbformat.NotebookNode:
-    """The lesson run top to bottom in a fresh kernel (cached per test session)."""
-    path: Path = request.param
-    if path not in _executed:
-        monkeypatch.setenv("KAMLIB_STRICT_GLYPHS", "1")
-        monkeypatch.delenv("MPLBACKEND", raising=False)
-        nb = _read(path)
-        client = NotebookClient(
-            nb,
-            timeout=120,
-            kernel_name="python3",
-            allow_errors=True,
-            resources={"metadata": {"path": str(COURSE)}},
-        )
-        client.execute()
-        _executed[path] = nb
-    return _executed[path]
+def executed(request, lesson_run) -> nbformat.NotebookNode:
+    """The lesson run top to bottom in a fresh kernel (once per test run, see conftest)."""
+    return lesson_run(request.param).notebook
 
 
 def _outputs(nb: nbformat.NotebookNode):

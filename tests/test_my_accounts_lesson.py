@@ -1,5 +1,6 @@
 """Lesson 5 as a trainee runs it: in a fresh kernel, in a folder of its own, first on the
-case company (no workbook beside it), then on a filled template placed next to it."""
+case company (no workbook beside it: the test run's one shared run of the lesson), then on
+a filled template placed next to it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ def run(folder: Path) -> str:
     nb = nbformat.read(LESSON, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
+    return output_text(nb)
+
+
+def output_text(nb: nbformat.NotebookNode) -> str:
+    """The text a trainee reads in the outputs of ``nb``; an error output fails the test."""
+    errors = [(out.ename, out.evalue) for cell in nb.cells for out in cell.get("outputs", [])
+              if out.output_type == "error"]
+    assert not errors, errors
     texts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -42,8 +51,9 @@ def folder(tmp_path) -> Path:
     return tmp_path
 
 
-def test_on_the_case_company(folder):
-    text = run(folder)
+def test_on_the_case_company(lesson_run):
+    done = lesson_run(LESSON)
+    text, folder = output_text(done.notebook), done.folder
     assert "案例公司" in text
     first = ranked_accounts(load_accounts())["account_id"].iloc[0]
     plan = folder / "客户计划" / f"客户计划_{first}.xlsx"
@@ -51,12 +61,16 @@ def test_on_the_case_company(folder):
     assert all(s.title in plan_titles(plan) for s in ACCOUNT_PLAN_SECTIONS)
 
 
+@pytest.mark.slow
 def test_on_a_filled_template_next_to_it(folder):
     wb = openpyxl.load_workbook(TEMPLATE)
     accounts, contacts = wb["客户"], wb["联系人"]
-    accounts.append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"])
-    accounts.append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"])
-    accounts.append(["K003", "丙虚构化工厂", "企业", "化工", "华北", 300, 5, 3, 0.1, 3, 1, 3, 3, 1, 3, "张", "周", "李"])
+    accounts.append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周",
+                     "李"])
+    accounts.append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None,
+                     "李"])
+    accounts.append(["K003", "丙虚构化工厂", "企业", "化工", "华北", 300, 5, 3, 0.1, 3, 1, 3, 3, 1, 3, "张", "周",
+                     "李"])
     contacts.append(["P1", "K001", "王（虚构）", "总经理", "高层", "决策者", 2, None])
     contacts.append(["P2", "K001", "赵（虚构）", "设备部经理", "中层", "影响者", 4, "客户经理"])
     wb.save(folder / OWN_WORKBOOK)

@@ -89,6 +89,7 @@ def test_import_kamlib_stays_light():
     assert out.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_nbgrader_lab_extension_is_enabled():
     out = subprocess.run([str(BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True, check=True)
     listing = ANSI.sub("", out.stdout + out.stderr)
@@ -99,8 +100,10 @@ def test_nbgrader_lab_extension_is_enabled():
     assert jl and Version(jl.group(1)) >= Version("4.4"), "nbgrader 0.9.6 needs JupyterLab >= 4.4"
 
 
+@pytest.mark.slow
 def test_nbgrader_server_extension_is_enabled():
-    out = subprocess.run([str(BIN / "jupyter"), "server", "extension", "list"], capture_output=True, text=True, check=True)
+    out = subprocess.run([str(BIN / "jupyter"), "server", "extension", "list"], capture_output=True, text=True,
+                         check=True)
     listing = ANSI.sub("", out.stdout + out.stderr)
     for ext in ("formgrader", "validate_assignment", "assignment_list"):
         assert re.search(rf"nbgrader\.server_extensions\.{ext}\s+enabled", listing), listing
@@ -123,9 +126,11 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     return zipfile.ZipFile(whl)
 
 
+@pytest.mark.slow
 def test_wheel_ships_the_data_cards_and_font(wheel):
     names = set(wheel.namelist())
-    cards = "\n".join(wheel.read(n).decode("utf-8") for n in names if n.startswith("kamlib/data/") and n.endswith(".md"))
+    cards = "\n".join(wheel.read(n).decode("utf-8") for n in names
+                      if n.startswith("kamlib/data/") and n.endswith(".md"))
     csvs = sorted((ROOT / "kamlib" / "data").glob("*.csv"))
     assert csvs
     for csv in csvs:

@@ -2,7 +2,7 @@
 
 A small cohort of ex01_concepts is graded on the embedded SQLite gradebook (the course's
 default) and on a real PostgreSQL server that the ``postgres_url`` fixture starts in a
-temporary directory (see tests/pg.py). Every grade — per student, notebook and cell,
+temporary directory (see tests/support/postgres.py). Every grade — per student, notebook and cell,
 read back through nbgrader's own ``Gradebook`` — must be the same, also when several
 graders (``kam grade --jobs 2`` and a stock ``nbgrader autograde``, for disjoint
 students) write to the one PostgreSQL gradebook at the same time.
@@ -14,15 +14,19 @@ psycopg2 driver these tests are skipped on a user's machine, and fail on CI (CI=
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from pg import MissingPostgres, PostgresServer
-from submissions import EXERCISES, Case, Kit, copy_course, tool_env
+
+from tests.support.commands import tool_env
+from tests.support.courses import EXERCISES, copy_clean_course
+from tests.support.postgres import MissingPostgres, PostgresServer
+from tests.support.submissions import Case, Kit
+
+pytestmark = pytest.mark.postgres
 
 ASSIGNMENT = "ex01_concepts"
 COURSE_ID = "kam_course"
@@ -33,24 +37,18 @@ NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 GROUPS = ("a_*", "b_*")
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL tests cannot run on CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 # ------------------------------------------------------------------ the server
 @pytest.fixture(scope="session")
-def postgres_server():
+def postgres_server(skip_or_fail):
     """A PostgreSQL server in a temporary directory, for the whole session."""
     try:
         import psycopg2  # noqa: F401  (the driver nbgrader's SQLAlchemy will load)
     except ImportError:
-        _unavailable("the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary)")
+        skip_or_fail("the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary)")
     try:
         server = PostgresServer.start()
     except MissingPostgres as error:
-        _unavailable(str(error))
+        skip_or_fail(f"PostgreSQL tests cannot run: {error}")
     try:
         yield server
     finally:
@@ -81,7 +79,7 @@ def start_nbgrader(course: Path, *args: str) -> subprocess.Popen:
 def wait_all(*processes: subprocess.Popen) -> None:
     """Wait for processes started together; each must succeed."""
     outputs = [p.communicate(timeout=600) for p in processes]
-    for process, (out, err) in zip(processes, outputs):
+    for process, (out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, f"{process.args}:\n{(out + err)[-3000:]}"
 
 
@@ -125,8 +123,8 @@ def runs(tmp_path_factory, postgres_server, postgres_url) -> dict:
     graders can take at once.
     """
     base = tmp_path_factory.mktemp("pg")
-    sqlite_course = copy_course(EXERCISES, base / "sqlite")
-    pg_course = copy_course(EXERCISES, base / "postgres")
+    sqlite_course = copy_clean_course(EXERCISES, base / "sqlite")
+    pg_course = copy_clean_course(EXERCISES, base / "postgres")
     point_at(pg_course, postgres_url)
     wait_all(*(start_nbgrader(c, "generate_assignment", "--force", ASSIGNMENT)
                for c in (sqlite_course, pg_course)))

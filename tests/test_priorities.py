@@ -23,6 +23,7 @@ from kamlib.priorities import (
     smallest_set_for_share,
 )
 
+
 @pytest.fixture
 def accounts() -> pd.DataFrame:
     return pd.DataFrame({
@@ -266,7 +267,7 @@ def test_allocate_never_negative(problem):
 def test_allocate_respects_caps(problem):
     budget, scores, caps = problem
     out = allocate(budget, scores, caps)
-    assert all(a <= c for a, c in zip(out, _cap_list(caps, len(scores))))
+    assert all(a <= c for a, c in zip(out, _cap_list(caps, len(scores)), strict=True))
 
 
 @PROPERTY
@@ -401,7 +402,7 @@ def test_service_plan_hours_sum_to_budget_and_step_down_by_level():
     assert [name for name, _ in by_level] == [level.name for level in SERVICE_LEVELS]
     lows = by_level.min().tolist()
     highs = by_level.max().tolist()
-    assert all(high - low <= 1 for low, high in zip(lows, highs))   # one level, one share
+    assert all(high - low <= 1 for low, high in zip(lows, highs, strict=True))   # one level, one share
     assert lows[0] > highs[1] and lows[1] > highs[2]
 
 

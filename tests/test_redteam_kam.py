@@ -1,7 +1,10 @@
-"""Red team through ``kam grade --jobs 2`` (the tests are in redteam_suite.py)."""
+"""Red team through ``kam grade --jobs 2`` (the tests are in tests/support/redteam_suite.py)."""
 
 import pytest
-from redteam_suite import *  # noqa: F403 (the shared tests)
+
+from tests.support.redteam_suite import *  # noqa: F403 (the shared tests)
+
+pytestmark = pytest.mark.redteam
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import base64
 import html
 import json
 import re
+from contextlib import chdir
 
 import pandas as pd
 import pytest
-from kam_tiny_course import chdir, copy_course
 
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
@@ -18,6 +18,7 @@ from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
 from kamlib.grading.report import analyse, learner_file, load_cohort, render_html
 from kamlib.grading.topics import review_pointer
+from tests.support.courses import clone_course
 
 BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
 
@@ -49,7 +50,7 @@ def answer(student, grade_id, value, missing=False, assignment="ps1"):
 
 @pytest.fixture
 def course(graded, tmp_path):
-    return copy_course(graded, tmp_path / "course")
+    return clone_course(graded, tmp_path / "course")
 
 
 def test_pending_answers_are_left_out_of_the_share_and_counted(graded):
@@ -103,7 +104,8 @@ def test_recorded_answers_give_common_answers_and_not_attempted(course, tmp_path
     assert "<td class='t'>（未作答）</td><td>1</td>" in section
     rows = csv(tmp_path / "out" / "answers.csv").set_index(["学员编号", "题目编号"])
     assert rows.loc[("carol", "test_answer"), "状态"] == "未作答" and rows.loc[("carol", "test_answer"), "得分"] == 0
-    assert str(rows.loc[("bob", "test_answer"), "答案"]) == "41" and rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
+    assert str(rows.loc[("bob", "test_answer"), "答案"]) == "41"
+    assert rows.loc[("bob", "test_answer"), "评分方式"] == "自动评分"
     assert rows.loc[("bob", "test_ready"), "状态"] == "未提交"
     items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
     # test_answer: only alice and bob answered (2 of 2 points, 0): facility 0.5; carol did not attempt it
@@ -220,7 +222,7 @@ def test_a_report_on_one_assignment(graded, tmp_path):
 def test_report_refuses_an_unknown_assignment_and_an_empty_gradebook(template, graded, tmp_path, capsys):
     assert main(["--course", str(graded), "report", "ps7", "--out", str(tmp_path)]) == 2
     assert "未知作业“ps7”" in capsys.readouterr().err
-    fresh = copy_course(template, tmp_path / "fresh")
+    fresh = clone_course(template, tmp_path / "fresh")
     assert main(["--course", str(fresh), "report", "--out", str(tmp_path)]) == 2
     assert "还没有任何作业的提交" in capsys.readouterr().err
 
@@ -266,4 +268,5 @@ def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per
     assert grades.loc[("ps1", "alice"), "提交时间"] == "2025-03-01 18:00:00+08:00"   # submitted 10:00 UTC
     assert list(grades.columns[-3:]) == ["test_answer（2 分）", "test_share（1 分）", "essay（3 分）"]
     assert grades.loc[("ps1", "alice"), "essay（3 分）"] == "待批改"
-    assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0 and grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0
+    assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0
+    assert grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0

@@ -4,39 +4,40 @@ and a learner's page printed on A4. Screenshots are kept in artifacts/browser/."
 from __future__ import annotations
 
 import re
+from contextlib import chdir
 
 import pytest
-from kam_tiny_course import chdir, copy_course
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
 
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.course import Course
+from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.courses import clone_course
 
 IMAGES_JS = """() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0,
                                                        width: i.getBoundingClientRect().width}))"""
 
 
 @pytest.fixture(scope="module")
-def reported(graded, tmp_path_factory):
-    _require_browser()
-    root = copy_course(graded, tmp_path_factory.mktemp("browser") / "course")
+def reported(chromium, graded, tmp_path_factory):
+    root = clone_course(graded, tmp_path_factory.mktemp("browser") / "course")
     with chdir(root):
         url = Course.load(root).db_url
     record_answers(url, [AnswerRecord("ps1", "ps1", s, "test_answer", v, not v, True, "2025-03-01T10:00:00+00:00")
                          for s, v in (("alice", "42"), ("bob", "41"), ("carol", ""))])
-    record_failure(url, GradingFailure("ps2", "bob", "笔记本 ps2.ipynb 不是有效的 JSON 文件", "2025-03-01T10:00:00+00:00"))
+    record_failure(url, GradingFailure("ps2", "bob", "笔记本 ps2.ipynb 不是有效的 JSON 文件",
+                                       "2025-03-01T10:00:00+00:00"))
     out = root / "reports"
     assert main(["--course", str(root), "report", "--out", str(out)]) == 0
     return out
 
 
 @pytest.fixture(scope="module")
-def browser(reported):
+def browser(chromium, reported):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         yield b
         b.close()
 

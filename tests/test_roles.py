@@ -2,12 +2,10 @@
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, deck_path, normalise
 from kamlib.roles import (
     DUTIES,
     ROLES,
@@ -18,6 +16,7 @@ from kamlib.roles import (
     duty_role_matrix,
     staffing_gaps,
 )
+from tests.support.deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, normalise
 
 EXPECTED_IDS = (
     ["AM-main"] + [f"AM-{g}{i}" for g in "CET" for i in range(1, 5)]
@@ -27,23 +26,13 @@ EXPECTED_IDS = (
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module", name="deck_path")
-def deck_path_fixture() -> Path:
-    return deck_path()
-
-
-@pytest.fixture(scope="module")
-def deck(deck_path) -> str:
-    return normalise(corrected_deck(deck_path))
-
-
 # --- the deck helper itself ---------------------------------------------------------------
 
 
-def test_every_correction_applies_and_none_survives(deck_path):
-    raw = deck_path.read_text(encoding="utf-8")
+def test_every_correction_applies_and_none_survives(deck_file):
+    raw = deck_file.read_text(encoding="utf-8")
     assert all(wrong in raw for wrong in CORRECTIONS)
-    fixed = corrected_deck(deck_path)
+    fixed = corrected_deck(deck_file)
     assert not [e for e in SCRAPE_ERRORS if e in fixed]
     assert "掌握开展工作的技能" in fixed and "下载文档前" not in fixed
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import chdir
+
 import openpyxl
 import pandas as pd
 import pytest
-from kam_tiny_course import chdir, copy_course
 
 from kamlib.cli import main
 from kamlib.grading.course import Course
+from tests.support.courses import clone_course
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -25,7 +27,7 @@ def students(root) -> dict[str, tuple]:
 
 @pytest.fixture
 def course(graded, tmp_path):
-    return copy_course(graded, tmp_path / "course")
+    return clone_course(graded, tmp_path / "course")
 
 
 def test_a_csv_list_adds_absentees_and_names_them_in_the_report(course, tmp_path, capsys):

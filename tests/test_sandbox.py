@@ -1,7 +1,7 @@
 """The sandbox on this machine: kam doctor, no grading without it, --no-sandbox said loudly.
 
 The red-team tests (test_redteam_*.py) show what the sandbox keeps out; these show how
-a trainer meets it. They use the tiny course of kam_tiny_course.
+a trainer meets it. They use the tiny course of tests/support/tiny_course.py.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kam_tiny_course import RIGHT, copy_course, submit, tool_env
-
 from kamlib.grading.answer_store import read_answers
 from kamlib.grading.sandbox import Sandbox, bwrap_args, doctor, parse_size
+from tests.support.commands import tool_env
+from tests.support.courses import clone_course
+from tests.support.tiny_course import RIGHT, submit
 
 BIN = Path(sys.executable).parent
 
@@ -51,7 +52,7 @@ def test_kam_doctor_prints_the_checks(template):
 
 
 def test_without_bubblewrap_kam_grades_nothing_and_says_why(template, tmp_path):
-    course = copy_course(template, tmp_path / "course")
+    course = clone_course(template, tmp_path / "course")
     submit(course, "alice", answers=RIGHT)
     env = _without_bwrap(tmp_path)
     run = _kam(course, "grade", "ps1", env=env)
@@ -64,7 +65,7 @@ def test_without_bubblewrap_kam_grades_nothing_and_says_why(template, tmp_path):
 
 
 def test_no_sandbox_grades_anyway_says_so_and_marks_the_answers(template, tmp_path):
-    course = copy_course(template, tmp_path / "course")
+    course = clone_course(template, tmp_path / "course")
     submit(course, "alice", answers=RIGHT)
     run = _kam(course, "grade", "ps1", "--no-sandbox", env=_without_bwrap(tmp_path))
     assert run.returncode == 0, run.stdout + run.stderr
@@ -79,7 +80,7 @@ def test_no_sandbox_grades_anyway_says_so_and_marks_the_answers(template, tmp_pa
 
 
 def test_kam_grade_sandboxes_a_course_whose_config_does_not(template, tmp_path):
-    course = copy_course(template, tmp_path / "course")     # the tiny course's config is stock nbgrader's
+    course = clone_course(template, tmp_path / "course")     # the tiny course's config is stock nbgrader's
     submit(course, "alice", answers={**RIGHT, "share": "import os\nshare = 0.8 if os.getuid() == 65534 else 0.1"})
     run = _kam(course, "grade", "ps1")
     assert run.returncode == 0, run.stdout + run.stderr

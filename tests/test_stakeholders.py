@@ -79,7 +79,7 @@ def test_an_account_without_contacts_and_an_unknown_account():
 
 def test_gap_table_counts_accounts_per_kind():
     table = gap_table(ACCOUNTS, CONTACTS)
-    counts = dict(zip(table["缺口"], table["客户数"]))
+    counts = dict(zip(table["缺口"], table["客户数"], strict=True))
     assert counts == {GAP_KINDS["no_decision_maker"]: 1, GAP_KINDS["uncovered_decision_maker"]: 1,
                       GAP_KINDS["weak_decision_maker"]: 1, GAP_KINDS["single_thread"]: 1,
                       GAP_KINDS["one_position"]: 2}

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deck import SCRAPE_ERRORS, corrected_deck, deck_path, normalise
 from kamlib.tiers import (
     INDICATORS,
     MIN_KNOWN,
@@ -23,16 +22,12 @@ from kamlib.tiers import (
     classify_accounts,
     steps_to_next_tier,
 )
+from tests.support.deck import SCRAPE_ERRORS, normalise
 
 KEYS = ["competition", "information_access", "pricing", "contact_level", "contract", "visibility"]
 # (indicator, level) texts that are derived because the deck is silent there (see tiers.py).
 DERIVED = {("competition", 2), ("pricing", 4), ("contact_level", 1), ("contract", 1), ("contract", 2)}
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def deck() -> str:
-    return normalise(corrected_deck(deck_path()))
 
 
 def all_at(level: int) -> dict[str, int]:
@@ -170,7 +165,7 @@ def test_too_few_known_gives_no_tier_and_says_why(known):
     ],
 )
 def test_rule_examples(levels, tier):
-    assert classify(dict(zip(KEYS, levels))).tier is tier
+    assert classify(dict(zip(KEYS, levels, strict=True))).tier is tier
 
 
 def test_mixed_means_a_spread_of_two_or_more():

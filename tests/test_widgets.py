@@ -102,7 +102,8 @@ def test_tier_explorer_shows_the_steps_to_next_tier():
     steps = steps_to_next_tier(scores)
     assert f"最少需要提升 {len(steps)} 个指标" in text(te.steps_html)
     for step in steps:
-        assert f"{INDICATORS[step.indicator].label_zh}：第 {step.current} 级 → 第 {step.target} 级" in text(te.steps_html)
+        advice = f"{INDICATORS[step.indicator].label_zh}：第 {step.current} 级 → 第 {step.target} 级"
+        assert advice in text(te.steps_html)
     # following the advice lifts the tier by one
     te.set_scores({s.indicator: s.target for s in steps})
     assert te.tier is Tier.PARTNERSHIP
@@ -154,7 +155,7 @@ _SHARED_EXPLORER = tier_explorer()
        st.lists(st.booleans(), min_size=6, max_size=6), st.integers(0, 5))
 def test_tier_explorer_raising_a_slider_never_lowers_the_tier(levels, unknown, which):
     te = _SHARED_EXPLORER
-    te.set_scores({k: (None if u else v) for k, v, u in zip(KEYS, levels, unknown)})
+    te.set_scores({k: (None if u else v) for k, v, u in zip(KEYS, levels, unknown, strict=True)})
     assert te.tier == classify(te.scores).tier
     before = te.tier
     key = KEYS[which]

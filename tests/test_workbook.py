@@ -377,7 +377,8 @@ def test_a_truncated_workbook(tmp_path):
 
 def test_owner_roles_in_chinese_and_a_bad_one(tmp_path):
     headers = ["contact_id", "account_id", "name", "level", "buying_role", "relationship_strength", "owner_role"]
-    rows = [headers, ["P1", "K1", "王", "高层", "决策者", 4, "行政支持者"], ["P2", "K1", "赵", "中层", "影响者", 3, "老板"]]
+    rows = [headers, ["P1", "K1", "王", "高层", "决策者", 4, "行政支持者"],
+            ["P2", "K1", "赵", "中层", "影响者", 3, "老板"]]
     with pytest.raises(DataError) as caught:
         load_contacts(workbook(tmp_path, rows, title=CONTACTS_SHEET))
     found = problem(caught, 3, "owner_role", "老板")

@@ -53,8 +53,12 @@ RANGES = [
     (0xFF00, 0xFFEF),  # Halfwidth and Fullwidth Forms
 ]
 REPO_GLOBS = [
-    "kamlib/**/*.py", "kamlib/**/*.csv", "kamlib/**/*.md",
-    "course/**/*.ipynb", "exercises/source/**/*.ipynb", "README.md",
+    "kamlib/**/*.py",
+    "kamlib/**/*.csv",
+    "kamlib/**/*.md",
+    "course/**/*.ipynb",
+    "exercises/source/**/*.ipynb",
+    "README.md",
 ]
 
 
@@ -92,8 +96,7 @@ def _rename(font: TTFont) -> None:
     """Give the subset its own family name, keeping the original notices (Apache-2.0 §4)."""
     name = font["name"]
     keep = {0, 5, 7, 8, 11, 12, 13, 14}
-    name.names = [r for r in name.names
-                  if r.nameID in keep and r.platformID == 3 and r.langID == 0x409]
+    name.names = [r for r in name.names if r.nameID in keep and r.platformID == 3 and r.langID == 0x409]
     copyright_ = name.getDebugName(0)
     description = (
         "Kam Sans is a subset of WenQuanYi Micro Hei 0.2.0-beta (itself derived from "
@@ -138,14 +141,17 @@ def build(source: Path = DEFAULT_SOURCE, output: Path = OUTPUT) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE,
-                        help="wqy-microhei.ttc (default: the Debian package's copy)")
+    parser.add_argument(
+        "--source", type=Path, default=DEFAULT_SOURCE, help="wqy-microhei.ttc (default: the Debian package's copy)"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     path = build(args.source, args.output)
     cmap = TTFont(path)["cmap"].getBestCmap()
-    print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
-          f"{path.stat().st_size / 1e6:.2f} MB, {len(cmap)} characters")
+    print(
+        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
+        f"{path.stat().st_size / 1e6:.2f} MB, {len(cmap)} characters"
+    )
 
 
 if __name__ == "__main__":

@@ -3,20 +3,21 @@
 ``ps1`` has two autograded questions (2 and 1 points, each with a visible and a
 hidden test) and one answer graded by hand (3 points); ``ps2`` one autograded
 question (1 point). :func:`submit` writes a learner's submission from the release
-version, with chosen answers, or raw text for a broken file.
+version, with chosen answers, or raw text for a broken file. Tests grade their own copy
+of one generated course (``courses.clone_course``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import sys
+from contextlib import chdir
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from .commands import tool_env
 
 CONFIG = """c = get_config()
 c.CourseDirectory.course_id = "tiny"
@@ -29,49 +30,52 @@ HIDDEN_LINES = ("assert answer == 42", "assert abs(share - 0.8) < 1e-9", "assert
 
 
 def _meta(grade_id: str, **flags) -> dict:
-    return {"nbgrader": {"schema_version": 3, "grade_id": grade_id, "locked": False,
-                         "solution": False, "grade": False, **flags}}
+    return {
+        "nbgrader": {
+            "schema_version": 3,
+            "grade_id": grade_id,
+            "locked": False,
+            "solution": False,
+            "grade": False,
+            **flags,
+        }
+    }
 
 
 def _source_notebooks() -> dict[str, nbformat.NotebookNode]:
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    ps1 = new_notebook(metadata=kernel, cells=[
-        new_markdown_cell("# 小测验"),
-        new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
-                      metadata=_meta("answer", solution=True)),
-        new_code_cell("assert isinstance(answer, int)\n### BEGIN HIDDEN TESTS\nassert answer == 42\n"
-                      "### END HIDDEN TESTS", metadata=_meta("test_answer", grade=True, locked=True, points=2)),
-        new_code_cell("### BEGIN SOLUTION\nshare = 0.8\n### END SOLUTION", metadata=_meta("share", solution=True)),
-        new_code_cell("assert 0 <= share <= 1\n### BEGIN HIDDEN TESTS\nassert abs(share - 0.8) < 1e-9\n"
-                      "### END HIDDEN TESTS", metadata=_meta("test_share", grade=True, locked=True, points=1)),
-        new_markdown_cell("请说明理由。"),
-        new_markdown_cell("=== BEGIN MARK SCHEME ===\n提到八成收入即可。\n=== END MARK SCHEME ===\n\nYOUR ANSWER HERE",
-                          metadata=_meta("essay", grade=True, solution=True, points=3)),
-    ])
-    ps2 = new_notebook(metadata=kernel, cells=[
-        new_code_cell("### BEGIN SOLUTION\nready = True\n### END SOLUTION", metadata=_meta("ready", solution=True)),
-        new_code_cell("assert isinstance(ready, bool)\n### BEGIN HIDDEN TESTS\nassert ready is True\n"
-                      "### END HIDDEN TESTS", metadata=_meta("test_ready", grade=True, locked=True, points=1)),
-    ])
+    ps1 = new_notebook(
+        metadata=kernel,
+        cells=[
+            new_markdown_cell("# 小测验"),
+            new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", metadata=_meta("answer", solution=True)),
+            new_code_cell(
+                "assert isinstance(answer, int)\n### BEGIN HIDDEN TESTS\nassert answer == 42\n### END HIDDEN TESTS",
+                metadata=_meta("test_answer", grade=True, locked=True, points=2),
+            ),
+            new_code_cell("### BEGIN SOLUTION\nshare = 0.8\n### END SOLUTION", metadata=_meta("share", solution=True)),
+            new_code_cell(
+                "assert 0 <= share <= 1\n### BEGIN HIDDEN TESTS\nassert abs(share - 0.8) < 1e-9\n### END HIDDEN TESTS",
+                metadata=_meta("test_share", grade=True, locked=True, points=1),
+            ),
+            new_markdown_cell("请说明理由。"),
+            new_markdown_cell(
+                "=== BEGIN MARK SCHEME ===\n提到八成收入即可。\n=== END MARK SCHEME ===\n\nYOUR ANSWER HERE",
+                metadata=_meta("essay", grade=True, solution=True, points=3),
+            ),
+        ],
+    )
+    ps2 = new_notebook(
+        metadata=kernel,
+        cells=[
+            new_code_cell("### BEGIN SOLUTION\nready = True\n### END SOLUTION", metadata=_meta("ready", solution=True)),
+            new_code_cell(
+                "assert isinstance(ready, bool)\n### BEGIN HIDDEN TESTS\nassert ready is True\n### END HIDDEN TESTS",
+                metadata=_meta("test_ready", grade=True, locked=True, points=1),
+            ),
+        ],
+    )
     return {"ps1": ps1, "ps2": ps2}
-
-
-@contextlib.contextmanager
-def chdir(path: Path):
-    old = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(old)
-
-
-def tool_env() -> dict[str, str]:
-    """The environment for nbgrader/kam subprocesses: the venv's scripts first on PATH
-    (nbgrader calls ``alembic`` when it creates a gradebook)."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
 
 
 def make_course(root: Path) -> Path:
@@ -95,8 +99,14 @@ def make_course(root: Path) -> Path:
     return root
 
 
-def submit(root: Path, student: str, assignment: str = "ps1", answers: dict[str, str] | None = None,
-           raw: str | None = None, timestamp: str = "2025-03-01 10:00:00.000000 UTC") -> Path:
+def submit(
+    root: Path,
+    student: str,
+    assignment: str = "ps1",
+    answers: dict[str, str] | None = None,
+    raw: str | None = None,
+    timestamp: str = "2025-03-01 10:00:00.000000 UTC",
+) -> Path:
     """Write submitted/<student>/<assignment>/ from the release notebook; ``raw`` replaces the file."""
     folder = root / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,8 +138,3 @@ def grade_small_cohort(root: Path) -> Path:
         for name in ("ps1", "ps2"):
             assert all(o.status == "graded" for o in grade_assignment(course, name, jobs=2).outcomes)
     return root
-
-
-def copy_course(template: Path, target: Path) -> Path:
-    shutil.copytree(template, target)
-    return target

@@ -41,8 +41,9 @@ def find_bindir() -> Path:
         name = Path(path).parent.parent.name
         return tuple(int(p) for p in name.split(".") if p.isdigit())
 
-    candidates += [Path(p).parent for p in sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                                                    key=version, reverse=True)]
+    candidates += [
+        Path(p).parent for p in sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version, reverse=True)
+    ]
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
@@ -58,9 +59,9 @@ def find_bindir() -> Path:
 class PostgresServer:
     def __init__(self, bindir: Path, base: Path, owner: str | None):
         self.bindir = bindir
-        self.base = base              # /tmp/kam-pg-XXXX: data/ and the socket
+        self.base = base  # /tmp/kam-pg-XXXX: data/ and the socket
         self.data = base / "data"
-        self.owner = owner            # system user running the server (None: ourselves)
+        self.owner = owner  # system user running the server (None: ourselves)
         self.log = base / "server.log"
 
     # ------------------------------------------------------------------ lifecycle
@@ -88,10 +89,30 @@ class PostgresServer:
         try:
             if owner:
                 shutil.chown(base, user=owner)
-            server._run("initdb", "-D", str(server.data), "-U", SUPERUSER, "--auth=trust",
-                        "--encoding=UTF8", "--no-locale", "--no-sync")
-            server._run("pg_ctl", "-D", str(server.data), "-l", str(server.log), "-w", "-t", "60",
-                        "-o", server._options(), "start")
+            server._run(
+                "initdb",
+                "-D",
+                str(server.data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            )
+            server._run(
+                "pg_ctl",
+                "-D",
+                str(server.data),
+                "-l",
+                str(server.log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                server._options(),
+                "start",
+            )
         except BaseException:
             server.stop()
             raise
@@ -99,9 +120,11 @@ class PostgresServer:
 
     def _options(self) -> str:
         settings = {
-            "listen_addresses": "''",          # unix socket only
+            "listen_addresses": "''",  # unix socket only
             "unix_socket_directories": f"'{self.base}'",
-            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
             "max_connections": "100",
         }
         return " ".join(f"-c {k}={v}" for k, v in settings.items())
@@ -110,8 +133,7 @@ class PostgresServer:
         """Stop the server (fast shutdown) and delete its directory."""
         try:
             if (self.data / "postmaster.pid").exists():
-                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop",
-                          check=False)
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop", check=False)
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 
@@ -128,8 +150,7 @@ class PostgresServer:
     def create_database(self, name: str, copy_of: str | None = None) -> str:
         """Create a database and return its SQLAlchemy URL: empty (UTF-8), or a copy of
         database ``copy_of`` (which nobody may be connected to)."""
-        self._run("createdb", "-h", str(self.base), "-U", SUPERUSER, "-E", "UTF8",
-                  "-T", copy_of or "template0", name)
+        self._run("createdb", "-h", str(self.base), "-U", SUPERUSER, "-E", "UTF8", "-T", copy_of or "template0", name)
         return self.url(name)
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ A submission is the folder ``<course>/submitted/<student>/<assignment>/`` with t
 learner's notebook ``<assignment>.ipynb`` (one notebook per assignment in this course)
 and any other files. Typical use::
 
-    course = copy_course(EXERCISES, tmp / "course")        # without release/, gradebook …
+    course = copy_clean_course(EXERCISES, tmp / "course")  # without release/, gradebook …
     run_nbgrader(course, "generate_assignment", "--force", "*")
     kit = Kit(course, "ex03_relationship_tiers")            # reads source/ and release/
     cases = kit.adversarial_cases()                          # {student: Case}
@@ -23,12 +23,9 @@ Every :class:`Case` knows the score each autograded test cell deserves (``expect
 from __future__ import annotations
 
 import copy
-import os
+import json
 import re
-import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +36,9 @@ from nbformat.v4 import new_code_cell
 
 from kamlib.grading.regions import region_lines as cell_region_lines
 
-REPO = Path(__file__).resolve().parents[1]
-EXERCISES = REPO / "exercises"
-ASSIGNMENTS = ("ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_foundations", "ex05_account_plan")
-BUILD_OUTPUT = ("release", "submitted", "autograded", "feedback", "gradebook.db", ".ipynb_checkpoints")
+from .commands import run_nbgrader
+from .courses import ASSIGNMENTS, EXERCISES, copy_clean_course
+from .run_cache import only_one
 
 # ------------------------------------------------------------------ code a learner might write
 INFINITE_LOOP = "while True:\n    pass\n"
@@ -51,9 +47,7 @@ DEAF_LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + IN
 KILL_KERNEL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
 EXIT_KERNEL = "import os\nos._exit(0)\n"
 HIDE_TRACEBACKS = "get_ipython().showtraceback = lambda *args, **kwargs: None\n"
-SWALLOW_ERRORS = (
-    "get_ipython().set_custom_exc((Exception,), lambda shell, etype, value, tb, tb_offset=None: None)\n"
-)
+SWALLOW_ERRORS = "get_ipython().set_custom_exc((Exception,), lambda shell, etype, value, tb, tb_offset=None: None)\n"
 # Hide errors and publish a result in every cell: stock nbgrader reads a non-numeric
 # execute_result as full credit when it comes before the (appended) error.
 FAKE_RESULTS = HIDE_TRACEBACKS + (
@@ -251,7 +245,7 @@ class Kit:
         half = self.solved(self.first_half)
         tests = [x.test_id for x in q]
         always_equal = self.solved()
-        for x in q[len(self.first_half):]:
+        for x in q[len(self.first_half) :]:
             always_equal = self.edit(always_equal, x.answer_id, after=f"{x.variable} = AlwaysEqual()")
         setup = grade_id(next(c for c in self.release.cells if nbgrader_meta(c).get("locked")))
         unanswered = [x for x in q if x not in self.first_half]
@@ -261,53 +255,42 @@ class Kit:
             "tests_edited_to_pass": Case(self.replace_tests(half), expected=self.only(self.first_half)),
             "tests_deleted": Case(self.delete(half, tests), expected=self.only(self.first_half)),
             "answer_and_test_deleted": Case(
-                self.delete(half, tests + [unanswered[0].answer_id]), expected=self.only(self.first_half)),
-            "infinite_loop": Case(self.edit(self.solved(), k.answer_id, before=INFINITE_LOOP),
-                                  expected=self.only(x for x in q if x is not k)),
-            "unresponsive_kernel": Case(self.edit(self.solved(), k.answer_id, before=DEAF_LOOP),
-                                        expected=self.only(before_k)),
-            "kernel_killed": Case(self.insert_after(self.solved(), k.answer_id, KILL_KERNEL),
-                                  expected=self.only(before_k)),
-            "kernel_exit": Case(self.edit(self.solved(), k.answer_id, after=EXIT_KERNEL),
-                                expected=self.only(before_k)),
-            "tracebacks_hidden": Case(self.insert_after(half, setup, HIDE_TRACEBACKS),
-                                      expected=self.only(self.first_half)),
+                self.delete(half, tests + [unanswered[0].answer_id]), expected=self.only(self.first_half)
+            ),
+            "infinite_loop": Case(
+                self.edit(self.solved(), k.answer_id, before=INFINITE_LOOP),
+                expected=self.only(x for x in q if x is not k),
+            ),
+            "unresponsive_kernel": Case(
+                self.edit(self.solved(), k.answer_id, before=DEAF_LOOP), expected=self.only(before_k)
+            ),
+            "kernel_killed": Case(
+                self.insert_after(self.solved(), k.answer_id, KILL_KERNEL), expected=self.only(before_k)
+            ),
+            "kernel_exit": Case(self.edit(self.solved(), k.answer_id, after=EXIT_KERNEL), expected=self.only(before_k)),
+            "tracebacks_hidden": Case(
+                self.insert_after(half, setup, HIDE_TRACEBACKS), expected=self.only(self.first_half)
+            ),
             "custom_exc": Case(self.insert_after(half, setup, SWALLOW_ERRORS), expected=self.only(self.first_half)),
             "fake_results": Case(self.insert_after(half, setup, FAKE_RESULTS), expected=self.only(self.first_half)),
-            "always_equal": Case(self.insert_after(always_equal, setup, ALWAYS_EQUAL),
-                                 expected=self.only(self.first_half)),
-            "million_lines": Case(self.edit(self.solved(), q[0].answer_id, before=MILLION_LINES),
-                                  expected=self.full()),
+            "always_equal": Case(
+                self.insert_after(always_equal, setup, ALWAYS_EQUAL), expected=self.only(self.first_half)
+            ),
+            "million_lines": Case(self.edit(self.solved(), q[0].answer_id, before=MILLION_LINES), expected=self.full()),
             "not_json": Case(raw=BROKEN_JSON, expected=None),
             "missing_notebook": Case(files={"说明.txt": "笔记本忘了交。\n"}, expected=None),
-            "extra_chinese_files": Case(self.solved(), files={
-                "客户拜访记录.txt": "3 月 5 日拜访了客户的生产副总。\n",
-                "我的笔记.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
-            }, expected=self.full()),
+            "extra_chinese_files": Case(
+                self.solved(),
+                files={
+                    "客户拜访记录.txt": "3 月 5 日拜访了客户的生产副总。\n",
+                    "我的笔记.ipynb": nbformat.writes(nbformat.v4.new_notebook()),
+                },
+                expected=self.full(),
+            ),
         }
 
 
-# ------------------------------------------------------------------ course copies and nbgrader
-def copy_course(src: Path, dest: Path) -> Path:
-    """Copy an nbgrader course root without its build output (release/, gradebook.db …)."""
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*BUILD_OUTPUT, "__pycache__"))
-    return dest
-
-
-def tool_env() -> dict[str, str]:
-    """Environment for nbgrader subprocesses: as inherited, with the venv's scripts first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
-def run_nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in ``course`` (the venv's nbgrader); output captured as text."""
-    nbgrader = Path(sys.executable).parent / "nbgrader"
-    return subprocess.run([str(nbgrader), *args], cwd=course, env=tool_env(), capture_output=True,
-                          text=True, timeout=timeout)
-
-
+# ------------------------------------------------------------------ the gradebook
 def gradebook_url(course: Path) -> str:
     return f"sqlite:///{course / 'gradebook.db'}"
 
@@ -323,8 +306,13 @@ def grades(course: Path, student: str, assignment: str) -> dict[str, dict] | Non
         except MissingEntry:
             return None
         return {
-            g.cell.name: {"auto": g.auto_score, "manual": g.manual_score, "max": g.max_score,
-                          "needs_manual": g.needs_manual_grade, "code": g.cell.cell_type == "code"}
+            g.cell.name: {
+                "auto": g.auto_score,
+                "manual": g.manual_score,
+                "max": g.max_score,
+                "needs_manual": g.needs_manual_grade,
+                "code": g.cell.cell_type == "code",
+            }
             for g in notebook.grades
         }
 
@@ -347,8 +335,13 @@ def texts(paths: Iterable[Path]) -> Mapping[Path, str]:
     return {p: p.read_text(encoding="utf-8", errors="replace") for p in paths}
 
 
-# ------------------------------------------------------------------ one graded cohort per test session
+# ------------------------------------------------------------------ one graded cohort per test run
 ADVERSARIAL = "ex03_relationship_tiers"
+STEPS = {
+    "generate": ("generate_assignment", "--force", "*"),
+    "autograde": ("autograde", "*"),
+    "feedback": ("generate_feedback", "*"),
+}
 
 
 @dataclass
@@ -357,42 +350,44 @@ class Cohort:
 
     Students "right" and "blank" hand in every assignment; every student of
     ``Kit(course, ADVERSARIAL).adversarial_cases()`` hands in ADVERSARIAL. All are graded
-    by ONE ``nbgrader autograde "*"``.
+    by ONE ``nbgrader autograde "*"``. Tests only read it: several workers share it.
     """
 
     course: Path
     cases: dict[str, Case]
     runs: dict[str, subprocess.CompletedProcess]
-    seconds: dict[str, float]
 
 
-_COHORTS: dict[Path, Cohort] = {}
+def graded_cohort(shared: Path) -> Cohort:
+    """The graded cohort of this test run, built by the first process that asks for it.
 
-
-def graded_cohort(base: Path) -> Cohort:
-    """Build (once per ``base`` and process) and return the graded cohort under ``base``."""
-    if base in _COHORTS:
-        return _COHORTS[base]
-    course = copy_course(EXERCISES, base / "course")
-    runs, seconds = {}, {}
-
-    def step(name: str, *args: str) -> None:
-        start = time.perf_counter()
-        runs[name] = run_nbgrader(course, *args)
-        seconds[name] = time.perf_counter() - start
-
-    step("generate", "generate_assignment", "--force", "*")
+    ``shared``: the run's folder shared by the pytest-xdist workers (``run_cache.run_folder``);
+    the nbgrader runs' return codes and output are kept there for the other workers.
+    """
+    course, record = shared / "kam_cohort" / "course", shared / "kam_cohort" / "runs.json"
+    with only_one(shared, "kam_cohort"):
+        if not record.exists():
+            _grade_cohort(course, record)
+    runs = {name: subprocess.CompletedProcess(**run) for name, run in json.loads(record.read_text()).items()}
     if runs["generate"].returncode != 0:
         raise RuntimeError(runs["generate"].stderr[-3000:])
-    cases = Kit(course, ADVERSARIAL).adversarial_cases()
-    for student, case in cases.items():
-        case.write(course, student, ADVERSARIAL)
-    for assignment in ASSIGNMENTS:
-        if assignment != ADVERSARIAL:
-            kit = Kit(course, assignment)
-            Case(kit.solved()).write(course, "right", assignment)
-            Case(copy.deepcopy(kit.release)).write(course, "blank", assignment)
-    step("autograde", "autograde", "*")
-    step("feedback", "generate_feedback", "*")
-    _COHORTS[base] = Cohort(course, cases, runs, seconds)
-    return _COHORTS[base]
+    return Cohort(course, Kit(course, ADVERSARIAL).adversarial_cases(), runs)
+
+
+def _grade_cohort(course: Path, record: Path) -> None:
+    copy_clean_course(EXERCISES, course)
+    runs = {}
+    for name, args in STEPS.items():
+        done = run_nbgrader(course, *args)
+        runs[name] = {"args": done.args, "returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+        if name == "generate":
+            if done.returncode != 0:
+                break
+            for student, case in Kit(course, ADVERSARIAL).adversarial_cases().items():
+                case.write(course, student, ADVERSARIAL)
+            for assignment in ASSIGNMENTS:
+                if assignment != ADVERSARIAL:
+                    kit = Kit(course, assignment)
+                    Case(kit.solved()).write(course, "right", assignment)
+                    Case(copy.deepcopy(kit.release)).write(course, "blank", assignment)
+    record.write_text(json.dumps(runs, ensure_ascii=False), encoding="utf-8")

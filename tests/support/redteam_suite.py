@@ -8,21 +8,37 @@ these tests, so the same hostile cohort is graded by ``kam grade --jobs 2`` and 
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
-from submissions import ADVERSARIAL, EXERCISES, Case, Kit, copy_course, read_notebook, run_nbgrader, test_scores, tool_env
 
 from kamlib.grading.answer_store import read_answers
 
-BIN = Path(sys.executable).parent
-ATTEMPTS = {"read_answer_key": 3, "read_gradebook": 1, "write_gradebook": 1, "write_course_root": 2,
-            "read_other_learner": 1, "write_other_learner": 1, "read_trainer_home": 2, "environment": 1,
-            "proc_environ": 1, "loopback_server": 1, "memory_bomb": 1, "fork_bomb": 1, "thread_bomb": 1,
-            "disk_bomb": 1, "tmp_bomb": 1, "privilege_escape": 3, "symlink_to_answer_key": 1}
+from .commands import BIN, run_nbgrader, tool_env
+from .courses import EXERCISES, copy_clean_course
+from .redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
+from .submissions import ADVERSARIAL, Case, Kit, read_notebook, test_scores
+
+ATTEMPTS = {
+    "read_answer_key": 3,
+    "read_gradebook": 1,
+    "write_gradebook": 1,
+    "write_course_root": 2,
+    "read_other_learner": 1,
+    "write_other_learner": 1,
+    "read_trainer_home": 2,
+    "environment": 1,
+    "proc_environ": 1,
+    "loopback_server": 1,
+    "memory_bomb": 1,
+    "fork_bomb": 1,
+    "thread_bomb": 1,
+    "disk_bomb": 1,
+    "tmp_bomb": 1,
+    "privilege_escape": 3,
+    "symlink_to_answer_key": 1,
+}
 
 
 @dataclass
@@ -37,15 +53,19 @@ class Attacked:
 
 
 def _digests(course: Path, home: Path) -> dict:
-    return {"source": tree_digest(course / "source"), "submitted": tree_digest(course / "submitted"),
-            "release": tree_digest(course / "release"), "home": tree_digest(home),
-            "root": {k: v for k, v in tree_digest(course).items() if "/" not in k and not k.startswith("gradebook.db")}}
+    return {
+        "source": tree_digest(course / "source"),
+        "submitted": tree_digest(course / "submitted"),
+        "release": tree_digest(course / "release"),
+        "home": tree_digest(home),
+        "root": {k: v for k, v in tree_digest(course).items() if "/" not in k and not k.startswith("gradebook.db")},
+    }
 
 
 @pytest.fixture(scope="module")
 def attacked(grader, tmp_path_factory) -> Attacked:
     base = tmp_path_factory.mktemp(f"redteam-{grader}")
-    course = copy_course(EXERCISES, base / "course")
+    course = copy_clean_course(EXERCISES, base / "course")
     generated = run_nbgrader(course, "generate_assignment", "--force", ADVERSARIAL)
     assert generated.returncode == 0, generated.stderr[-2000:]
     home = base / "home"
@@ -62,13 +82,17 @@ def attacked(grader, tmp_path_factory) -> Attacked:
             write_case(course, student, case, links)
         before = _digests(course, home)
         env = {**tool_env(), **SECRET_ENV, "HOME": str(home)}
-        command = ([str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"] if grader == "kam"
-                   else [str(BIN / "nbgrader"), "autograde", ADVERSARIAL])
+        command = (
+            [str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"]
+            if grader == "kam"
+            else [str(BIN / "nbgrader"), "autograde", ADVERSARIAL]
+        )
         run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=1200)
     finally:
         server.close()
-    return Attacked(course, home, {s: c for s, (c, _) in cases.items()}, run, before, _digests(course, home),
-                    server.connections)
+    return Attacked(
+        course, home, {s: c for s, (c, _) in cases.items()}, run, before, _digests(course, home), server.connections
+    )
 
 
 def _outputs(attacked: Attacked, student: str) -> str:
@@ -88,8 +112,11 @@ def test_the_whole_cohort_is_graded(attacked):
 
 
 def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
-    wrong = {s: (test_scores(attacked.course, s, ADVERSARIAL), c.expected) for s, c in attacked.cases.items()
-             if test_scores(attacked.course, s, ADVERSARIAL) != c.expected}
+    wrong = {
+        s: (test_scores(attacked.course, s, ADVERSARIAL), c.expected)
+        for s, c in attacked.cases.items()
+        if test_scores(attacked.course, s, ADVERSARIAL) != c.expected
+    }
     assert wrong == {}
     full = sum(attacked.cases["right"].expected.values())
     assert full == 15 and sum(test_scores(attacked.course, "right", ADVERSARIAL).values()) == full
@@ -99,7 +126,7 @@ def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
 def test_each_attack_ran_and_was_stopped(attacked, student, attempts):
     printed = _outputs(attacked, student)
     assert "LEAKED:" not in printed, printed[:2000]
-    assert printed.count("BLOCKED:") == attempts, printed[:2000]   # the attack did run, every attempt of it
+    assert printed.count("BLOCKED:") == attempts, printed[:2000]  # the attack did run, every attempt of it
 
 
 def test_no_secret_reaches_any_file_a_grader_writes(attacked):
@@ -135,5 +162,5 @@ def test_answers_are_recorded_as_data_with_the_grade(attacked):
     assert right["ex03_q1_test"].answer == "卖主关系" and not right["ex03_q1_test"].missing
     assert all(a.sandboxed and not a.missing for a in right.values())
     assert all(answers[("blank", gid)].missing for gid in attacked.cases["blank"].expected)
-    assert answers[("fake_exporter", "ex03_q1_test")].missing     # a forged export is no answer
+    assert answers[("fake_exporter", "ex03_q1_test")].missing  # a forged export is no answer
     assert answers[("run_cell_hook", "ex03_q1_test")].answer.startswith("（无法作为数据传出的对象")
