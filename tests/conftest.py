@@ -2,6 +2,7 @@
 one rule for tests whose tools are missing, and the fixtures several test modules use."""
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -12,7 +13,7 @@ from tests.support.browser import CHROMIUM, missing_browser
 from tests.support.courses import clone_course
 from tests.support.deck import corrected_deck, deck_path, normalise
 from tests.support.lessons import LessonRun, executed_lesson
-from tests.support.run_cache import run_folder
+from tests.support.run_cache import only_one, run_folder
 from tests.support.tiny_course import grade_small_cohort, make_course
 
 # Kernels inherit this process's environment: a missing Chinese glyph in a chart is an
@@ -25,8 +26,13 @@ os.environ.pop("MPLBACKEND", None)
 # browser puts the tests that use it in its lane: the lessons' runs, the browser, the tiny
 # course (generated, then graded) and the graded exercise cohort. Every heavy lane is also
 # slow, and `make test-fast` runs `-m "not slow"`.
-LANE_OF_FIXTURE = {"lesson_run": "notebooks", "chromium": "browser", "template": "slow", "graded": "slow",
-                   "cohort": "slow"}
+LANE_OF_FIXTURE = {
+    "lesson_run": "notebooks",
+    "chromium": "browser",
+    "template": "slow",
+    "graded": "slow",
+    "cohort": "slow",
+}
 HEAVY_LANES = ("notebooks", "browser", "hub", "postgres", "binder", "redteam")
 
 
@@ -83,13 +89,30 @@ def deck(deck_file) -> str:
     return normalise(corrected_deck(deck_file))
 
 
-@pytest.fixture(scope="module")
+def _built_once(shared: Path, name: str, build: Callable[[Path], Path]) -> Path:
+    """``shared / name / "course"``, built by the first process of the test run that asks for it."""
+    course, done = shared / name / "course", shared / name / "built"
+    with only_one(shared, name):
+        if not done.exists():
+            shutil.rmtree(course.parent, ignore_errors=True)  # what a failed build left
+            build(course)
+            done.touch()
+    return course
+
+
+@pytest.fixture(scope="session")
 def template(tmp_path_factory) -> Path:
-    """A tiny nbgrader course (two assignments), generated once per test module."""
-    return make_course(tmp_path_factory.mktemp("tiny") / "course")
+    """A tiny nbgrader course (two assignments), generated once per test run and shared by
+    every worker: a test copies it (``clone_course``) before it changes anything."""
+    return _built_once(run_folder(tmp_path_factory.getbasetemp()), "tiny-template", make_course)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def graded(template, tmp_path_factory) -> Path:
-    """alice: ps1 3/6 (essay awaiting a grade), ps2 1/1; bob: ps1 1/6; carol: ps1 0/6."""
-    return grade_small_cohort(clone_course(template, tmp_path_factory.mktemp("graded") / "course"))
+    """The tiny course graded once per test run (shared like ``template``): alice: ps1 3/6
+    (essay awaiting a grade), ps2 1/1; bob: ps1 1/6; carol: ps1 0/6."""
+    return _built_once(
+        run_folder(tmp_path_factory.getbasetemp()),
+        "tiny-graded",
+        lambda course: grade_small_cohort(clone_course(template, course)),
+    )
