@@ -53,7 +53,7 @@ def test_an_assignment_not_yet_generated_says_how_to_generate_it(capsys, templat
     root = copy_course(template, tmp_path / "course")
     (root / "source" / "ps3").mkdir()
     code, out, err = run(capsys, "--course", root, "grade", "ps3")
-    assert code == 2 and "nbgrader generate_assignment ps3" in err
+    assert code == 2 and "nbgrader generate_assignment --force ps3" in err
 
 
 def test_an_empty_submitted_folder_is_refused(capsys, template, tmp_path):

@@ -60,8 +60,14 @@ def generate_feedback(
     assignment: str,
     students: list[str] | None = None,
     on_outcome: Callable[[FeedbackOutcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[FeedbackOutcome]:
-    """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh)."""
+    """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh).
+
+    A submission graded on disk whose grades the gradebook does not hold (a gradebook
+    restored or rebuilt since) gets no feedback and a reason saying how to regrade it.
+    ``on_start`` receives the number of learners, ``on_outcome`` each result.
+    """
     course.require_assignment(assignment)
     graded = graded_students(course, assignment)
     if not graded:
@@ -73,9 +79,17 @@ def generate_feedback(
         graded = students
     leaks = hidden_test_lines(course, assignment)
     config = _feedback_config(course)
+    with course.gradebook() as gb:
+        recorded = {s.student.id for s in gb.find_assignment(assignment).submissions}
     outcomes = []
+    if on_start:
+        on_start(len(graded))
     for student in graded:
-        outcome = _one(course, assignment, student, config, leaks)
+        if student in recorded:
+            outcome = _one(course, assignment, student, config, leaks)
+        else:
+            outcome = FeedbackOutcome(student, [], "成绩库中没有这份作业的评分记录（成绩库可能被恢复或重建过），"
+                                                   f"请先运行：kam grade {assignment} --student {student}")
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
