@@ -1,8 +1,9 @@
 """``kam feedback``: nbgrader feedback for every graded submission, hidden tests removed.
 
 Each submission is run through nbgrader's ``GenerateFeedback`` converter with the
-course configuration, with :class:`kamlib.grading.feedback.StripHiddenTests` added
-after ``GetGrades`` when the course does not list it already. Every HTML file is
+course configuration, with :class:`kamlib.grading.feedback.StripHiddenTests` and
+:class:`kamlib.grading.feedback_page.ExplainGrades` added after ``GetGrades`` when the
+course does not list them already, and the Chinese page of :mod:`.feedback_page`. Every HTML file is
 then checked for the hidden-test lines of the gradebook; a file that still shows
 one is deleted and reported, so no learner ever receives it.
 """
@@ -23,6 +24,7 @@ from traitlets.config import Config
 from .course import Course, KamError
 from .failures import explain_failure
 from .feedback import StripHiddenTests, find_leaks
+from .feedback_page import ExplainGrades, FeedbackExporter
 from .regions import HIDDEN, region_lines
 from .tracking import TrackedFeedback
 
@@ -103,9 +105,11 @@ def _feedback_config(course: Course) -> Config:
     if StripHiddenTests not in preprocessors:
         at = preprocessors.index(GetGrades) + 1 if GetGrades in preprocessors else 0
         preprocessors.insert(at, StripHiddenTests)
+    if ExplainGrades not in preprocessors:
+        preprocessors.insert(preprocessors.index(StripHiddenTests) + 1, ExplainGrades)
     config = Config()
     config.GenerateFeedback.preprocessors = preprocessors
-    config.HTMLExporter.template_name = "feedback"
+    config.GenerateFeedback.exporter_class = FeedbackExporter
     return config
 
 
