@@ -175,7 +175,7 @@ class ExplainGrades(NbGraderPreprocessor):
                 "score": PENDING if kind == PENDING else _points(score),
                 "points": _points(meta.get("points")),
                 "verdict": kind, "verdict_class": _CLASS[kind], "reason": reason,
-                "review": "" if kind == RIGHT else review_pointer(source.get("topic")),
+                "review": review_pointer(source.get("topic")) if kind in (WRONG, FORM, PARTLY) else "",
                 "reference": source.get("reference", "") if show else "",
                 "explanation": source.get("explanation", "") if show else "",
                 "written": bool(meta.get("solution")),
