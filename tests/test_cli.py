@@ -99,8 +99,8 @@ def test_feedback_holds_scores_and_hints_but_no_hidden_tests(capsys, graded, tmp
         assert "assert isinstance(answer, int)" in text           # the visible test stays
         for secret in (*HIDDEN_LINES, "BEGIN HIDDEN TESTS", "MARK SCHEME", "提到八成收入即可"):
             assert secret not in text, (student, secret)
-    assert "Score: 2.0 / 2.0" in page_text(pages["alice"])
-    assert "Score: 0.0 / 2.0" in page_text(pages["bob"])
+    assert "得分：2 / 2" in page_text(pages["alice"]) and "得分：待批改" in page_text(pages["alice"])
+    assert "得分：0 / 2" in page_text(pages["bob"])
     assert "alice" in out and "待人工评分" in out                   # alice's essay awaits the trainer
 
 
