@@ -129,7 +129,7 @@ def _answer_cell(cell: NotebookNode) -> None:
             continue
         ename = output.get("ename", "")
         if ename == "NotImplementedError":
-            line = "这里还没有作答：单元格里仍是题目给的占位代码（raise NotImplementedError()）。"
+            line = "这里还没有作答：单元格里仍是题目给的占位代码。"
         else:
             evalue = _ANSI.sub("", str(output.get("evalue", ""))).strip().splitlines()
             line = f"这个单元格运行时出错（{ename}{'：' + evalue[0] if evalue else ''}）。"
