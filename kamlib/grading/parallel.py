@@ -122,7 +122,7 @@ def grade_assignment(
     todo = [s for s, folder in submissions.items() if any(folder.glob("*.ipynb"))]
     forced, stale, no_timestamp = _plan(course, assignment, todo, force)
     writes = bool(forced) or len(todo) < len(submissions) or any(
-        _newer(course, assignment, s) for s in todo)
+        _newer(course.coursedir, assignment, s) for s in todo)
     backup = backup_gradebook(course.db_path) if course.db_path and writes else None
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if on_start:
@@ -147,18 +147,18 @@ def grade_assignment(
     return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup, stale, no_timestamp)
 
 
-def _folders(course: Course, assignment: str, student: str) -> tuple[Path, Path]:
-    cd = course.coursedir
+def _folders(cd, assignment: str, student: str) -> tuple[Path, Path]:
+    """The submitted and autograded folders of one submission (``cd``: nbgrader's CourseDirectory)."""
     return (Path(cd.format_path(cd.submitted_directory, student, assignment)),
             Path(cd.format_path(cd.autograded_directory, student, assignment)))
 
 
-def _newer(course: Course, assignment: str, student: str) -> bool:
+def _newer(cd, assignment: str, student: str) -> bool:
     """True when nbgrader will (re)grade the submission without --force: never graded, or newer."""
-    submitted, autograded = _folders(course, assignment, student)
+    submitted, autograded = _folders(cd, assignment, student)
     if not autograded.exists():
         return True
-    new, old = (course.coursedir.get_existing_timestamp(str(p)) for p in (submitted, autograded))
+    new, old = (cd.get_existing_timestamp(str(p)) for p in (submitted, autograded))
     return new is not None and old is not None and new > old
 
 
@@ -177,7 +177,7 @@ def _plan(course: Course, assignment: str, students: list[str], force: bool) -> 
             known = set()
     stale, no_timestamp = [], []
     for student in students:
-        submitted, autograded = _folders(course, assignment, student)
+        submitted, autograded = _folders(course.coursedir, assignment, student)
         if not autograded.exists():
             continue
         if student not in known:
@@ -430,7 +430,7 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     converter.force = force
     failure = None
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    kept = _manual_grades(app, assignment, student, dest)
+    kept = _manual_grades(app, assignment, student, dest) if force or _newer(coursedir, assignment, student) else []
     try:
         converter.start()
     except NbGraderException:
