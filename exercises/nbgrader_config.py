@@ -21,6 +21,7 @@ from nbgrader.preprocessors import (
 )
 
 from kamlib.grading.feedback import StripHiddenTests
+from kamlib.grading.feedback_page import ExplainGrades, FeedbackExporter
 from kamlib.grading.preprocessors import SafeOverwriteCells, SandboxedExecute, SaveAnswers
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
@@ -127,5 +128,12 @@ c.Autograde.sanitize_preprocessors = [
 # ---------------------------------------------------------------- feedback
 # nbgrader puts hidden tests into the autograded notebook and so into feedback (its
 # issue #917). StripHiddenTests removes them, the mark schemes, and the tracebacks that
-# quote them; the printed hints and each question's score stay.
-c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
+# quote them; the printed hints and each question's score stay. ExplainGrades and
+# FeedbackExporter make the page Chinese: per question its title, score, one verdict
+# and what to review (kam feedback and nbgrader generate_feedback alike).
+c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, ExplainGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = FeedbackExporter
+# 反馈中显示参考答案和讲解（默认都不显示）：把作业名加进下面的列表，这份作业的反馈里每道题
+# 就会附上参考答案和讲解（讲解写在 source/ 笔记本评分单元格的元数据 kam.explanation 中）。
+# 只在这批题目以后不再使用时才打开，例如：c.ExplainGrades.show_answers = ["ex05_account_plan"]
+c.ExplainGrades.show_answers = []

@@ -6,6 +6,7 @@
     kam roster 名单.xlsx|名单.csv                               导入学员名单（学员编号、姓名）
     kam report [作业] [--out 目录]                              HTML 报告 + CSV
     kam export [作业] [--questions] [--out 文件]                成绩表 CSV（Excel 可直接打开）
+    kam restore [备份]                                          列出成绩库的备份；给出备份名（或序号）则恢复它
 
 Exit codes: 0 done; 1 some submissions could not be graded (or given feedback);
 2 a problem with the command itself (wrong folder, unknown assignment, nothing
@@ -16,6 +17,7 @@ Heavy modules are imported by the subcommand that needs them.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import sys
@@ -89,11 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = _add_course(sub.add_parser(
         "grade", help="并行自动评分一份作业的全部提交",
-        description="并行自动评分：分数与 nbgrader autograde 完全相同。评分前自动备份 gradebook.db。"))
+        description="并行自动评分：分数与 nbgrader autograde 完全相同。有提交要评分时先自动备份 gradebook.db。"))
     grade.add_argument("assignment", metavar="作业", help="作业名（source/ 下的文件夹名）")
     grade.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="并行进程数，默认为 CPU 核数")
     grade.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只评这些学员")
-    grade.add_argument("--force", action="store_true", help="重新评已评过的提交（人工评分和评语会保留）")
+    grade.add_argument("--force", action="store_true",
+                       help="重新评已评过的提交（评语保留；答案没改的文字题保留人工评分，答案改了的改回待批改）")
     grade.add_argument("-v", "--verbose", action="store_true", help="显示评分失败的提交的 nbgrader 日志")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="不用沙箱评分（不推荐：学员代码将能读写讲师的文件和成绩库；报告会标出这些成绩）")
@@ -126,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--questions", action="store_true", help="每道题一列，列出各题得分")
     export.add_argument("--out", metavar="文件", type=Path,
                         help=f"输出文件，默认为课程根目录下的 {REPORT_DIR}/grades.csv")
+
+    restore = _add_course(sub.add_parser(
+        "restore", help="列出成绩库的备份，或用其中一份恢复成绩库",
+        description="不带参数：列出 gradebook.db 的全部备份（时间、作业、学员数、成绩数、人工评分数），最新的在前。"
+                    "给出备份名或序号：先把现在的成绩库也备份一份，再用这份备份替换它。"))
+    restore.add_argument("backup", metavar="备份", nargs="?", help="备份文件名（gradebook.db.bak-日期-时间）或列表中的序号")
     return parser
 
 
@@ -139,22 +148,61 @@ def main(argv: list[str] | None = None) -> int:
     cwd = os.getcwd()
     if args.command == "doctor":
         return _doctor(args)
+    course = None
     try:
         root = find_course_root(getattr(args, "course", "."))
         os.chdir(root)  # nbgrader reads its config from the working directory too
         course = Course.load(root)
+        if args.command != "restore":
+            course.require_gradebook()
         return _COMMANDS[args.command](course, args, out)
     except KamError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. --out names a folder, or a file that cannot be written
-        print(f"错误：无法读写 {exc.filename or '文件'}：{exc.strerror or exc}", file=sys.stderr)
+        print(f"错误：{os_error_zh(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        from kamlib.grading.restore import way_back
+
+        db = course.db_path if course is not None else None
+        name = db.name if db else "成绩库"
+        print(f"错误：读写成绩库 {name} 时出错（{_first_line(exc)}），成绩库可能已损坏。"
+              f"{way_back(db) if db else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\n已中断。", file=sys.stderr)
         return 130
     finally:
         os.chdir(cwd)
+
+
+_OS_ERRORS_ZH = {
+    errno.EACCES: "没有读写权限", errno.EPERM: "没有读写权限", errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一部分不是文件夹", errno.ENOENT: "文件或文件夹不存在", errno.ENOSPC: "磁盘空间已满",
+    errno.EROFS: "所在的磁盘是只读的", errno.EEXIST: "已经存在",
+}
+
+
+def os_error_zh(exc: OSError) -> str:
+    """One Chinese sentence for an OSError: what could not be read or written, and why."""
+    why = _OS_ERRORS_ZH.get(exc.errno, f"系统错误 {exc.errno}" if exc.errno else str(exc))
+    return f"无法读写 {exc.filename or '文件'}：{why}"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
+    return isinstance(exc, sqlite3.DatabaseError | DatabaseError)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _grade(course, args, out) -> int:
@@ -169,10 +217,11 @@ def _grade(course, args, out) -> int:
         print("⚠⚠ 注意：本次评分不使用沙箱。学员代码将以讲师的身份运行，能读写讲师的文件、成绩库和环境变量，"
               "也能伪造自己的成绩。只应在信任全部提交时这样做；报告会标出这些成绩。", file=sys.stderr)
 
-    def start(total: int) -> None:
+    def start(total: int, jobs: int, backup) -> None:
         nonlocal bar
-        print(f"评分作业“{args.assignment}”：{total} 份提交，最多 {args.jobs or os.cpu_count()} 个并行进程。",
-              file=sys.stderr)
+        print(f"评分作业“{args.assignment}”：{total} 份提交，{jobs} 个并行进程。", file=sys.stderr)
+        if backup is not None:
+            print(f"成绩库已备份为 {backup.name}（出错时可用 kam restore {backup.name} 恢复）。", file=sys.stderr)
         bar = tqdm.tqdm(total=total, desc="评分", unit="份", file=sys.stderr, disable=None)
 
     def done(outcome) -> None:
@@ -185,8 +234,11 @@ def _grade(course, args, out) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if run.backup:
-        print(f"成绩库评分前已备份为 {run.backup.name}", file=sys.stderr)
+    if run.stale:
+        print(f"⚠ 成绩库中没有以下学员的评分记录（成绩库可能被恢复或重建过），已重新评分：{'、'.join(run.stale)}")
+    for student in run.no_timestamp:
+        print(f"⚠ {student}：提交的笔记本比上次评分时新，但提交文件夹里没有 timestamp.txt，nbgrader 无法判断这是新提交，"
+              f"所以没有重新评分。要评这份新提交，请运行：kam grade {args.assignment} --student {student} --force")
     for o in run.outcomes:
         if o.status == "failed":
             print(f"✗ {o.student}：{o.reason}")
@@ -198,8 +250,11 @@ def _grade(course, args, out) -> int:
     line = f"评分完成：成功 {graded} 份，失败 {failed} 份"
     if skipped:
         line += f"，跳过 {skipped} 份（之前已评分；要重新评分请加 --force）"
-    per = f"，平均每份 {run.seconds / (graded + failed):.1f} 秒" if graded + failed else ""
-    print(f"{line}；用时 {run.seconds:.1f} 秒（{run.jobs} 个并行进程{per}）。")
+    timed = [o.seconds for o in run.outcomes if o.status != "skipped" and o.seconds]
+    per = f"，每份评分平均需 {sum(timed) / len(timed):.1f} 秒" if timed else ""
+    if run.backup:
+        print(f"评分前的成绩库备份：{run.backup.name}", file=sys.stderr)
+    print(f"{line}；总用时 {run.seconds:.1f} 秒（{run.jobs} 个并行进程{per}）。")
     return 1 if failed else 0
 
 
@@ -233,18 +288,32 @@ def _doctor(args) -> int:
 
 
 def _feedback(course, args, out) -> int:
+    import tqdm
+
     from kamlib.grading.feedback_batch import generate_feedback
     from kamlib.grading.tables import read_gradebook
 
     started = time.monotonic()
-    outcomes = generate_feedback(course, args.assignment, students=args.student)
+    bar = None
+
+    def start(total: int) -> None:
+        nonlocal bar
+        print(f"生成作业“{args.assignment}”的反馈：{total} 名学员。", file=sys.stderr)
+        bar = tqdm.tqdm(total=total, desc="反馈", unit="名", file=sys.stderr, disable=None)
+
+    try:
+        outcomes = generate_feedback(course, args.assignment, students=args.student,
+                                     on_start=start, on_outcome=lambda o: bar.update(1))
+    finally:
+        if bar is not None:
+            bar.close()
     failed = [o for o in outcomes if o.reason]
     for o in failed:
         print(f"✗ {o.student}：{o.reason}")
     subs = read_gradebook(course, args.assignment).submissions
     pending = sorted(set(subs.loc[subs["needs_manual_grade"], "student_id"]) & {o.student for o in outcomes})
     if pending:
-        print(f"⚠ 以下学员还有待人工评分的答案，反馈中这些题暂按 0 分显示：{'、'.join(pending)}")
+        print(f"⚠ 以下学员还有待人工评分的答案，反馈中这些题显示为“待批改”：{'、'.join(pending)}")
     files = sum(len(o.files) for o in outcomes)
     print(f"反馈生成完成：{len(outcomes) - len(failed)} 名学员共 {files} 个文件（在 feedback/ 下），"
           f"失败 {len(failed)} 名；用时 {time.monotonic() - started:.1f} 秒。"
@@ -280,4 +349,29 @@ def _roster(course, args, out) -> int:
     return 0
 
 
-_COMMANDS = {"grade": _grade, "doctor": _doctor, "feedback": _feedback, "roster": _roster, "report": _report, "export": _export}
+def _restore(course, args, out) -> int:
+    from kamlib.grading.course import KamError
+    from kamlib.grading.restore import list_backups, restore_backup, summary
+
+    db = course.db_path
+    if db is None:
+        raise KamError("本课程的成绩库不是 SQLite 文件（例如 PostgreSQL），kam restore 只能恢复 SQLite 成绩库的备份。")
+    if args.backup is None:
+        infos = list_backups(db)
+        if not infos:
+            print(f"成绩库 {db.name} 还没有备份（kam grade 在评分前自动备份）。")
+            return 0
+        print(f"成绩库 {db} 的备份（最新的在前）：")
+        for n, info in enumerate(infos, start=1):
+            print(f"{n}. {summary(info)}")
+        print("恢复其中一份：kam restore 备份名（或序号）。现在的成绩库会先备份一份，恢复之后也能再换回来。")
+        return 0
+    info, saved = restore_backup(db, args.backup)
+    print(f"已用备份恢复成绩库：{summary(info)}")
+    if saved is not None:
+        print(f"恢复前的成绩库已备份为 {saved.name}（要换回来：kam restore {saved.name}）。")
+    print("之后评过分的提交不在这份备份里：运行 kam grade 作业名 即可补评（已评分而成绩库中没有记录的提交会自动重新评分）。")
+    return 0
+
+
+_COMMANDS = {"restore": _restore, "grade": _grade, "doctor": _doctor, "feedback": _feedback, "roster": _roster, "report": _report, "export": _export}

@@ -56,7 +56,7 @@ def test_an_assignment_not_yet_generated_says_how_to_generate_it(capsys, templat
     root = clone_course(template, tmp_path / "course")
     (root / "source" / "ps3").mkdir()
     code, out, err = run(capsys, "--course", root, "grade", "ps3")
-    assert code == 2 and "nbgrader generate_assignment ps3" in err
+    assert code == 2 and "nbgrader generate_assignment --force ps3" in err
 
 
 def test_an_empty_submitted_folder_is_refused(capsys, template, tmp_path):
@@ -102,8 +102,8 @@ def test_feedback_holds_scores_and_hints_but_no_hidden_tests(capsys, graded, tmp
         assert "assert isinstance(answer, int)" in text           # the visible test stays
         for secret in (*HIDDEN_LINES, "BEGIN HIDDEN TESTS", "MARK SCHEME", "提到八成收入即可"):
             assert secret not in text, (student, secret)
-    assert "Score: 2.0 / 2.0" in page_text(pages["alice"])
-    assert "Score: 0.0 / 2.0" in page_text(pages["bob"])
+    assert "得分：2 / 2" in page_text(pages["alice"]) and "得分：待批改" in page_text(pages["alice"])
+    assert "得分：0 / 2" in page_text(pages["bob"])
     assert "alice" in out and "待人工评分" in out                   # alice's essay awaits the trainer
 
 

@@ -198,10 +198,12 @@ def test_markers_the_scan_looks_for_are_the_ones_nbgrader_uses():
 def test_feedback_shows_the_learner_their_hints_and_scores(cohort):
     path = cohort.course / "feedback" / "blank" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html"
     text = path.read_text(encoding="utf-8")
-    assert "Score: 0.0 / 20.0" in text
-    assert "本题的评分测试未通过" in text
+    assert "得分 0.0 / 20.0" in text
+    assert "结论：不正确" in text and "没有作答" in text
     right = (cohort.course / "feedback" / "right" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html")
-    assert "✔ tier_q1" in right.read_text(encoding="utf-8")
+    right = right.read_text(encoding="utf-8")
+    assert "kam-verdict kam-right" in right and "kam-verdict kam-wrong" not in right
+    assert "✔ tier_q1" not in right   # "写法正确……提交评分后才知道" is outdated once graded
 
 
 # ------------------------------------------------------------------ what the graded cells judge

@@ -108,8 +108,14 @@ def test_manual_grades_and_comments_survive_regrade(template, tmp_path):
     assert cells.loc[("bob", "test_answer"), "extra_credit"] == 0.5
     assert comments.loc[("alice", "essay"), "manual_comment"] == "理由充分，再举一个例子更好。"
     assert comments.loc[("bob", "answer"), "manual_comment"] == "差一点：再核对一下数值。"
-    # every run that wrote backed the gradebook up first
-    assert len(backups(root / "gradebook.db")) == 3
+    # the unchanged written answer keeps its graded status; bob's changed answers send his override back to review
+    assert not cells.loc[("alice", "essay"), "needs_manual_grade"]
+    assert cells.loc[("bob", "test_answer"), "needs_manual_grade"]
+    bob = next(o for o in regrade.outcomes if o.student == "bob")
+    assert any("test_answer" in note and "待批改" in note for note in bob.notes)
+    # the runs that wrote backed the gradebook up first; the one that wrote nothing did not
+    assert first.backup is not None and again.backup is None and regrade.backup is not None
+    assert len(backups(root / "gradebook.db")) == 2
 
 
 def test_concurrent_workers_keep_the_gradebook_whole(template, tmp_path):
@@ -150,15 +156,19 @@ def test_gradebook_lock_excludes_other_processes_and_is_reentrant(tmp_path):
 
 def test_backups_are_timestamped_and_only_the_newest_kept(tmp_path):
     db = tmp_path / "gradebook.db"
-    with closing(sqlite3.connect(db)) as con:
-        con.execute("CREATE TABLE t (x)")
-        con.execute("INSERT INTO t VALUES (1)")
-        con.commit()
-    made = [backup_gradebook(db, keep=2, now=datetime(2025, 3, 1, 10, 0, s)) for s in (1, 2, 3)]
+    made = []
+    for s in (1, 2, 3):
+        with closing(sqlite3.connect(db)) as con:
+            con.execute("CREATE TABLE IF NOT EXISTS t (x)")
+            con.execute("INSERT INTO t VALUES (?)", (s,))
+            con.commit()
+        made.append(backup_gradebook(db, keep=2, now=datetime(2025, 3, 1, 10, 0, s)))
     assert [p.name for p in backups(db)] == ["gradebook.db.bak-20250301-100002", "gradebook.db.bak-20250301-100003"]
     assert not made[0].exists()
     with closing(sqlite3.connect(made[-1])) as con:
-        assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
+        assert con.execute("SELECT x FROM t").fetchall() == [(1,), (2,), (3,)]
+    # nothing changed since the newest copy: no new copy
+    assert backup_gradebook(db, keep=2, now=datetime(2025, 3, 1, 10, 0, 9)) == made[-1]
     assert backup_gradebook(tmp_path / "none.db") is None
 
 

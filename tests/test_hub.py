@@ -364,7 +364,8 @@ def test_release_submit_grade_and_feedback_through_the_exchange(hub, course):
     assert len(pages) == 1, pages
     text = page_text(pages[0])
     # All 14 autograded points; the 6 points of written answers wait for the trainer.
-    assert re.search(r"Score:\s*14(\.0+)?\s*/\s*20(\.0+)?", text), text[:2000]
+    assert re.search(r"得分\s*14(\.0+)?\s*/\s*20(\.0+)?", text), text[:2000]
+    assert "待批改" in text
     source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     hidden = [line for line in region_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS") if len(line) > 12]
     assert hidden, "the source has hidden tests to look for"

@@ -1,14 +1,40 @@
-"""Timestamped copies of the SQLite gradebook, taken before ``kam`` writes to it."""
+"""Timestamped copies of the SQLite gradebook, taken before ``kam`` writes to it.
+
+A copy is kept only when it differs from the newest one, so runs that change nothing
+do not push older copies out. Rotation keeps the newest :data:`KEEP` copies and, in
+any case, the newest copy that holds grades and the newest that holds manual grades.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-KEEP = 5
+KEEP = 10
 SUFFIX = ".bak-"
+STAMP = "%Y%m%d-%H%M%S"
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """What one gradebook copy holds (``problem`` is a Chinese sentence when it cannot be read)."""
+
+    path: Path
+    taken: datetime
+    assignments: tuple[str, ...] = ()
+    learners: int = 0
+    grades: int = 0          # grades with a score (autograded or by hand)
+    manual: int = 0          # grades given by hand
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
 
 
 def backups(db: Path) -> list[Path]:
@@ -16,25 +42,105 @@ def backups(db: Path) -> list[Path]:
     return sorted(db.parent.glob(f"{db.name}{SUFFIX}*"))
 
 
-def backup_gradebook(db: Path, keep: int = KEEP, now: datetime | None = None) -> Path | None:
-    """Copy ``db`` to ``<db>.bak-YYYYmmdd-HHMMSS`` and keep only the newest ``keep`` copies.
+def _taken(path: Path) -> datetime:
+    stamp = path.name.rsplit(SUFFIX, 1)[-1][:15]
+    try:
+        return datetime.strptime(stamp, STAMP)
+    except ValueError:
+        return datetime.fromtimestamp(path.stat().st_mtime)
 
-    Uses SQLite's online backup, so the copy is consistent even while another
-    process (the formgrader, say) has the gradebook open. Returns the copy, or
-    None when there is no gradebook yet.
-    """
-    if not db.is_file():
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def describe(path: Path) -> BackupInfo:
+    """Read what the gradebook (or gradebook copy) at ``path`` holds, without changing it."""
+    taken = _taken(path) if SUFFIX in path.name else datetime.fromtimestamp(path.stat().st_mtime)
+    try:
+        with closing(_connect_ro(path)) as con:
+            if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check")
+            names = tuple(r[0] for r in con.execute("SELECT name FROM assignment ORDER BY name"))
+            learners = con.execute("SELECT COUNT(*) FROM student").fetchone()[0]
+            grades = con.execute(
+                "SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL OR manual_score IS NOT NULL").fetchone()[0]
+            manual = con.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0]
+    except sqlite3.Error:
+        return BackupInfo(path, taken, problem="文件已损坏或不是 nbgrader 成绩库，无法读取")
+    return BackupInfo(path, taken, names, learners, grades, manual)
+
+
+def gradebook_problem(db: Path) -> str:
+    """Empty when ``db`` is a readable gradebook; else a Chinese sentence saying what is wrong."""
+    if not db.exists():
+        return f"成绩库 {db.name} 不存在（可能被删除或移走了）"
+    if db.is_dir():
+        return f"成绩库 {db.name} 是一个文件夹，不是成绩库文件"
+    info = describe(db)
+    return f"成绩库 {db.name} 已损坏（可能被截断或被其他程序改写），无法读取" if info.problem else ""
+
+
+def _digest(path: Path) -> str | None:
+    """A digest of the database's content (not of its file), or None when SQLite cannot read it."""
+    h = hashlib.sha256()
+    try:
+        with closing(_connect_ro(path)) as con:
+            if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return None
+            for line in con.iterdump():
+                h.update(line.encode("utf-8"))
+    except sqlite3.Error:
         return None
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return h.hexdigest()
+
+
+def _unused_name(db: Path, now: datetime) -> Path:
+    stamp = now.strftime(STAMP)
     target = db.with_name(f"{db.name}{SUFFIX}{stamp}")
     n = 1
     while target.exists():
         target = db.with_name(f"{db.name}{SUFFIX}{stamp}-{n}")
         n += 1
-    with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as src, closing(
-        sqlite3.connect(target)
-    ) as dst:
-        src.backup(dst)
-    for old in backups(db)[:-keep]:
-        old.unlink()
     return target
+
+
+def copy_gradebook(src: Path, target: Path) -> None:
+    """Copy a readable gradebook with SQLite's online backup (consistent while it is open elsewhere)."""
+    with closing(_connect_ro(src)) as s, closing(sqlite3.connect(target)) as d:
+        s.backup(d)
+
+
+def backup_gradebook(db: Path, keep: int = KEEP, now: datetime | None = None) -> Path | None:
+    """Copy ``db`` to ``<db>.bak-YYYYmmdd-HHMMSS`` unless the newest copy holds the same; rotate.
+
+    Returns the copy holding the current gradebook (the new one, or the newest existing
+    one when nothing changed since), or None when there is no gradebook. A gradebook
+    SQLite cannot read is copied byte for byte, so nothing is lost either way.
+    """
+    if not db.is_file():
+        return None
+    existing = backups(db)
+    digest = _digest(db)
+    if digest is not None and existing and _digest(existing[-1]) == digest:
+        return existing[-1]
+    target = _unused_name(db, now or datetime.now())
+    if digest is not None:
+        copy_gradebook(db, target)
+    else:
+        shutil.copyfile(db, target)
+    rotate(db, keep)
+    return target
+
+
+def rotate(db: Path, keep: int = KEEP) -> None:
+    """Delete all but the newest ``keep`` backups, sparing the newest with grades and with manual grades."""
+    infos = [describe(p) for p in backups(db)]
+    spare = {infos[i].path for i in range(len(infos))[-keep:]} if keep else set()
+    for wanted in (lambda i: i.grades > 0, lambda i: i.manual > 0):
+        holding = [i for i in infos if i.ok and wanted(i)]
+        if holding:
+            spare.add(holding[-1].path)
+    for info in infos:
+        if info.path not in spare:
+            info.path.unlink()

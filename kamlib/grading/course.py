@@ -95,26 +95,23 @@ class Course:
         """Open nbgrader's Gradebook (a context manager). Raises KamError if there is none."""
         from nbgrader.api import Gradebook
 
-        path = self.db_path
-        if path is not None and not path.is_file():
-            raise KamError(
-                f"还没有成绩库 {path}。请先用 nbgrader generate_assignment 作业名 生成作业。"
-            )
+        self.require_gradebook()
         return Gradebook(self.db_url, self.course_id)
+
+    def require_gradebook(self) -> None:
+        """Raise KamError saying what is wrong and the way back unless the SQLite gradebook is readable."""
+        from .restore import require_gradebook
+
+        if self.db_path is not None:
+            require_gradebook(self.db_path)
 
     def gradebook_assignments(self) -> list[str]:
         """Assignments recorded in the gradebook (created by generate_assignment)."""
         path = self.db_path
         if path is not None:
-            if not path.is_file():
-                return []
+            self.require_gradebook()
             with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as con:
-                try:
-                    rows = con.execute(
-                        "SELECT name FROM assignment WHERE course_id = ?", (self.course_id,)
-                    ).fetchall()
-                except sqlite3.DatabaseError:
-                    return []
+                rows = con.execute("SELECT name FROM assignment WHERE course_id = ?", (self.course_id,)).fetchall()
             return sorted(r[0] for r in rows)
         with self.gradebook() as gb:
             return sorted(a.name for a in gb.assignments)
@@ -133,7 +130,7 @@ class Course:
         if assignment in self.source_assignments():
             raise KamError(
                 f"作业“{assignment}”还没有生成，成绩库中没有它。"
-                f"请先运行：nbgrader generate_assignment {assignment}"
+                f"请先运行：nbgrader generate_assignment --force {assignment}"
             )
         known = "、".join(self.known_assignments()) or "（无）"
         raise KamError(f"未知作业“{assignment}”。已有的作业：{known}")

@@ -1,8 +1,9 @@
 """``kam feedback``: nbgrader feedback for every graded submission, hidden tests removed.
 
 Each submission is run through nbgrader's ``GenerateFeedback`` converter with the
-course configuration, with :class:`kamlib.grading.feedback.StripHiddenTests` added
-after ``GetGrades`` when the course does not list it already. Every HTML file is
+course configuration, with :class:`kamlib.grading.feedback.StripHiddenTests` and
+:class:`kamlib.grading.feedback_page.ExplainGrades` added after ``GetGrades`` when the
+course does not list them already, and the Chinese page of :mod:`.feedback_page`. Every HTML file is
 then checked for the hidden-test lines of the gradebook; a file that still shows
 one is deleted and reported, so no learner ever receives it.
 """
@@ -23,6 +24,7 @@ from traitlets.config import Config
 from .course import Course, KamError
 from .failures import explain_failure
 from .feedback import StripHiddenTests, find_leaks
+from .feedback_page import ExplainGrades, FeedbackExporter
 from .regions import HIDDEN, region_lines
 from .tracking import TrackedFeedback
 
@@ -60,8 +62,14 @@ def generate_feedback(
     assignment: str,
     students: list[str] | None = None,
     on_outcome: Callable[[FeedbackOutcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[FeedbackOutcome]:
-    """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh)."""
+    """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh).
+
+    A submission graded on disk whose grades the gradebook does not hold (a gradebook
+    restored or rebuilt since) gets no feedback and a reason saying how to regrade it.
+    ``on_start`` receives the number of learners, ``on_outcome`` each result.
+    """
     course.require_assignment(assignment)
     graded = graded_students(course, assignment)
     if not graded:
@@ -73,9 +81,17 @@ def generate_feedback(
         graded = students
     leaks = hidden_test_lines(course, assignment)
     config = _feedback_config(course)
+    with course.gradebook() as gb:
+        recorded = {s.student.id for s in gb.find_assignment(assignment).submissions}
     outcomes = []
+    if on_start:
+        on_start(len(graded))
     for student in graded:
-        outcome = _one(course, assignment, student, config, leaks)
+        if student in recorded:
+            outcome = _one(course, assignment, student, config, leaks)
+        else:
+            outcome = FeedbackOutcome(student, [], "成绩库中没有这份作业的评分记录（成绩库可能被恢复或重建过），"
+                                                   f"请先运行：kam grade {assignment} --student {student}")
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
@@ -89,9 +105,11 @@ def _feedback_config(course: Course) -> Config:
     if StripHiddenTests not in preprocessors:
         at = preprocessors.index(GetGrades) + 1 if GetGrades in preprocessors else 0
         preprocessors.insert(at, StripHiddenTests)
+    if ExplainGrades not in preprocessors:
+        preprocessors.insert(preprocessors.index(StripHiddenTests) + 1, ExplainGrades)
     config = Config()
     config.GenerateFeedback.preprocessors = preprocessors
-    config.HTMLExporter.template_name = "feedback"
+    config.GenerateFeedback.exporter_class = FeedbackExporter
     return config
 
 

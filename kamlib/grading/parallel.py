@@ -78,7 +78,9 @@ class GradeRun:
     jobs: int
     outcomes: list[Outcome]
     seconds: float
-    backup: Path | None
+    backup: Path | None               # the copy of the gradebook as it was before this run
+    stale: list[str] = field(default_factory=list)       # regraded: the gradebook had lost their grades
+    no_timestamp: list[str] = field(default_factory=list)  # skipped: newer files but no timestamp.txt
 
     def count(self, status: Status) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -93,16 +95,20 @@ def grade_assignment(
     force: bool = False,
     quiet: bool = True,
     sandbox: bool = True,
-    on_start: Callable[[int], None] | None = None,
+    on_start: Callable[[int, int, Path | None], None] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> GradeRun:
     """Autograde every submission of ``assignment`` (or only ``students``) with ``jobs`` workers.
 
     Like ``nbgrader autograde``, already graded submissions are skipped unless
-    ``force`` is set or the submission is newer. The gradebook is backed up
-    first. Learner kernels run in the sandbox unless ``sandbox`` is False; where the
-    sandbox cannot start, nothing is graded. ``on_start`` receives the number of
-    submissions, ``on_outcome`` each result as it arrives. Raises
+    ``force`` is set or the submission is newer; a submission whose autograded folder
+    exists but whose grades the gradebook no longer holds (a gradebook restored or
+    rebuilt) is graded again. When anything is to be graded the gradebook is backed up
+    first (:mod:`.backup`). Manual grades of unchanged answers keep their graded status
+    (:mod:`.manual`). Learner kernels run in the sandbox unless ``sandbox`` is False; where
+    the sandbox cannot start, nothing is graded. ``on_start`` receives the number of
+    submissions, the number of worker processes and the backup; ``on_outcome`` each
+    result as it arrives. Raises
     :class:`~kamlib.grading.course.KamError` for an unknown assignment, when nothing
     was submitted, or when the sandbox cannot start. Failed submissions are recorded
     for ``kam report`` (:mod:`.answer_store`); graded ones lose their old failure.
@@ -113,9 +119,14 @@ def grade_assignment(
     if sandbox:
         require_sandbox(course)
     expected = course.expected_notebooks(assignment)
-    backup = backup_gradebook(course.db_path) if course.db_path else None
+    todo = [s for s, folder in submissions.items() if any(folder.glob("*.ipynb"))]
+    forced, stale, no_timestamp = _plan(course, assignment, todo, force)
+    writes = bool(forced) or len(todo) < len(submissions) or any(
+        _newer(course.coursedir, assignment, s) for s in todo)
+    backup = backup_gradebook(course.db_path) if course.db_path and writes else None
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if on_start:
-        on_start(len(submissions))
+        on_start(len(submissions), jobs, backup)
     outcomes: list[Outcome] = []
 
     def done(outcome: Outcome) -> None:
@@ -123,20 +134,63 @@ def grade_assignment(
         if on_outcome:
             on_outcome(outcome)
 
-    todo = []
     for student, folder in submissions.items():
-        if any(folder.glob("*.ipynb")):
-            todo.append(student)
-        else:  # nbgrader would stop at "No notebooks were matched" without writing anything
+        if student not in todo:  # nbgrader would stop at "No notebooks were matched" without writing anything
             done(Outcome(student, "failed", reason=no_notebook_reason(folder, expected, course.root)))
 
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if todo:
         import kamlib.checks  # noqa: F401  (what the test cells import, loaded once before the workers fork)
-        _run_pool(course, assignment, todo, expected, jobs, force, quiet, sandbox, done)
+        _run_pool(course, assignment, todo, expected, jobs, forced, quiet, sandbox, done)
     outcomes.sort(key=lambda o: o.student)
     _record_outcomes(course, assignment, outcomes)
-    return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup)
+    no_timestamp = [o.student for o in outcomes if o.status == "skipped" and o.student in no_timestamp]
+    return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup, stale, no_timestamp)
+
+
+def _folders(cd, assignment: str, student: str) -> tuple[Path, Path]:
+    """The submitted and autograded folders of one submission (``cd``: nbgrader's CourseDirectory)."""
+    return (Path(cd.format_path(cd.submitted_directory, student, assignment)),
+            Path(cd.format_path(cd.autograded_directory, student, assignment)))
+
+
+def _newer(cd, assignment: str, student: str) -> bool:
+    """True when nbgrader will (re)grade the submission without --force: never graded, or newer."""
+    submitted, autograded = _folders(cd, assignment, student)
+    if not autograded.exists():
+        return True
+    new, old = (cd.get_existing_timestamp(str(p)) for p in (submitted, autograded))
+    return new is not None and old is not None and new > old
+
+
+def _plan(course: Course, assignment: str, students: list[str], force: bool) -> tuple[set[str], list[str], list[str]]:
+    """(students to grade with force, those among them the gradebook lost, those skipped for want of a timestamp).
+
+    A submission already graded on disk but absent from the gradebook would be skipped by
+    nbgrader and then miss from every report; it is graded again instead. A submission
+    whose notebooks changed after grading but that has no ``timestamp.txt`` is skipped by
+    nbgrader (it cannot tell it is newer); the trainer is told.
+    """
+    with course.gradebook() as gb:
+        try:
+            known = {s.student.id for s in gb.find_assignment(assignment).submissions}
+        except Exception:  # noqa: BLE001 - an assignment without submissions
+            known = set()
+    stale, no_timestamp = [], []
+    for student in students:
+        submitted, autograded = _folders(course.coursedir, assignment, student)
+        if not autograded.exists():
+            continue
+        if student not in known:
+            stale.append(student)
+        elif not (submitted / "timestamp.txt").is_file() and not force and _changed_since(submitted, autograded):
+            no_timestamp.append(student)
+    forced = set(students) if force else set(stale)
+    return forced, stale, no_timestamp
+
+
+def _changed_since(submitted: Path, autograded: Path) -> bool:
+    graded = [p.stat().st_mtime for p in autograded.glob("*.ipynb")]
+    return bool(graded) and any(p.stat().st_mtime > min(graded) for p in submitted.glob("*.ipynb"))
 
 
 def require_sandbox(course: Course) -> None:
@@ -161,7 +215,7 @@ def _record_outcomes(course: Course, assignment: str, outcomes: list[Outcome]) -
             clear_failure(course.db_url, assignment, outcome.student)
 
 
-def _run_pool(course, assignment, students, expected, jobs, force, quiet, sandbox, done) -> None:
+def _run_pool(course, assignment, students, expected, jobs, forced, quiet, sandbox, done) -> None:
     """Grade ``students`` in a process pool, surviving the death of a worker process.
 
     When a worker dies the pool breaks and every unfinished task with it. Those not
@@ -185,9 +239,10 @@ def _run_pool(course, assignment, students, expected, jobs, force, quiet, sandbo
         try:
             while queue or suspects:
                 if suspects:
-                    batch, width, batch_force = [suspects.pop(0)], 1, True
+                    batch, width = [suspects.pop(0)], 1
+                    batch_force = set(batch)
                 else:
-                    batch, width, batch_force, queue = queue, jobs, force, []
+                    batch, width, batch_force, queue = queue, jobs, forced, []
                 for student in _run_batch(context, initargs, assignment, batch, min(width, len(batch)),
                                           batch_force, expected, record):
                     breaks[student] += 1
@@ -210,12 +265,12 @@ def _run_pool(course, assignment, students, expected, jobs, force, quiet, sandbo
             raise
 
 
-def _run_batch(context, initargs, assignment, students, width, force, expected, done) -> list[str]:
+def _run_batch(context, initargs, assignment, students, width, forced, expected, done) -> list[str]:
     """Grade ``students`` with ``width`` workers; return those left unfinished by a broken pool."""
     unfinished = []
     pool = ProcessPoolExecutor(max_workers=width, mp_context=context, initializer=_init_worker, initargs=initargs)
     try:
-        futures = {pool.submit(_task, assignment, s, force, expected): s for s in students}
+        futures = {pool.submit(_task, assignment, s, s in forced, expected): s for s in students}
         for future in as_completed(futures):
             try:
                 done(future.result())
@@ -374,6 +429,8 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     converter = TrackedAutograde(coursedir=coursedir, parent=app)
     converter.force = force
     failure = None
+    dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    kept = _manual_grades(app, assignment, student, dest) if force or _newer(coursedir, assignment, student) else []
     try:
         converter.start()
     except NbGraderException:
@@ -395,10 +452,34 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
         else:
             outcome.reason = explain_failure(failure, converter.failed_notebook, _execute_timeout(app))
     else:
-        dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
         outcome.notes = [f"缺少笔记本 {name}.ipynb，该笔记本按 0 分计" for name in missing]
         outcome.notes += execution_notes(dest)
+        if kept and converter.processed:
+            outcome.notes += _keep_manual_grades(app, assignment, student, dest, kept)
     return outcome
+
+
+def _manual_grades(app, assignment: str, student: str, dest: Path) -> list:
+    from .manual import snapshot
+
+    if not dest.is_dir():
+        return []
+    try:
+        with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
+            return snapshot(gb, assignment, student, dest)
+    finally:
+        _WORKER["lock"].reset()
+
+
+def _keep_manual_grades(app, assignment: str, student: str, dest: Path, kept: list) -> list[str]:
+    from .manual import restore_status
+
+    try:
+        with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
+            changed = restore_status(gb, assignment, student, dest, kept)
+    finally:
+        _WORKER["lock"].reset()
+    return [f"题目 {gid} 的答案与上次评分时不同，原来的人工评分已改回待批改，请重新批改" for gid in changed]
 
 
 def _execute_timeout(app) -> int | None:

@@ -8,7 +8,7 @@ otherwise see them: feedback, and the test cells sent to the kernel while gradin
 
 from __future__ import annotations
 
-__all__ = ["HIDDEN", "MARK_SCHEME", "SOLUTION", "LEAK_MARKERS", "remove_regions", "region_lines"]
+__all__ = ["HIDDEN", "MARK_SCHEME", "SOLUTION", "LEAK_MARKERS", "remove_regions", "region_lines", "region_text"]
 
 HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 MARK_SCHEME = ("BEGIN MARK SCHEME", "END MARK SCHEME")
@@ -46,3 +46,16 @@ def region_lines(source: str, begin: str, end: str) -> list[str]:
         elif inside and line.strip():
             found.append(line.strip())
     return found
+
+
+def region_text(source: str, begin: str, end: str) -> str:
+    """The lines inside the ``begin``…``end`` regions of ``source``, as written (indentation kept)."""
+    found, inside = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        elif inside and end in line:
+            inside = False
+        elif inside:
+            found.append(line)
+    return "\n".join(found).strip("\n")

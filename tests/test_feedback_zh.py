@@ -1,0 +1,132 @@
+"""The learner's feedback page, made by ``kam feedback`` and by plain ``nbgrader generate_feedback``
+on a copy of the real exercises: Chinese labels, one verdict per question consistent with the
+score, review pointers, no hidden test, and the trainer's option to show the reference answers."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from submissions import EXERCISES, Kit, copy_course, grade_id, run_nbgrader, tool_env
+
+from kamlib.grading.feedback import find_leaks
+from kamlib.grading.regions import HIDDEN, region_lines
+from kamlib.grading.topics import review_pointer
+
+ASSIGNMENT = "ex03_relationship_tiers"
+ENGLISH_LABELS = ("Score", "Test cell", "Written response", "Student's answer", "Grade cell", "Comments",
+                  "No response", "Traceback", "(Top)", "In [", "Out[")
+EXPLANATION = "客户甲只按公开信息参与竞争、与四五家比价：这是第一种关系“供应商”的特征。"
+
+
+def kam(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "kam"), *args], cwd=course, env=tool_env(),
+                          capture_output=True, text=True, timeout=900)
+
+
+def plain(page: Path) -> str:
+    body = page.read_text(encoding="utf-8")
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", body[body.index("<body"):], flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def verdicts(page: Path) -> dict[str, tuple[str, str]]:
+    """Question title -> (score text, verdict) from the page's table of contents."""
+    found = {}
+    for item in re.findall(r"<li><a href=\"#[^\"]+\">(.*?)</li>", page.read_text(encoding="utf-8"), flags=re.S):
+        text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", item))).strip()
+        title, rest = text.split("：", 1)
+        score, verdict = rest.rsplit(" ", 1)
+        found[title.strip()] = (score.strip(), verdict)
+    return found
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = copy_course(EXERCISES, tmp_path_factory.mktemp("fbzh") / "course")
+    source = root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:  # the explanation the trainer may show, on the first question's test cell
+        if grade_id(cell) == "ex03_q1_test":
+            cell.metadata.setdefault("kam", {})["explanation"] = EXPLANATION
+    nbformat.write(nb, source)
+    assert run_nbgrader(root, "generate_assignment", "--force", ASSIGNMENT).returncode == 0
+    kit = Kit(root, ASSIGNMENT)
+    nbformat.write(kit.solved(), _target(root, "right"))
+    wrong = kit.solved()
+    _answer(wrong, "ex03_q1_answer", "tier_q1 = Tier.PARTNERSHIP")
+    _answer(wrong, "ex03_q2_answer", 'tier_q2 = "PREFERRED_SUPPLIER"')   # the wrong form
+    nbformat.write(wrong, _target(root, "wrong"))
+    nbformat.write(kit.release, _target(root, "blank"))
+    graded = kam(root, "grade", ASSIGNMENT, "--jobs", "2")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    return root
+
+
+def _target(root: Path, student: str) -> Path:
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / "timestamp.txt").write_text("2025-03-01 10:00:00.000000 UTC", encoding="utf-8")
+    return folder / f"{ASSIGNMENT}.ipynb"
+
+
+def _answer(nb, gid: str, source: str) -> None:
+    next(c for c in nb.cells if grade_id(c) == gid).source = source
+
+
+def _hidden_lines(root: Path) -> tuple[str, ...]:
+    nb = json.loads((root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8"))
+    lines = {line for c in nb["cells"] for line in region_lines("".join(c["source"]), *HIDDEN) if len(line) >= 10}
+    return tuple(sorted(lines))
+
+
+def test_kam_feedback_speaks_chinese_with_one_verdict_per_question(course):
+    run = kam(course, "feedback", ASSIGNMENT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "反馈" in run.stderr and "名学员" in run.stderr   # the start line above the progress bar
+    pages = {s: course / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html" for s in ("right", "wrong", "blank")}
+    for student, page in pages.items():
+        text = plain(page)
+        assert [label for label in ENGLISH_LABELS if label in text] == [], student
+        assert "写法正确" not in text and "提交评分后才知道" not in text
+        assert find_leaks(page.read_text(encoding="utf-8"), _hidden_lines(course)) == []
+        assert "参考答案：" not in text and EXPLANATION not in text   # off by default
+    right, wrong, blank = (verdicts(pages[s]) for s in ("right", "wrong", "blank"))
+    q1, q2 = "第 1 题", "第 2 题"
+    assert right[q1] == ("2 / 2 分", "正确") and right[q2] == ("2 / 2 分", "正确")
+    assert wrong[q1] == ("0 / 2 分", "不正确")
+    assert wrong[q2] == ("0 / 2 分", "格式不对")
+    # a written answer nobody has graded yet says so, instead of 0 points
+    pending = [title for title, (score, v) in right.items() if v == "待批改"]
+    assert pending and all(right[t][0] == "待批改" for t in pending)
+    # every verdict agrees with its score
+    for page in (right, wrong, blank):
+        for score, v in page.values():
+            if v == "正确":
+                got, full = score.removesuffix(" 分").split(" / ")
+                assert got == full
+            elif v in ("不正确", "格式不对"):
+                assert score.startswith("0 / ")
+    # a wrong answer points to what to reread
+    assert review_pointer("tiers.types") in plain(pages["wrong"])
+    assert "没有作答" in plain(pages["blank"])
+
+
+def test_plain_nbgrader_feedback_uses_the_same_page_and_the_answers_option(course):
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\nc.ExplainGrades.show_answers = ["{ASSIGNMENT}"]\n', encoding="utf-8")
+    run = run_nbgrader(course, "generate_feedback", "--force", ASSIGNMENT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    page = course / "feedback" / "wrong" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    text = plain(page)
+    assert [label for label in ENGLISH_LABELS if label in text] == []
+    assert verdicts(page)["第 1 题"] == ("0 / 2 分", "不正确")
+    assert "参考答案：" in text and "tier_q1 = Tier.VENDOR" in text and EXPLANATION in text
+    assert find_leaks(page.read_text(encoding="utf-8"), _hidden_lines(course)) == []

@@ -1,0 +1,213 @@
+"""The trainer's accidents, through the ``kam`` command (its entry point) on the tiny course: backups that keep
+what matters, a deleted or damaged gradebook and the way back (``kam restore``), regrading after a
+lost gradebook, ``--force`` with manual grades, a re-submission without ``timestamp.txt``."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from kam_tiny_course import RIGHT, copy_course, submit, tool_env
+
+from kamlib.cli import main
+from kamlib.grading.backup import backup_gradebook, backups, describe
+
+ENGLISH = ("Traceback", "sqlalchemy", "Error:", "Permission denied", "Is a directory")
+
+
+def kam(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """``kam --course COURSE ARGS`` through its entry point, in this process (as fast as the tests need)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--course", str(course), *args])
+    return subprocess.CompletedProcess(["kam", *args], code, out.getvalue(), err.getvalue())
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=tool_env(),
+                          capture_output=True, text=True, timeout=600)
+
+
+def one_chinese_sentence(run: subprocess.CompletedProcess) -> str:
+    text = run.stdout + run.stderr
+    assert run.returncode == 2, text
+    assert not [word for word in ENGLISH if word in text], text
+    assert len(run.stderr.strip().splitlines()) == 1, text
+    return run.stderr
+
+
+def grade_by_hand(course: Path, student: str = "alice", score: float = 2.5) -> None:
+    """What the formgrader writes when a trainer grades the essay."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny") as gb:
+        grade = gb.find_grade("essay", "ps1", "ps1", student)
+        grade.manual_score, grade.needs_manual_grade = score, False
+        gb.db.commit()
+
+
+def needs_manual(course: Path, student: str, grade_id: str) -> bool:
+    with closing(sqlite3.connect(course / "gradebook.db")) as con:
+        return bool(con.execute(
+            "SELECT g.needs_manual_grade FROM grade g JOIN base_cell c ON g.cell_id = c.id "
+            "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment a ON n.assignment_id = a.id "
+            "WHERE c.name = ? AND a.student_id = ?", (grade_id, student)).fetchone()[0])
+
+
+@pytest.fixture
+def course(graded, tmp_path) -> Path:
+    return copy_course(graded, tmp_path / "course")
+
+
+def test_runs_that_write_nothing_take_no_backup(course):
+    before = backups(course / "gradebook.db")
+    for _ in range(3):
+        run = kam(course, "grade", "ps1")
+        assert run.returncode == 0 and "跳过 3 份" in run.stdout
+        assert "备份" not in run.stdout + run.stderr
+    assert backups(course / "gradebook.db") == before
+
+
+def test_rotation_never_drops_the_last_backup_holding_manual_grades(course):
+    db = course / "gradebook.db"
+    grade_by_hand(course)
+    kept = backup_gradebook(db, keep=2, now=datetime(2030, 1, 1, 9, 0, 0))
+    assert describe(kept).manual == 1
+    with closing(sqlite3.connect(db)) as con:            # the accident: every grade gone
+        con.execute("DELETE FROM grade")
+        con.commit()
+    for minute in range(1, 6):                            # then five runs that each change something
+        with closing(sqlite3.connect(db)) as con:
+            con.execute("UPDATE student SET first_name = ? WHERE id = 'alice'", (f"v{minute}",))
+            con.commit()
+        backup_gradebook(db, keep=2, now=datetime(2030, 1, 1, 9, minute, 0))
+    left = backups(db)
+    assert kept in left and len(left) <= 4
+    assert max(describe(p).grades for p in left) > 0
+
+
+def test_a_deleted_gradebook_names_the_backups_and_kam_restore_brings_it_back(course):
+    grade_by_hand(course)
+    backup_gradebook(course / "gradebook.db")
+    (course / "gradebook.db").unlink()
+    for command in (["grade", "ps1"], ["report"]):
+        err = one_chinese_sentence(kam(course, *command))
+        assert "不存在" in err and "kam restore" in err and ".bak-" in err, command
+    listing = kam(course, "restore")
+    assert listing.returncode == 0
+    newest = listing.stdout.splitlines()[1]
+    assert newest.startswith("1. gradebook.db.bak-") and "作业 ps1、ps2" in newest
+    assert "学员 3 名" in newest and "人工评分 1 项" in newest
+    assert datetime.now().strftime("%Y-%m-%d") in newest
+    run = kam(course, "restore", "1")
+    assert run.returncode == 0 and "已用备份恢复成绩库" in run.stdout
+    report = kam(course, "report")
+    assert report.returncode == 0, report.stderr
+    assert describe(course / "gradebook.db").manual == 1
+
+
+def test_restoring_backs_up_the_gradebook_it_replaces(course):
+    db = course / "gradebook.db"
+    older = backups(db)[0]
+    grade_by_hand(course)
+    run = kam(course, "restore", older.name)
+    assert run.returncode == 0, run.stderr
+    assert describe(db).manual == 0
+    saved = [p for p in backups(db) if describe(p).manual == 1]
+    assert saved and saved[-1].name in run.stdout
+    assert kam(course, "restore", saved[-1].name).returncode == 0
+    assert describe(db).manual == 1
+
+
+def test_a_truncated_gradebook_is_one_chinese_sentence_in_every_command(course):
+    db = course / "gradebook.db"
+    data = db.read_bytes()[: db.stat().st_size // 3]
+    db.write_bytes(data)
+    for command in (["report"], ["export"], ["feedback", "ps1"], ["grade", "ps1"], ["roster", "x.csv"]):
+        err = one_chinese_sentence(kam(course, *command))
+        assert "已损坏" in err and "kam restore gradebook.db.bak-" in err, command
+    assert db.read_bytes() == data   # left as it was, for whoever wants to rescue it
+    script = subprocess.run([str(Path(sys.executable).parent / "kam"), "report"], cwd=course, env=tool_env(),
+                            capture_output=True, text=True, timeout=300)   # the console script a trainer types
+    assert "已损坏" in one_chinese_sentence(script)
+    db.write_bytes(b"")              # an emptied file is no gradebook either
+    assert "已损坏" in one_chinese_sentence(kam(course, "report"))
+
+
+def test_a_lost_gradebook_without_backups_is_rebuilt_by_regrading(course):
+    for path in [course / "gradebook.db", *backups(course / "gradebook.db")]:
+        path.unlink()
+    err = one_chinese_sentence(kam(course, "grade", "ps1"))
+    assert "nbgrader generate_assignment --force" in err
+    assert nbgrader(course, "generate_assignment", "--force", "ps1").returncode == 0
+    run = kam(course, "grade", "ps1")                     # no --force needed, nothing "已评分" skipped
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "成功 3 份" in run.stdout and "跳过" not in run.stdout
+    assert "已重新评分" in run.stdout and "alice" in run.stdout
+    feedback = kam(course, "feedback", "ps1")
+    assert feedback.returncode == 0, feedback.stdout + feedback.stderr
+    assert "MissingEntry" not in feedback.stdout + feedback.stderr
+
+
+def test_feedback_after_restoring_an_older_backup_says_how_to_regrade(course):
+    db = course / "gradebook.db"
+    first = backups(db)[0]          # taken before anything was graded
+    assert kam(course, "restore", first.name).returncode == 0
+    run = kam(course, "feedback", "ps1")
+    assert run.returncode == 1
+    assert "MissingEntry" not in run.stdout + run.stderr
+    assert "✗ alice：" in run.stdout and "kam grade ps1 --student alice" in run.stdout
+
+
+def test_force_keeps_manual_grades_of_unchanged_answers_and_says_which_changed(course):
+    grade_by_hand(course, "alice")
+    grade_by_hand(course, "carol", 0.0)
+    submit(course, "carol", answers={"essay": "我重新写了：因为八成收入来自该客户。"},
+           timestamp="2025-03-02 10:00:00.000000 UTC")
+    run = kam(course, "grade", "ps1", "--force")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not needs_manual(course, "alice", "essay")
+    assert needs_manual(course, "carol", "essay")
+    assert any(line.startswith("⚠ carol：") and "待批改" in line for line in run.stdout.splitlines())
+    feedback = kam(course, "feedback", "ps1")
+    warning = [line for line in feedback.stdout.splitlines() if "待人工评分" in line]
+    assert warning and "carol" in warning[0] and "alice" not in warning[0]
+
+
+def test_a_resubmission_without_timestamp_is_named_with_what_to_do(course):
+    folder = submit(course, "bob", answers=RIGHT)
+    (folder / "timestamp.txt").unlink()
+    run = kam(course, "grade", "ps1")
+    lines = [line for line in run.stdout.splitlines() if line.startswith("⚠ bob：")]
+    assert lines and "timestamp.txt" in lines[0] and "kam grade ps1 --student bob --force" in lines[0]
+    again = kam(course, "grade", "ps1", "--student", "bob", "--force")
+    assert again.returncode == 0 and "成功 1 份" in again.stdout
+
+
+def test_start_and_end_lines_agree_and_the_backup_is_named_at_the_start(course):
+    import re
+
+    submit(course, "dave", answers=RIGHT)
+    run = kam(course, "grade", "ps1", "--jobs", "2")
+    assert run.returncode == 0, run.stderr
+    errs = run.stderr.splitlines()
+    start = next(line for line in errs if line.startswith("评分作业"))
+    said = re.search(r"(\d+) 个并行进程", start)[1]
+    assert re.search(r"（(\d+) 个并行进程", run.stdout.splitlines()[-1])[1] == said
+    # the backup is named before grading starts (so also when Ctrl+C stops it), with the way back
+    backup = next(i for i, line in enumerate(errs) if "已备份为" in line)
+    assert errs.index(start) < backup and "kam restore gradebook.db.bak-" in errs[backup]
+    assert "每份评分平均需" in run.stdout.splitlines()[-1]
+
+
+def test_os_errors_are_said_in_chinese(course):
+    (course / "out").mkdir()
+    err = one_chinese_sentence(kam(course, "export", "--out", str(course / "out")))
+    assert "文件夹" in err
