@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import pytest
 
-from tests.support.browser import CHROMIUM, missing_browser
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, missing_browser
 from tests.support.courses import clone_course
 from tests.support.deck import corrected_deck, deck_path, normalise
 from tests.support.lessons import LessonRun, executed_lesson
@@ -65,6 +65,17 @@ def chromium(skip_or_fail) -> Path:
     if reason:
         skip_or_fail(reason)
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """A headless Chromium driven by Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

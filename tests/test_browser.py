@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.browser import ARTIFACTS
 from tests.support.commands import BIN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,16 +78,6 @@ def lab(chromium, tmp_path_factory):
     server.terminate()
     server.wait(timeout=20)
     log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium, lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 def _open(browser, base: str, path: str):

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from kam_tiny_course import copy_course
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, _require_browser
 
 from kamlib.cli import main
+from tests.support.browser import ARTIFACTS
+from tests.support.courses import clone_course
 
 ENGLISH_LABELS = ("Score", "Test cell", "Written response", "Student's answer", "Grade cell", "Comments",
                   "No response", "Traceback", "NotImplementedError:", "(Top)", "In [", "Out[")
@@ -20,21 +20,10 @@ HEADINGS_JS = """() => Array.from(document.querySelectorAll('.nbgrader_cell .pan
 
 
 @pytest.fixture(scope="module")
-def pages(graded, tmp_path_factory):
-    _require_browser()
-    root = copy_course(graded, tmp_path_factory.mktemp("fbbrowser") / "course")
+def pages(chromium, graded, tmp_path_factory):
+    root = clone_course(graded, tmp_path_factory.mktemp("fbbrowser") / "course")
     assert main(["--course", str(root), "feedback", "ps1"]) == 0
     return {s: root / "feedback" / s / "ps1" / "ps1.html" for s in ("alice", "bob", "carol")}
-
-
-@pytest.fixture(scope="module")
-def browser(pages):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("student", ["alice", "bob", "carol"])

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from submissions import EXERCISES, Kit, copy_course, grade_id, run_nbgrader, tool_env
 
 from kamlib.grading.feedback import find_leaks
 from kamlib.grading.regions import HIDDEN, region_lines
 from kamlib.grading.topics import review_pointer
+from tests.support.commands import run_nbgrader, tool_env
+from tests.support.courses import EXERCISES, copy_clean_course
+from tests.support.submissions import Kit, grade_id
 
 ASSIGNMENT = "ex03_relationship_tiers"
 ENGLISH_LABELS = ("Score", "Test cell", "Written response", "Student's answer", "Grade cell", "Comments",
@@ -49,7 +51,7 @@ def verdicts(page: Path) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    root = copy_course(EXERCISES, tmp_path_factory.mktemp("fbzh") / "course")
+    root = copy_clean_course(EXERCISES, tmp_path_factory.mktemp("fbzh") / "course")
     source = root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(source, as_version=4)
     for cell in nb.cells:  # the explanation the trainer may show, on the first question's test cell

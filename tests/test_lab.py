@@ -19,7 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from submissions import EXERCISES, copy_course
+
+from tests.support.courses import EXERCISES, copy_clean_course
 
 REPO = Path(__file__).resolve().parents[1]
 INDEX = "course/00_index.ipynb"
@@ -62,7 +63,7 @@ def lab(tmp_path_factory):
         shutil.copy2(REPO / name, repo / name)
     for name in ("course", "lab"):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    copy_course(EXERCISES, repo / "exercises")
+    copy_clean_course(EXERCISES, repo / "exercises")
     (repo / ".venv").symlink_to(REPO / ".venv")
     home = tmp / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "LC_", "LANG"))}

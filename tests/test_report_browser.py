@@ -11,7 +11,7 @@ import pytest
 from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.course import Course
-from tests.support.browser import ARTIFACTS, CHROMIUM_FLAGS
+from tests.support.browser import ARTIFACTS
 from tests.support.courses import clone_course
 
 IMAGES_JS = """() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0,
@@ -30,16 +30,6 @@ def reported(chromium, graded, tmp_path_factory):
     out = root / "reports"
     assert main(["--course", str(root), "report", "--out", str(out)]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser(chromium, reported):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 def _open(browser, path):

@@ -14,10 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from kam_tiny_course import RIGHT, copy_course, submit, tool_env
 
 from kamlib.cli import main
 from kamlib.grading.backup import backup_gradebook, backups, describe
+from tests.support.commands import tool_env
+from tests.support.courses import clone_course
+from tests.support.tiny_course import RIGHT, submit
 
 ENGLISH = ("Traceback", "sqlalchemy", "Error:", "Permission denied", "Is a directory")
 
@@ -63,7 +65,7 @@ def needs_manual(course: Path, student: str, grade_id: str) -> bool:
 
 @pytest.fixture
 def course(graded, tmp_path) -> Path:
-    return copy_course(graded, tmp_path / "course")
+    return clone_course(graded, tmp_path / "course")
 
 
 def test_runs_that_write_nothing_take_no_backup(course):
