@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from submissions import EXERCISES, Kit, copy_course, grade_id, run_nbgrader, tool_env
 
-from kamlib.grading.feedback import find_leaks
+from kamlib.grading.hidden_tests import find_leaks
 from kamlib.grading.regions import HIDDEN, region_lines
 from kamlib.grading.topics import review_pointer
 
