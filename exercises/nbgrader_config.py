@@ -20,9 +20,14 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from kamlib.grading.feedback import StripHiddenTests
-from kamlib.grading.feedback_page import ExplainGrades, FeedbackExporter
-from kamlib.grading.preprocessors import SafeOverwriteCells, SandboxedExecute, SaveAnswers
+from kamlib.grading.feedback_page import FeedbackExporter
+from kamlib.grading.preprocessors import (
+    ExplainGrades,
+    SafeOverwriteCells,
+    SandboxedExecute,
+    SaveAnswers,
+    StripHiddenTests,
+)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 

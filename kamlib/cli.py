@@ -208,7 +208,7 @@ def _first_line(exc: BaseException) -> str:
 def _grade(course, args, out) -> int:
     import tqdm
 
-    from kamlib.grading.parallel import grade_assignment
+    from kamlib.grading.grade import grade_assignment
 
     tqdm.tqdm.monitor_interval = 0  # no monitor thread: the grading workers are forked from this process
     bar = None
@@ -290,7 +290,7 @@ def _doctor(args) -> int:
 def _feedback(course, args, out) -> int:
     import tqdm
 
-    from kamlib.grading.feedback_batch import generate_feedback
+    from kamlib.grading.feedback import generate_feedback
     from kamlib.grading.tables import read_gradebook
 
     started = time.monotonic()

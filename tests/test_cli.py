@@ -108,7 +108,7 @@ def test_feedback_holds_scores_and_hints_but_no_hidden_tests(capsys, graded, tmp
 
 
 def test_feedback_that_still_shows_a_hidden_test_is_deleted(capsys, graded, tmp_path, monkeypatch):
-    from kamlib.grading.feedback import StripHiddenTests
+    from kamlib.grading.preprocessors import StripHiddenTests
     monkeypatch.setattr(StripHiddenTests, "preprocess", lambda self, nb, resources: (nb, resources))
     root = clone_course(graded, tmp_path / "course")
     code, out, err = run(capsys, "--course", root, "feedback", "ps1", "--student", "bob")

@@ -15,7 +15,7 @@ import re
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from kamlib.grading.feedback import LEAK_MARKERS, find_leaks
+from kamlib.grading.hidden_tests import LEAK_MARKERS, find_leaks
 from kamlib.grading.regions import SOLUTION
 from kamlib.grading.regions import region_lines as cell_region_lines
 from tests.support.commands import run_nbgrader

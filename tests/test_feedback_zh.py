@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kamlib.grading.feedback import find_leaks
+from kamlib.grading.hidden_tests import find_leaks
 from kamlib.grading.regions import HIDDEN, region_lines
 from kamlib.grading.topics import review_pointer
 from tests.support.commands import run_nbgrader, tool_env

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from kamlib.grading.feedback import SAFE_ERRORS, find_leaks, strip_notebook
+from kamlib.grading.hidden_tests import SAFE_ERRORS, find_leaks, strip_notebook
 from tests.support.run_cache import run_folder
 from tests.support.submissions import ADVERSARIAL, graded_cohort, grades, read_notebook, test_scores
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from pathlib import Path
 from importlib.resources import files
+from pathlib import Path
 
 import pandas as pd
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .nbgrader_adapter import gradebook_counts, read_only
+
 KEEP = 10
 SUFFIX = ".bak-"
 STAMP = "%Y%m%d-%H%M%S"
@@ -50,25 +52,15 @@ def _taken(path: Path) -> datetime:
         return datetime.fromtimestamp(path.stat().st_mtime)
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-
 def describe(path: Path) -> BackupInfo:
     """Read what the gradebook (or gradebook copy) at ``path`` holds, without changing it."""
     taken = _taken(path) if SUFFIX in path.name else datetime.fromtimestamp(path.stat().st_mtime)
     try:
-        with closing(_connect_ro(path)) as con:
-            if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("quick_check")
-            names = tuple(r[0] for r in con.execute("SELECT name FROM assignment ORDER BY name"))
-            learners = con.execute("SELECT COUNT(*) FROM student").fetchone()[0]
-            grades = con.execute(
-                "SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL OR manual_score IS NOT NULL").fetchone()[0]
-            manual = con.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0]
+        with closing(read_only(path)) as con:
+            counts = gradebook_counts(con)
     except sqlite3.Error:
         return BackupInfo(path, taken, problem="文件已损坏或不是 nbgrader 成绩库，无法读取")
-    return BackupInfo(path, taken, names, learners, grades, manual)
+    return BackupInfo(path, taken, counts.assignments, counts.learners, counts.grades, counts.manual)
 
 
 def gradebook_problem(db: Path) -> str:
@@ -85,7 +77,7 @@ def _digest(path: Path) -> str | None:
     """A digest of the database's content (not of its file), or None when SQLite cannot read it."""
     h = hashlib.sha256()
     try:
-        with closing(_connect_ro(path)) as con:
+        with closing(read_only(path)) as con:
             if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 return None
             for line in con.iterdump():
@@ -107,7 +99,7 @@ def _unused_name(db: Path, now: datetime) -> Path:
 
 def copy_gradebook(src: Path, target: Path) -> None:
     """Copy a readable gradebook with SQLite's online backup (consistent while it is open elsewhere)."""
-    with closing(_connect_ro(src)) as s, closing(sqlite3.connect(target)) as d:
+    with closing(read_only(src)) as s, closing(sqlite3.connect(target)) as d:
         s.backup(d)
 
 

@@ -10,7 +10,6 @@ import glob
 import logging
 import os
 import re
-import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +109,10 @@ class Course:
         path = self.db_path
         if path is not None:
             self.require_gradebook()
-            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as con:
-                rows = con.execute("SELECT name FROM assignment WHERE course_id = ?", (self.course_id,)).fetchall()
-            return sorted(r[0] for r in rows)
+            from .nbgrader_adapter import assignment_names, read_only
+
+            with closing(read_only(path)) as con:
+                return assignment_names(con, self.course_id)
         with self.gradebook() as gb:
             return sorted(a.name for a in gb.assignments)
 

@@ -1,101 +1,146 @@
-"""Keep hidden tests and mark schemes out of what a learner receives.
+"""``kam feedback``: nbgrader feedback for every graded submission, hidden tests removed.
 
-nbgrader puts the hidden tests back into every test cell when it autogrades, so the
-feedback HTML made from the autograded notebook shows them (nbgrader issue #917, open
-and unchanged in nbgrader 0.9.6). A test cell's traceback quotes the lines around the
-failing one, so the cell's error outputs leak them too. :class:`StripHiddenTests` is an
-nbgrader preprocessor for ``GenerateFeedback.preprocessors`` (``exercises/nbgrader_config.py``
-wires it in): it removes the hidden-test and mark-scheme regions from every cell and, in
-each cell that had hidden tests, keeps only the printed hints and a Chinese one-line
-summary of each error.
-
-:func:`strip_notebook` does the same to a notebook object; :func:`find_leaks` lists the
-markers a learner-facing text must not contain.
+Each submission is run through nbgrader's ``GenerateFeedback`` converter with the
+course configuration, with :class:`~kamlib.grading.preprocessors.StripHiddenTests` and
+:class:`~kamlib.grading.preprocessors.ExplainGrades` added after ``GetGrades`` when the
+course does not list them already, and the Chinese page of :mod:`.feedback_page`. Every HTML file is
+then checked for the hidden-test lines of the gradebook; a file that still shows
+one is deleted and reported, so no learner ever receives it.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
-from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.converters import GenerateFeedback
+from nbgrader.converters.base import NbGraderException
+from nbgrader.preprocessors import GetGrades
+from traitlets.config import Config
 
-from .regions import HIDDEN, LEAK_MARKERS, MARK_SCHEME, remove_regions
+from .course import Course, KamError
+from .failures import explain_failure
+from .feedback_page import FeedbackExporter
+from .hidden_tests import find_leaks
+from .nbgrader_adapter import TrackedFeedback
+from .preprocessors import ExplainGrades, StripHiddenTests
+from .regions import HIDDEN, region_lines
 
-__all__ = ["StripHiddenTests", "strip_notebook", "strip_cell", "find_leaks", "LEAK_MARKERS", "SAFE_ERRORS"]
-
-#: Errors written by the grading machinery itself (see kamlib.grading.preprocessors):
-#: their tracebacks are fixed Chinese texts that quote no code, so they are kept as they are.
-SAFE_ERRORS = frozenset({"CellTimeoutError", "DeadKernelError", "CellNotExecuted"})
-
-_ERROR_TEXT = {
-    "AssertionError": "本题的评分测试未通过：答案不正确。",
-    "NameError": "本题的评分测试未通过：用到的变量还没有定义——请确认作答单元格已经运行，"
-    "并且变量名与题目要求的完全一致。",
-    "KeyboardInterrupt": "本题的评分测试运行超时，被中断了。",
-}
-_OTHER_ERROR = "本题的评分测试未通过：运行测试时出错（{ename}）。"
-_NOTE = "（评分测试的内容不在反馈中显示。）"
+MIN_LEAK_LENGTH = 10  # hidden-test lines shorter than this (")", "pass") are not searched for
 
 
-def _summary(output: NotebookNode) -> NotebookNode:
-    ename = str(output.get("ename", "Error"))
-    text = _ERROR_TEXT.get(ename, _OTHER_ERROR.format(ename=ename))
-    evalue = str(output.get("evalue", "")) if ename == "NameError" else ""
-    detail = f"（{evalue}）" if evalue else ""
-    line = f"\x1b[0;31m{ename}\x1b[0m：{text}{detail}{_NOTE}"
-    return from_dict({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [line]})
+@dataclass
+class FeedbackOutcome:
+    student: str
+    files: list[Path]
+    reason: str = ""  # Chinese; set when no feedback was written
 
 
-def strip_cell(cell: NotebookNode) -> bool:
-    """Strip one cell in place; return True when it held hidden tests."""
-    source = cell.get("source", "")
-    if isinstance(source, list):
-        source = "".join(source)
-    source, had_tests = remove_regions(source, *HIDDEN)
-    source, _ = remove_regions(source, *MARK_SCHEME)
-    cell["source"] = source
-    if had_tests and cell.get("cell_type") == "code":
-        kept = []
-        for output in cell.get("outputs", []):
-            kind = output.get("output_type")
-            if kind == "stream" and output.get("name") == "stdout":
-                kept.append(output)
-            elif kind == "error":
-                kept.append(output if output.get("ename") in SAFE_ERRORS else _summary(output))
-        cell["outputs"] = kept
-    return had_tests
+def graded_students(course: Course, assignment: str) -> list[str]:
+    """Students with an autograded folder for ``assignment``."""
+    cd = course.coursedir
+    return sorted(
+        student for student in _student_dirs(Path(cd.format_path(cd.autograded_directory, ".", ".")))
+        if Path(cd.format_path(cd.autograded_directory, student, assignment)).is_dir()
+    )
 
 
-def strip_notebook(nb: NotebookNode) -> NotebookNode:
-    """Strip every cell of ``nb`` in place and return it."""
-    for cell in nb.cells:
-        strip_cell(cell)
-    return nb
+def hidden_test_lines(course: Course, assignment: str) -> tuple[str, ...]:
+    """The lines inside the hidden-test regions of the assignment's source cells."""
+    lines: set[str] = set()
+    with course.gradebook() as gb:
+        for notebook in gb.find_assignment(assignment).notebooks:
+            for cell in notebook.source_cells:
+                lines.update(line for line in region_lines(cell.source or "", *HIDDEN) if len(line) >= MIN_LEAK_LENGTH)
+    return tuple(sorted(lines))
 
 
-def find_leaks(text: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """The markers (and ``extra`` strings, e.g. hidden assertions) found in ``text``.
+def generate_feedback(
+    course: Course,
+    assignment: str,
+    students: list[str] | None = None,
+    on_outcome: Callable[[FeedbackOutcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> list[FeedbackOutcome]:
+    """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh).
 
-    ``text`` may be a notebook or an HTML page: HTML is also read without its tags (code
-    is split into highlighting spans) and entities, with runs of blanks made one space.
+    A submission graded on disk whose grades the gradebook does not hold (a gradebook
+    restored or rebuilt since) gets no feedback and a reason saying how to regrade it.
+    ``on_start`` receives the number of learners, ``on_outcome`` each result.
     """
-    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
-    haystacks = {_squash(text), _squash(plain)}
-    return [item for item in (*LEAK_MARKERS, *extra) if any(_squash(item) in h for h in haystacks)]
+    course.require_assignment(assignment)
+    graded = graded_students(course, assignment)
+    if not graded:
+        raise KamError(f"作业“{assignment}”还没有评过分的提交，请先运行：kam grade {assignment}")
+    if students:
+        unknown = [s for s in students if s not in graded]
+        if unknown:
+            raise KamError(f"以下学员的作业“{assignment}”还没有评分：{'、'.join(unknown)}")
+        graded = students
+    leaks = hidden_test_lines(course, assignment)
+    config = _feedback_config(course)
+    with course.gradebook() as gb:
+        recorded = {s.student.id for s in gb.find_assignment(assignment).submissions}
+    outcomes = []
+    if on_start:
+        on_start(len(graded))
+    for student in graded:
+        if student in recorded:
+            outcome = _one(course, assignment, student, config, leaks)
+        else:
+            outcome = FeedbackOutcome(student, [], "成绩库中没有这份作业的评分记录（成绩库可能被恢复或重建过），"
+                                                   f"请先运行：kam grade {assignment} --student {student}")
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+    return outcomes
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
+def _feedback_config(course: Course) -> Config:
+    preprocessors = list(course.app.config.GenerateFeedback.get(
+        "preprocessors", GenerateFeedback.class_traits()["preprocessors"].default()
+    ))
+    if StripHiddenTests not in preprocessors:
+        at = preprocessors.index(GetGrades) + 1 if GetGrades in preprocessors else 0
+        preprocessors.insert(at, StripHiddenTests)
+    if ExplainGrades not in preprocessors:
+        preprocessors.insert(preprocessors.index(StripHiddenTests) + 1, ExplainGrades)
+    config = Config()
+    config.GenerateFeedback.preprocessors = preprocessors
+    config.GenerateFeedback.exporter_class = FeedbackExporter
+    return config
 
 
-class StripHiddenTests(NbGraderPreprocessor):
-    """nbgrader preprocessor: hidden tests, mark schemes and their tracebacks out.
+def _one(course: Course, assignment: str, student: str, config: Config, leaks: tuple[str, ...]) -> FeedbackOutcome:
+    cd = course.coursedir
+    cd.assignment_id, cd.student_id = assignment, student
+    converter = TrackedFeedback(coursedir=cd, parent=course.app)
+    converter.update_config(config)
+    converter.force = True
+    error: BaseException | None = None
+    try:
+        converter.start()
+    except NbGraderException as exc:
+        error = converter.error or exc
+    finally:
+        cd.student_id = "*"
+    dest = Path(cd.format_path(cd.feedback_directory, student, assignment))
+    if error is not None:
+        reason = explain_failure(error, converter.failed_notebook, None, action="生成反馈：处理")
+        return FeedbackOutcome(student, [], reason)
+    files = sorted(dest.glob("*.html"))
+    for page in files:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        found = find_leaks(text, leaks)
+        if found:
+            for f in files:
+                f.unlink()
+            return FeedbackOutcome(student, [], f"反馈 {page.name} 中仍含有隐藏测试（{found[0]}），已删除，未发给学员")
+    return FeedbackOutcome(student, files)
 
-    Put it in ``GenerateFeedback.preprocessors`` after ``GetGrades`` (which reads the
-    scores from the gradebook by grade id, not from the cell source).
-    """
 
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        return strip_notebook(nb), resources
+def _student_dirs(root: Path) -> list[str]:
+    return [p.name for p in root.iterdir() if p.is_dir()] if root.is_dir() else []

@@ -1,13 +1,14 @@
 """The learner's feedback page in Chinese: one verdict per question, and what to review.
 
-:class:`ExplainGrades` is an nbgrader preprocessor for ``GenerateFeedback.preprocessors``
-(after ``GetGrades`` and :class:`~kamlib.grading.feedback.StripHiddenTests`). For each
+:class:`~kamlib.grading.preprocessors.ExplainGrades` (an nbgrader preprocessor for
+``GenerateFeedback.preprocessors``, after ``GetGrades`` and ``StripHiddenTests``) uses the rules
+here. For each
 graded cell it writes ``metadata["kam_feedback"]``: the question's title, its score (or
 “待批改”), one verdict — 正确, 部分正确, 不正确, 格式不对 (the answer has the wrong type or
 form), 待批改 (a written answer not graded yet) or 无法评分 — with a reason, and the review
 pointer of its topic. It drops the check cells' outdated “写法正确……提交评分后才知道” lines
 and their error summaries (the verdict says it once). With the assignment listed in
-:attr:`ExplainGrades.show_answers` it also adds the reference answer and the explanation
+:attr:`~kamlib.grading.preprocessors.ExplainGrades.show_answers` it also adds the reference answer and the explanation
 written in the source notebook (``metadata["kam"]["explanation"]`` of the graded cell).
 
 :class:`FeedbackExporter` renders the page with the Chinese template in
@@ -16,27 +17,21 @@ written in the source notebook (``metadata["kam"]["explanation"]`` of the graded
 
 from __future__ import annotations
 
-import json
 import re
 from importlib.resources import files
-from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import List, Unicode
 from traitlets.config import Config
 
-from .feedback import SAFE_ERRORS
-from .regions import SOLUTION, region_text
-from .topics import review_pointer
+from .hidden_tests import SAFE_ERRORS
 
 TEMPLATE_NAME = "kam_feedback"
 OUTDATED = ("写法正确", "提交评分后才知道")  # the visible check's "form is right" line, outdated once graded
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 RIGHT, PARTLY, WRONG, FORM, PENDING, UNGRADED = "正确", "部分正确", "不正确", "格式不对", "待批改", "无法评分"
-_CLASS = {RIGHT: "right", PARTLY: "partly", WRONG: "wrong", FORM: "form", PENDING: "pending", UNGRADED: "ungraded"}
+VERDICT_CLASS = {RIGHT: "right", PARTLY: "partly", WRONG: "wrong", FORM: "form", PENDING: "pending", UNGRADED: "ungraded"}
 
 
 def template_dir() -> str:
@@ -58,11 +53,11 @@ class FeedbackExporter(HTMLExporter):
         super().__init__(config=own, **kwargs)
 
 
-def _text(source) -> str:
+def cell_text(source) -> str:
     return "".join(source) if isinstance(source, list) else (source or "")
 
 
-def _points(value: float | None) -> str:
+def points_text(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
@@ -86,7 +81,7 @@ def verdict(cell: NotebookNode, needs_manual_grade: bool) -> tuple[str, str]:
         return PARTLY, f"得到 {score:g} 分（满分 {points:g} 分）。"
     if written:
         return WRONG, ""
-    shown = "".join(_text(o.get("text")) for o in outputs if o.get("output_type") == "stream")
+    shown = "".join(cell_text(o.get("text")) for o in outputs if o.get("output_type") == "stream")
     if ename == "NameError":
         return WRONG, "没有找到答案：作答单元格可能没有运行、运行时出错，或变量名写错了。"
     if "✘" in shown or (ename is not None and ename != "AssertionError"):
@@ -94,11 +89,11 @@ def verdict(cell: NotebookNode, needs_manual_grade: bool) -> tuple[str, str]:
     return WRONG, ""
 
 
-def _keep_output(output: NotebookNode) -> NotebookNode | None:
+def keep_output(output: NotebookNode) -> NotebookNode | None:
     if output.get("output_type") == "error":
         return None
     if output.get("output_type") == "stream":
-        lines = [line for line in _text(output.get("text")).splitlines(keepends=True)
+        lines = [line for line in cell_text(output.get("text")).splitlines(keepends=True)
                  if not any(marker in line for marker in OUTDATED)]
         if not "".join(lines).strip():
             return None
@@ -110,12 +105,12 @@ NO_RESPONSE = "No response."  # the comment nbgrader's autograde gives an answer
 _UNANSWERED = ("raise NotImplementedError()", "YOUR ANSWER HERE", "（在此写下你的答案）")
 
 
-def _unanswered(cell: NotebookNode) -> bool:
+def is_unanswered(cell: NotebookNode) -> bool:
     return cell.metadata.nbgrader.get("comment") == NO_RESPONSE or any(
-        stub in _text(cell.get("source")) for stub in _UNANSWERED)
+        stub in cell_text(cell.get("source")) for stub in _UNANSWERED)
 
 
-def _answer_cell(cell: NotebookNode) -> None:
+def answer_cell(cell: NotebookNode) -> None:
     """Chinese in place of nbgrader's automatic comment and of the answer cell's traceback."""
     meta = cell.metadata.nbgrader
     if meta.get("comment") == NO_RESPONSE:
@@ -135,90 +130,3 @@ def _answer_cell(cell: NotebookNode) -> None:
             line = f"这个单元格运行时出错（{ename}{'：' + evalue[0] if evalue else ''}）。"
         outputs.append(NotebookNode(output_type="stream", name="stderr", text=line + "\n"))
     cell.outputs = outputs
-
-
-class ExplainGrades(NbGraderPreprocessor):
-    """nbgrader preprocessor: Chinese titles, verdicts and review pointers for the feedback page."""
-
-    show_answers = List(Unicode(), default_value=[], help=(
-        "Assignments whose feedback shows each question's reference answer and explanation "
-        "(metadata kam.explanation of the graded cell in the source notebook). Off for all by default."
-    )).tag(config=True)
-
-    source_directory = Unicode("", help="The course's source folder; empty: taken from CourseDirectory.").tag(config=True)
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        info = resources["nbgrader"]
-        assignment, notebook, student = info["assignment"], info["notebook"], info["student"]
-        questions = self._source_questions(assignment, notebook)
-        show = assignment in self.show_answers
-        pending = self._pending(info["db_url"], assignment, notebook, student)
-        number = 0
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            unanswered = bool(meta.get("solution")) and _unanswered(cell)
-            if meta.get("solution"):
-                _answer_cell(cell)
-            if not meta.get("grade"):
-                continue
-            number += 1
-            gid = meta.get("grade_id")
-            source = questions.get(gid, {})
-            kind, reason = verdict(cell, gid in pending)
-            if kind == WRONG and unanswered:
-                reason = "没有作答。"
-            if cell.cell_type == "code" and not meta.get("solution"):
-                cell.outputs = [o for o in map(_keep_output, cell.get("outputs", [])) if o is not None]
-            score = meta.get("score")
-            cell.metadata["kam_feedback"] = {
-                "title": source.get("title") or f"第 {number} 题",
-                "score": PENDING if kind == PENDING else _points(score),
-                "points": _points(meta.get("points")),
-                "verdict": kind, "verdict_class": _CLASS[kind], "reason": reason,
-                "review": review_pointer(source.get("topic")) if kind in (WRONG, FORM, PARTLY) else "",
-                "reference": source.get("reference", "") if show else "",
-                "explanation": source.get("explanation", "") if show else "",
-                "written": bool(meta.get("solution")),
-            }
-        resources["kam_feedback"] = {"pending": bool(pending), "show_answers": show}
-        return nb, resources
-
-    def _pending(self, db_url: str, assignment: str, notebook: str, student: str) -> set[str]:
-        from nbgrader.api import Gradebook
-
-        with Gradebook(db_url) as gb:
-            nb = gb.find_submission_notebook(notebook, assignment, student)
-            return {g.name for g in nb.grades if g.needs_manual_grade}
-
-    def _source_questions(self, assignment: str, notebook: str) -> dict[str, dict]:
-        """grade_id -> title, topic, reference answer and explanation, from the source notebook."""
-        from .questions import graded_cells
-
-        folder = Path(self.source_directory) if self.source_directory else self._course_source()
-        path = folder / assignment / f"{notebook}.ipynb"
-        found = {c.grade_id: {"title": c.title if c.title != c.grade_id else "", "topic": c.topic}
-                 for c in graded_cells(folder.parent) if c.assignment == assignment and c.notebook == notebook
-                 and c.path == path}
-        try:
-            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-        except (OSError, ValueError):
-            return found
-        answers: list[str] = []
-        for cell in cells:
-            meta = cell.get("metadata", {})
-            nbg = meta.get("nbgrader", {})
-            if nbg.get("solution") and cell.get("cell_type") == "code":
-                answers.append(region_text(_text(cell.get("source")), *SOLUTION) or _text(cell.get("source")))
-            if nbg.get("grade") and nbg.get("grade_id") in found:
-                kam = meta.get("kam") if isinstance(meta.get("kam"), dict) else {}
-                item = found[nbg["grade_id"]]
-                item["explanation"] = str(kam.get("explanation") or "")
-                item["reference"] = "" if nbg.get("solution") else "\n".join(a for a in answers if a.strip())
-                answers = []
-        return found
-
-    def _course_source(self) -> Path:
-        from nbgrader.coursedir import CourseDirectory
-
-        cd = CourseDirectory(config=self.config)
-        return Path(cd.format_path(cd.source_directory, ".", ".")).resolve()

@@ -1,4 +1,4 @@
-"""nbgrader preprocessors: grade learner code as hostile, and survive broken submissions.
+"""All of kam's nbgrader preprocessors: grading learner code as hostile, and feedback in Chinese.
 
 * :class:`SandboxedExecute` (for ``Autograde.autograde_preprocessors``, in place of
   ``Execute``) runs the learner's notebook in a sandboxed kernel
@@ -22,6 +22,11 @@
   (in the source) that the submission still has — also when its answer cell is gone
   too, where stock nbgrader fails the submission with a ``KeyError``.
 
+* :class:`StripHiddenTests` (for ``GenerateFeedback.preprocessors``, after ``GetGrades``) takes
+  hidden tests, mark schemes and their tracebacks out of feedback (:mod:`~kamlib.grading.hidden_tests`).
+* :class:`ExplainGrades` (after it) gives each question of the feedback page its Chinese title,
+  verdict and review pointer (:mod:`~kamlib.grading.feedback_page`).
+
 They subclass nbgrader's classes, so ``Execute.*`` and ``OverwriteCells.*`` settings
 still apply.
 """
@@ -29,6 +34,7 @@ still apply.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 from pathlib import Path
@@ -39,14 +45,31 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
+from traitlets import List, Unicode
 
 from .answer_store import AnswerRecord, now_utc, record_answers
 from .answers import AnswerFormatError, decode_export, export_expression, render
-from .regions import HIDDEN, remove_regions
+from .feedback_page import (
+    FORM,
+    PARTLY,
+    PENDING,
+    VERDICT_CLASS,
+    WRONG,
+    answer_cell,
+    cell_text,
+    is_unanswered,
+    keep_output,
+    points_text,
+    verdict,
+)
+from .hidden_tests import strip_notebook
+from .regions import HIDDEN, SOLUTION, region_text, remove_regions
 from .sandbox import Sandbox, SandboxedKernelManager
+from .topics import review_pointer
 from .verdicts import Verdict, judge, names_used
 
-__all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells", "secure_autograde"]
+__all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells", "StripHiddenTests", "ExplainGrades",
+           "secure_autograde"]
 
 
 def _error(ename: str, text: str) -> NotebookNode:
@@ -275,3 +298,101 @@ def secure_autograde(config) -> None:
         at = next((i + 1 for i, step in enumerate(steps) if issubclass(step, SaveAutoGrades)), len(steps))
         steps.insert(at, SaveAnswers)
     config.Autograde.autograde_preprocessors = steps
+
+
+class StripHiddenTests(NbGraderPreprocessor):
+    """nbgrader preprocessor: hidden tests, mark schemes and their tracebacks out.
+
+    Put it in ``GenerateFeedback.preprocessors`` after ``GetGrades`` (which reads the
+    scores from the gradebook by grade id, not from the cell source).
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        return strip_notebook(nb), resources
+
+
+class ExplainGrades(NbGraderPreprocessor):
+    """nbgrader preprocessor: Chinese titles, verdicts and review pointers for the feedback page."""
+
+    show_answers = List(Unicode(), default_value=[], help=(
+        "Assignments whose feedback shows each question's reference answer and explanation "
+        "(metadata kam.explanation of the graded cell in the source notebook). Off for all by default."
+    )).tag(config=True)
+
+    source_directory = Unicode("", help="The course's source folder; empty: taken from CourseDirectory.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        info = resources["nbgrader"]
+        assignment, notebook, student = info["assignment"], info["notebook"], info["student"]
+        questions = self._source_questions(assignment, notebook)
+        show = assignment in self.show_answers
+        pending = self._pending(info["db_url"], assignment, notebook, student)
+        number = 0
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            unanswered = bool(meta.get("solution")) and is_unanswered(cell)
+            if meta.get("solution"):
+                answer_cell(cell)
+            if not meta.get("grade"):
+                continue
+            number += 1
+            gid = meta.get("grade_id")
+            source = questions.get(gid, {})
+            kind, reason = verdict(cell, gid in pending)
+            if kind == WRONG and unanswered:
+                reason = "没有作答。"
+            if cell.cell_type == "code" and not meta.get("solution"):
+                cell.outputs = [o for o in map(keep_output, cell.get("outputs", [])) if o is not None]
+            score = meta.get("score")
+            cell.metadata["kam_feedback"] = {
+                "title": source.get("title") or f"第 {number} 题",
+                "score": PENDING if kind == PENDING else points_text(score),
+                "points": points_text(meta.get("points")),
+                "verdict": kind, "verdict_class": VERDICT_CLASS[kind], "reason": reason,
+                "review": review_pointer(source.get("topic")) if kind in (WRONG, FORM, PARTLY) else "",
+                "reference": source.get("reference", "") if show else "",
+                "explanation": source.get("explanation", "") if show else "",
+                "written": bool(meta.get("solution")),
+            }
+        resources["kam_feedback"] = {"pending": bool(pending), "show_answers": show}
+        return nb, resources
+
+    def _pending(self, db_url: str, assignment: str, notebook: str, student: str) -> set[str]:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gb:
+            nb = gb.find_submission_notebook(notebook, assignment, student)
+            return {g.name for g in nb.grades if g.needs_manual_grade}
+
+    def _source_questions(self, assignment: str, notebook: str) -> dict[str, dict]:
+        """grade_id -> title, topic, reference answer and explanation, from the source notebook."""
+        from .questions import graded_cells
+
+        folder = Path(self.source_directory) if self.source_directory else self._course_source()
+        path = folder / assignment / f"{notebook}.ipynb"
+        found = {c.grade_id: {"title": c.title if c.title != c.grade_id else "", "topic": c.topic}
+                 for c in graded_cells(folder.parent) if c.assignment == assignment and c.notebook == notebook
+                 and c.path == path}
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            return found
+        answers: list[str] = []
+        for cell in cells:
+            meta = cell.get("metadata", {})
+            nbg = meta.get("nbgrader", {})
+            if nbg.get("solution") and cell.get("cell_type") == "code":
+                answers.append(region_text(cell_text(cell.get("source")), *SOLUTION) or cell_text(cell.get("source")))
+            if nbg.get("grade") and nbg.get("grade_id") in found:
+                kam = meta.get("kam") if isinstance(meta.get("kam"), dict) else {}
+                item = found[nbg["grade_id"]]
+                item["explanation"] = str(kam.get("explanation") or "")
+                item["reference"] = "" if nbg.get("solution") else "\n".join(a for a in answers if a.strip())
+                answers = []
+        return found
+
+    def _course_source(self) -> Path:
+        from nbgrader.coursedir import CourseDirectory
+
+        cd = CourseDirectory(config=self.config)
+        return Path(cd.format_path(cd.source_directory, ".", ".")).resolve()

@@ -23,8 +23,19 @@ import pandas as pd
 
 from . import charts
 from .cohort import (
-    FAILED, MISSING, NOT_ATTEMPTED, PENDING, RISK_RULE_ZH, TREND_RULE_ZH, Cohort, build_cohort, cohort_trend,
-    learner_summary, progress, topic_mastery, weakest_topics,
+    FAILED,
+    MISSING,
+    NOT_ATTEMPTED,
+    PENDING,
+    RISK_RULE_ZH,
+    TREND_RULE_ZH,
+    Cohort,
+    build_cohort,
+    cohort_trend,
+    learner_summary,
+    progress,
+    topic_mastery,
+    weakest_topics,
 )
 from .course import Course, KamError
 from .items import EASY, FLAGS_ZH, HARD, answer_groups, item_statistics, reliability

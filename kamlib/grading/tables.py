@@ -42,8 +42,17 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
     grade, so a cohort of hundreds reads in about a second.
     """
     from nbgrader.api import (
-        Assignment, BaseCell, Comment, Grade, GradeCell, Notebook, SolutionCell, Student,
-        SubmittedAssignment, SubmittedNotebook, TaskCell,
+        Assignment,
+        BaseCell,
+        Comment,
+        Grade,
+        GradeCell,
+        Notebook,
+        SolutionCell,
+        Student,
+        SubmittedAssignment,
+        SubmittedNotebook,
+        TaskCell,
     )
 
     with course.gradebook() as gb:

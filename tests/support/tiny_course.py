@@ -127,7 +127,7 @@ def submit(
 def grade_small_cohort(root: Path) -> Path:
     """alice right, bob partly right, carol blank on ps1; only alice hands in ps2; all graded."""
     from kamlib.grading.course import Course
-    from kamlib.grading.parallel import grade_assignment
+    from kamlib.grading.grade import grade_assignment
 
     submit(root, "alice", answers=RIGHT)
     submit(root, "bob", answers=PARTLY)

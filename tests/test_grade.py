@@ -14,7 +14,7 @@ import pytest
 
 from kamlib.grading.backup import backup_gradebook, backups
 from kamlib.grading.course import Course
-from kamlib.grading.parallel import GradebookLock, grade_assignment
+from kamlib.grading.grade import GradebookLock, grade_assignment
 from kamlib.grading.tables import read_gradebook
 from tests.support.commands import run_nbgrader, tool_env
 from tests.support.courses import EXERCISES, clone_course, copy_clean_course

@@ -27,7 +27,6 @@ gradebook work is a few milliseconds per notebook. So:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import logging
@@ -51,8 +50,8 @@ from nbgrader.converters.base import NbGraderException
 from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
+from .nbgrader_adapter import TrackedAutograde, serialise_gradebook
 from .preprocessors import secure_autograde
-from .tracking import TrackedAutograde
 
 Status = Literal["graded", "skipped", "failed"]
 MAX_BREAKS = 3  # a submission caught in more broken pools than this is given up
@@ -359,33 +358,6 @@ else:
 
     def _unlock_file(fh) -> None:
         fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def serialise_gradebook(lock: GradebookLock) -> None:
-    """Make every nbgrader Gradebook session in this process hold ``lock`` until closed."""
-    init, close = Gradebook.__init__, Gradebook.close
-
-    @functools.wraps(init)
-    def locked_init(self, *args, **kwargs):
-        lock.acquire()
-        self._kam_locked = True
-        try:
-            init(self, *args, **kwargs)
-        except BaseException:
-            self._kam_locked = False
-            lock.release()
-            raise
-
-    @functools.wraps(close)
-    def unlocking_close(self):
-        try:
-            close(self)
-        finally:
-            if self.__dict__.pop("_kam_locked", False):
-                lock.release()
-
-    Gradebook.__init__ = locked_init
-    Gradebook.close = unlocking_close
 
 
 def _init_worker(root: str, scratch: str, quiet: bool, sandbox: bool) -> None:
