@@ -20,7 +20,10 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from nbgrader.converters import GenerateAssignment
+
 from kamlib.grading.feedback import StripHiddenTests
+from kamlib.grading.learner_release import StripExplanations
 from kamlib.grading.preprocessors import SafeOverwriteCells, SandboxedExecute, SaveAnswers
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
@@ -58,6 +61,9 @@ c.ClearSolutions.enforce_metadata = True
 # grader reads the scheme right above the answer in formgrader. nbgrader only allows
 # that with enforce_metadata off.
 c.ClearMarkScheme.enforce_metadata = False
+# The explanation of each autograded answer (metadata["kam"]["explanation"]) is for the
+# self-study build and the trainer's feedback, never for the trainer's learner version.
+c.GenerateAssignment.preprocessors = [*GenerateAssignment.preprocessors.default(), StripExplanations]
 
 # ---------------------------------------------------------------- running notebooks
 # Every cell may run 30 s; then the kernel is interrupted and the cell fails with a
