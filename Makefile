@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test venv clean handouts
+.PHONY: lab test venv clean handouts selfstudy
 
 venv: $(STAMP)
 
@@ -22,11 +22,15 @@ $(STAMP): pyproject.toml
 # Root (a container, a CI box) must opt in explicitly; everyone else needs nothing extra.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)
+lab: $(STAMP) selfstudy
 	$(BIN)/jupyter lab $(ROOT_FLAG) course/00_index.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The self-study exercises in exercises/selfstudy/ (only the missing notebooks; answered ones are kept).
+selfstudy: $(STAMP)
+	$(BIN)/python -m kamlib.selfstudy exercises
 
 handouts: $(STAMP)
 	$(BIN)/python -m kamlib.handouts --out build/handouts

@@ -13,8 +13,12 @@ import html
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["progress_file", "record", "load", "progress_html"]
+if TYPE_CHECKING:
+    from IPython.display import HTML
+
+__all__ = ["progress_file", "record", "load", "progress_html", "show_progress"]
 
 
 def progress_file() -> Path:
@@ -69,3 +73,14 @@ def progress_html(lessons: list[str], exercises: list[str]) -> str:
     return ("<table><thead><tr><th>课或练习</th><th>在这台电脑上的进度</th></tr></thead>"
             f"<tbody>{body}</tbody></table>"
             f"<p style='color:#666'>进度记在 {html.escape(str(progress_file()))}，不在课程文件夹里。</p>")
+
+
+def show_progress(course_dir: Path | str = ".") -> HTML:
+    """The progress table of the lessons in ``course_dir`` and the exercises beside it (for the index)."""
+    from IPython.display import HTML
+
+    course_dir = Path(course_dir)
+    lessons = sorted(p.stem for p in course_dir.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00"))
+    exercises = sorted({p.name for folder in ("selfstudy", "release", "source")
+                        for p in (course_dir.parent / "exercises" / folder).glob("ex*") if p.is_dir()})
+    return HTML(progress_html(lessons, exercises))

@@ -46,6 +46,7 @@ import nbformat
 import pytest
 
 from test_packaging import _environment_pins  # the strict parser of environment.yml
+from test_selfstudy import AUTOGRADED, answered, check_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
@@ -81,6 +82,9 @@ def _secrets(assignments: list[str]) -> dict[str, str]:
                 text = line.strip()
                 if region and len(text) > 12 and not text.startswith(("#", "import ", "from ")):
                     secrets[text] = f"{assignment}: {region.lower()}"
+            explanation = cell.metadata.get("kam", {}).get("explanation")
+            if explanation:
+                secrets[explanation] = f"{assignment}: explanation"
     return secrets
 
 
@@ -194,8 +198,33 @@ def test_validate_works_on_a_learner_version_without_the_instructor_files(build)
 def test_the_course_index_points_to_the_exercises(build):
     index = nbformat.read(build.repo / "course" / "00_index.ipynb", as_version=4)
     text = "\n".join(c.source for c in index.cells)
-    assert "exercises/release/" in text
-    assert (build.repo / "exercises" / "release").is_dir()
+    assert "exercises/selfstudy/" in text
+    assert (build.repo / "exercises" / "selfstudy").is_dir()
+
+
+def test_self_study_exercises_say_right_or_wrong_in_a_fresh_kernel(build, tmp_path):
+    """Each self-study exercise answered right (✔ on every check) and wrong (✗ and where to
+    reread on every check), run top to bottom in a fresh kernel of the image's environment."""
+    for assignment in build.assignments:
+        assert (build.repo / "exercises" / "selfstudy" / assignment / f"{assignment}.ipynb").is_file()
+    environ = {**build.environ, "KAM_PROGRESS_FILE": str(tmp_path / "progress.json")}
+    for assignment in AUTOGRADED:
+        folder = build.repo / "exercises" / "selfstudy" / assignment
+        for wrong in (False, True):
+            path = folder / f"try_{'wrong' if wrong else 'right'}.ipynb"
+            nbformat.write(answered(build.repo / "exercises", assignment, wrong), path)
+            run = subprocess.run([str(build.env / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                                  "--allow-errors", "--inplace", path.name], cwd=folder, env=environ,
+                                 capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stderr[-3000:]
+            checks = check_outputs(nbformat.read(path, as_version=4))
+            assert len(checks) == 7, (assignment, checks)
+            for gid, text in checks:
+                if wrong:
+                    assert "\n✗ 还不对" in text and "复习：" in text and "✔ 正确" not in text, (gid, text)
+                else:
+                    assert "\n✔ 正确" in text and "✗" not in text, (gid, text)
+            path.unlink()
 
 
 def test_no_instructor_material_is_left(build):

@@ -95,7 +95,7 @@ def test_rebuilding_keeps_an_answered_notebook(built):
     assert dict(build(built))[path] is True
 
 
-def _answered(root: Path, assignment: str, wrong: bool) -> nbformat.NotebookNode:
+def answered(root: Path, assignment: str, wrong: bool) -> nbformat.NotebookNode:
     """The self-study notebook with the source's solutions typed in (then spoiled when ``wrong``)."""
     source = nbformat.read(EXERCISES / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
@@ -122,6 +122,11 @@ def _run(nb, folder: Path, tmp_path: Path) -> list[tuple[str, str]]:
     """(grade_id, printed text) of each check cell, after running ``nb`` top to bottom in a fresh kernel."""
     NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(folder)}}).execute()
+    return check_outputs(nb)
+
+
+def check_outputs(nb) -> list[tuple[str, str]]:
+    """(grade_id, printed text and Chinese error) of each check cell of an executed notebook."""
     found = []
     for cell in nb.cells:
         info = cell.metadata.get("nbgrader", {})
@@ -136,12 +141,12 @@ def _run(nb, folder: Path, tmp_path: Path) -> list[tuple[str, str]]:
 def test_right_answers_get_a_tick_and_wrong_ones_a_cross_with_a_review_hint(built, assignment, tmp_path, monkeypatch):
     monkeypatch.setenv("KAM_PROGRESS_FILE", str(tmp_path / "progress.json"))
     folder = _notebook(built, assignment).parent
-    right = _run(_answered(built, assignment, wrong=False), folder, tmp_path)
+    right = _run(answered(built, assignment, wrong=False), folder, tmp_path)
     assert right and all("\n✔ 正确" in text and "✗" not in text for _, text in right), right
     progress = json.loads((tmp_path / "progress.json").read_text(encoding="utf-8"))
     assert progress["exercises"][assignment]["total"] == len(right)
     assert sorted(progress["exercises"][assignment]["done"]) == sorted(g for g, _ in right)
-    wrong = _run(_answered(built, assignment, wrong=True), folder, tmp_path)
+    wrong = _run(answered(built, assignment, wrong=True), folder, tmp_path)
     assert len(wrong) == len(right)
     for gid, text in wrong:
         assert "\n✗ 还不对" in text and "✔ 正确" not in text, (gid, text)
