@@ -172,3 +172,25 @@ def test_a_key_is_opaque_and_round_trips():
     assert answer_key.decode(key) == value
     with pytest.raises(answer_key.AnswerKeyError, match="答案密钥"):
         answer_key.decode(key[:-6] + "AAAAAA")
+
+
+def test_validate_flags_every_unanswered_question_in_chinese(built):
+    """nbgrader's Validate on an unfinished self-study notebook: every question named, no traceback."""
+    from submissions import run_nbgrader
+
+    nb = f"{FOLDER}/ex03_relationship_tiers/ex03_relationship_tiers.ipynb"
+    fresh = built.parent / "validate"
+    shutil.copytree(built, fresh)
+    answered_one = nbformat.read(fresh / nb, as_version=4)
+    for cell in answered_one.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex03_q1_answer":
+            cell.source = "tier_q1 = Tier.STRATEGIC_ALLIANCE"      # answered (wrongly): not flagged
+    nbformat.write(answered_one, fresh / nb)
+    run = run_nbgrader(fresh, "validate", nb)
+    out = ANSI.sub("", run.stdout)
+    assert "验证未通过" in out and "不检查答案对不对" in out, out[-3000:]
+    for number in range(2, 8):
+        assert f"第 {number} 题还没有作答" in out, number
+    assert "第 1 题还没有作答" not in out
+    assert out.count("这道题还没有作答：请在这个单元格里写下答案，并删除 raise NotImplementedError()") == 6
+    assert "Traceback" not in out
