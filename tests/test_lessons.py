@@ -6,12 +6,15 @@ matplotlib's inline backend) and the executed copy is shared by the tests below.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from kamlib import answer_key
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -130,6 +133,22 @@ def test_uses_a_kamlib_quiz_and_a_kamlib_widget(path):
     assert re.search(r"\bQuiz\(", code), "ask at least one self-check question"
     assert "from kamlib.widgets import" in code
     assert any(f"{name}(" in code for name in WIDGETS), "show a kamlib widget"
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
+def test_quiz_keys_are_not_in_plain_sight(path):
+    """Each quiz cell holds its answer and explanation only as an encoded key, which is valid."""
+    calls = [(cell, node) for cell in _read(path).cells if cell.cell_type == "code"
+             for node in ast.walk(ast.parse(cell.source))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Quiz"]
+    assert calls
+    for number, (cell, node) in enumerate(calls, start=1):
+        keywords = {k.arg: k.value for k in node.keywords}
+        assert not {"answer", "explanation"} & keywords.keys() and len(node.args) == 2, cell.source
+        key = answer_key.decode(ast.literal_eval(keywords["key"]))
+        assert key["lesson"] == path.stem and key["question"] == str(number) and key["total"] == len(calls)
+        assert key["answer"] and key["explanation"] and re.search(r"[\u4e00-\u9fff]", key["explanation"])
+        assert key["explanation"] not in cell.source and "answer" not in cell.source
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
