@@ -4,7 +4,7 @@
 IPython to show these errors as one Chinese explanation instead of a traceback:
 
 * ``Tier.partnership`` — a tier name must be in capitals;
-* ``tier_q1 = Tier.VENDOR：`` — full-width punctuation from a Chinese keyboard;
+* ``x = Tier.VENDOR：`` — full-width punctuation from a Chinese keyboard;
 * ``raise NotImplementedError()`` — the placeholder line left in an answer cell;
 * ``NameError`` — an answer, or ``Tier``, not defined yet (after a kernel restart);
 * the check cells' ``AssertionError`` — the printed hint above says what to change.

@@ -241,8 +241,9 @@ def _leaks(root: Path, secrets: dict[str, str]) -> list[str]:
         if not path.is_file():
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        if path.suffix == ".ipynb":            # notebooks: the cell text, not the JSON escapes
-            text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+        if path.suffix == ".ipynb":            # notebooks: the cell text and metadata, not the JSON escapes
+            text = "\n".join(c.source + json.dumps(c.metadata, ensure_ascii=False)
+                             for c in nbformat.reads(text, as_version=4).cells)
         rel = path.relative_to(root)
         leaks += [f"{rel}: marker {m.group(0).strip()!r}" for m in MARKER_LINE.finditer(text)]
         leaks += [f"{rel}: {where} line {s!r}" for s, where in secrets.items() if s in text]
