@@ -194,3 +194,67 @@ def test_validate_flags_every_unanswered_question_in_chinese(built):
     assert "第 1 题还没有作答" not in out
     assert out.count("这道题还没有作答：请在这个单元格里写下答案，并删除 raise NotImplementedError()") == 6
     assert "Traceback" not in out
+
+
+def test_written_question_shows_the_mark_scheme_once_answered(built, capsys):
+    from kamlib.selfstudy import self_assess
+
+    path = _notebook(built, "ex03_relationship_tiers")
+    nb = nbformat.read(path, as_version=4)
+    [cell] = [c for c in nb.cells if "self_assess(" in c.source]
+    key = re.search(r'self_assess\("([^"]+)"\)', cell.source).group(1)
+    self_assess(key, path.parent)
+    out = capsys.readouterr().out
+    assert "先在上面的答案单元格里写下你的答案" in out and "☐" not in out
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex03_q8_answer")
+    answer.source = "价格要纳入框架协议一起谈；在客户内部办技术交流会。"
+    nbformat.write(nb, path)
+    self_assess(key, path.parent)
+    out = capsys.readouterr().out
+    items = [line for line in out.splitlines() if line.startswith("☐ ")]
+    assert len(items) == 3 and "课件描述" in items[0] and "仅讲师可见" not in out, out
+
+
+def test_explain_on_request(built, capsys):
+    from kamlib.selfstudy import check, explain
+
+    path = _notebook(built, "ex03_relationship_tiers")
+    keys = [re.search(r'check\("([^"]+)"\)', c.source).group(1)
+            for c in nbformat.read(path, as_version=4).cells if 'check("' in c.source]
+    explain(1)
+    assert "请先运行这道题的检查单元格" in capsys.readouterr().out
+    from kamlib.tiers import Tier
+    check(keys[0], {"tier_q1": Tier.PARTNERSHIP})
+    out = capsys.readouterr().out
+    assert "✗ 还不对" in out and "讲解：" not in out and "explain(1)" in out
+    explain(1)
+    assert capsys.readouterr().out.startswith("讲解：")
+
+
+def test_the_explanation_comes_after_three_wrong_tries(built, capsys):
+    from kamlib.selfstudy import MAX_TRIES, check
+    from kamlib.tiers import Tier
+
+    path = _notebook(built, "ex03_relationship_tiers")
+    keys = [re.search(r'check\("([^"]+)"\)', c.source).group(1)
+            for c in nbformat.read(path, as_version=4).cells if 'check("' in c.source]
+    outs = []
+    for _ in range(MAX_TRIES):
+        check(keys[6], {"tier_q7": Tier.VENDOR})
+        outs.append(capsys.readouterr().out)
+    assert all("讲解：" not in o for o in outs[:-1]) and "讲解：" in outs[-1]
+    check(keys[6], {"tier_q7": Tier.STRATEGIC_ALLIANCE})
+    assert "✔ 正确" in capsys.readouterr().out
+
+
+def test_the_widget_state_setting_is_added_and_keeps_other_settings(tmp_path, monkeypatch):
+    from kamlib.selfstudy import save_widget_state
+
+    monkeypatch.setenv("JUPYTERLAB_DIR", str(tmp_path / "lab"))
+    settings = tmp_path / "lab" / "settings" / "overrides.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}))
+    assert save_widget_state() == settings
+    data = json.loads(settings.read_text())
+    assert data["@jupyter-widgets/jupyterlab-manager:plugin"] == {"saveState": True}
+    assert data["@jupyterlab/translation-extension:plugin"] == {"locale": "zh_CN"}
