@@ -21,6 +21,7 @@ saved an answer, it lists the mark scheme's points as a checklist.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -103,7 +104,7 @@ def self_study_notebook(nb: NotebookNode, assignment: str, config=None) -> Noteb
     """The self-study version of source notebook ``nb`` of ``assignment`` (``nb`` is not changed)."""
     from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, ClearSolutions
 
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb = copy.deepcopy(nb)
     cells = nb.cells
     tests = [i for i, c in enumerate(cells) if c.cell_type == "code" and _nbgrader(c).get("grade")
              and not _nbgrader(c).get("solution")]
