@@ -276,6 +276,14 @@ def test_nbgrader_and_widgets_lab_extensions_are_enabled(build):
         assert "enabled" in line and "OK" in line, f"{ext} not enabled:\n{listing}"
 
 
+def test_widget_state_is_saved_in_notebooks(build):
+    """A lesson reopened the next day shows its widgets (saved state), not "model not found"."""
+    overrides = build.env / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    data = json.loads(overrides.read_text(encoding="utf-8"))
+    assert data["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
+    assert data[LOCALE_PLUGIN]["locale"] == "zh_CN"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
