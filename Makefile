@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test test-fast lint venv clean handouts
+.PHONY: lab test test-fast lint venv clean handouts selfstudy
 
 venv: $(STAMP)
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 # Root (a container, a CI box) must opt in explicitly; everyone else needs nothing extra.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)
+lab: $(STAMP) selfstudy
 	@$(BIN)/python -c 'import os, shutil; from jupyterlab.commands import get_app_dir; d = os.path.join(get_app_dir(), "settings", "overrides.d"); os.makedirs(d, exist_ok=True); shutil.copyfile("lab/overrides.json", os.path.join(d, "kam-course.json"))'
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/00_index.ipynb
 
@@ -37,6 +37,10 @@ test: lint
 
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
+
+# The self-study exercises in exercises/selfstudy/ (only the missing notebooks; answered ones are kept).
+selfstudy: $(STAMP)
+	$(BIN)/python -m kamlib.selfstudy exercises
 
 handouts: $(STAMP)
 	$(BIN)/python -m tools.handouts --out build/handouts

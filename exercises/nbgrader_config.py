@@ -8,6 +8,7 @@ import os
 import sys
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -26,6 +27,7 @@ from kamlib.grading.preprocessors import (
     SafeOverwriteCells,
     SandboxedExecute,
     SaveAnswers,
+    StripExplanations,
     StripHiddenTests,
 )
 
@@ -64,6 +66,27 @@ c.ClearSolutions.enforce_metadata = True
 # grader reads the scheme right above the answer in formgrader. nbgrader only allows
 # that with enforce_metadata off.
 c.ClearMarkScheme.enforce_metadata = False
+# The explanation of each autograded answer (metadata["kam"]["explanation"]) is for the
+# self-study build and the trainer's feedback, never for the trainer's learner version.
+c.GenerateAssignment.preprocessors = [*GenerateAssignment.preprocessors.default(), StripExplanations]
+
+# ---------------------------------------------------------------- Validate (what learners see)
+# The Validate button runs the whole notebook. It checks that every question is answered,
+# written the right way and runs — not whether the answer is right (the hidden tests
+# decide that when the trainer grades). Every cell is checked, so an answer cell that
+# still holds the placeholder line `raise NotImplementedError()` is flagged too; the
+# errors themselves are shown in Chinese by kamlib.slips.
+c.Validator.validate_all = True
+c.Validator.failed_warning = (
+    "验证未通过：有 {num_failed} 个单元格没有作答、写法不对或运行出错，每一处的中文说明见下面。"
+    "请改好后再验证。注意：“验证”只检查是否作答、写法和能否运行，不检查答案对不对。\n"
+)
+c.Validator.changed_warning = (
+    "有 {num_changed} 个只读的单元格被改动过。评分时会按原样恢复并重新运行它们，请不要修改只读单元格。\n"
+)
+c.Validator.type_changed_warning = (
+    "有 {num_changed} 个单元格的类型被改动过（代码单元格和文字单元格不能互换），请改回原来的类型。\n"
+)
 
 # ---------------------------------------------------------------- running notebooks
 # Every cell may run 30 s; then the kernel is interrupted and the cell fails with a

@@ -1,37 +1,31 @@
-"""Self-checks for the lessons and visible checks for the exercises.
+"""Visible checks of the exercises: is an answer written the right way?
 
-Two kinds of tools live here:
-
-* :func:`quiz` and :func:`self_check` build ipywidgets questions with immediate
-  feedback for the lessons (the answer is an argument, so it sits in the lesson
-  notebook, never in this package).
-* ``check_*`` functions look at the *form* of an exercise answer - its type, its
-  range, whether the placeholder is still there - print one Chinese message that
-  names the variable, and return ``True``/``False``. They never know, and so can
-  never reveal, the right answer: the answer keys of graded exercises stay in the
-  hidden tests. Type checks use ``type(x) is ...`` so that look-alike objects (a
-  ``str`` subclass, an object whose ``__eq__`` always says yes) do not pass.
+``check_*`` functions look at the *form* of an exercise answer - its type, its range,
+whether the placeholder is still there - print one Chinese message that names the
+variable, and return ``True``/``False``. They never know, and so can never reveal, the
+right answer: the answer keys of graded exercises stay in the hidden tests. Type checks
+use ``type(x) is ...`` so that look-alike objects (a ``str`` subclass, an object whose
+``__eq__`` always says yes) do not pass. Importing this module in a notebook also turns
+the common slips of a first-time Python user into Chinese explanations
+(:mod:`kamlib.slips`). The lessons' quiz widgets are in :mod:`kamlib.quizzes`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from kamlib import slips
 from kamlib.roles import DUTIES
 from kamlib.tiers import INDICATORS, Tier
 
 __all__ = [
-    "Quiz",
-    "SelfCheck",
-    "quiz",
-    "self_check",
     "check_choice",
     "check_tier",
     "check_number",
@@ -65,6 +59,18 @@ _TYPE_NAMES_ZH = {
 }
 
 _OK_TAIL = "答案是否正确，提交评分后才知道。"
+_tail: ContextVar[str] = ContextVar("kam_ok_tail", default=_OK_TAIL)
+
+
+@contextmanager
+def self_study_messages() -> Iterator[None]:
+    """Within this block a passing check does not say that only grading tells right from wrong
+    (the self-study build's check goes on to say it, see :mod:`kamlib.selfstudy`)."""
+    token = _tail.set("")
+    try:
+        yield
+    finally:
+        _tail.reset(token)
 
 
 # ---------------------------------------------------------------- helpers
@@ -123,168 +129,6 @@ def _is_float(value: object) -> bool:
     return type(value) is float or type(value) in _NUMPY_FLOATS
 
 
-# ---------------------------------------------------------------- quiz widgets
-
-
-class Quiz(widgets.VBox):
-    """One self-check question with immediate feedback (a ``VBox``).
-
-    The options are listed as text; below them, single choice (``answer`` is one key)
-    shows one toggle button per key, multiple choice (``answer`` a set of keys) one
-    checkbox per key. Tests and notebooks can drive it without a browser:
-    :meth:`select`, :meth:`submit`, :attr:`feedback`, :attr:`correct`.
-    """
-
-    def __init__(
-        self,
-        question: str,
-        options: Mapping[str, str],
-        answer: str | Iterable[str],
-        explanation: str = "",
-        hint: str = "",
-    ) -> None:
-        options = dict(options)
-        if not options:
-            raise ValueError("题目没有选项：options 不能为空。")
-        if isinstance(answer, str):
-            keys = frozenset({answer})
-            self.multiple = False
-        else:
-            keys = frozenset(answer)
-            self.multiple = True
-        unknown = sorted(keys - options.keys())
-        if not keys or unknown:
-            raise ValueError(
-                f"答案 {_quoted(unknown) or '（空）'} 不是选项之一；选项为 {_quoted(options)}。"
-            )
-        self._answer = keys
-        self._explanation = explanation
-        self._hint = hint
-        self._listeners: list[Callable[[Quiz], None]] = []
-        self.correct: bool | None = None
-        self.attempts = 0
-        self.feedback = ""
-
-        self.question = widgets.HTML(f"<b>{html.escape(question)}</b>")
-        # Option texts go in HTML (it wraps long Chinese lines); the controls carry only
-        # the keys, since widget labels are cut off at one line.
-        listing = widgets.HTML(
-            "".join(f"<div>{html.escape(key)}. {html.escape(text)}</div>" for key, text in options.items())
-        )
-        if self.multiple:
-            self.checkboxes = {
-                key: widgets.Checkbox(value=False, description=key, indent=False,
-                                      layout=widgets.Layout(width="auto", margin="0 12px 0 0"))
-                for key in options
-            }
-            prompt = "你的选择（多选，选出所有正确的选项）："
-            control: widgets.Widget = widgets.HBox(list(self.checkboxes.values()))
-        else:
-            self.toggle = widgets.ToggleButtons(
-                options=list(options), index=None,
-                style={"button_width": f"{max(48, 16 * max(map(len, options)) + 24)}px"},
-            )
-            prompt = "你的选择："
-            control = self.toggle
-        choices = widgets.VBox([listing, widgets.HBox([widgets.HTML(prompt), control])])
-        self.button = widgets.Button(description="提交", button_style="primary", icon="check")
-        self.button.on_click(lambda _button: self.submit())
-        self.output = widgets.HTML("")
-        super().__init__(
-            [self.question, choices, self.button, self.output],
-            layout=widgets.Layout(border="1px solid #ddd", padding="8px", margin="6px 0"),
-        )
-
-    @property
-    def selection(self) -> frozenset[str]:
-        """The keys currently selected."""
-        if self.multiple:
-            return frozenset(k for k, box in self.checkboxes.items() if box.value)
-        return frozenset() if self.toggle.value is None else frozenset({self.toggle.value})
-
-    def select(self, *keys: str) -> None:
-        """Select exactly these option keys (one key for a single-choice question)."""
-        if self.multiple:
-            unknown = [k for k in keys if k not in self.checkboxes]
-            if unknown:
-                raise ValueError(f"没有选项 {_quoted(unknown)}；选项为 {_quoted(self.checkboxes)}。")
-            for key, box in self.checkboxes.items():
-                box.value = key in keys
-            return
-        allowed = list(self.toggle.options)
-        if len(keys) != 1 or keys[0] not in allowed:
-            raise ValueError(f"单选题只能选一个选项，且须为 {_quoted(allowed)} 之一。")
-        self.toggle.value = keys[0]
-
-    def submit(self) -> bool | None:
-        """Check the selection, show the feedback and return whether it is right."""
-        chosen = self.selection
-        if not chosen:
-            self._show_feedback(None, "请先选择" + ("至少一个选项。" if self.multiple else "一个选项。"))
-            return None
-        self.attempts += 1
-        if chosen == self._answer:
-            self._show_feedback(True, "✔ 正确！" + self._explanation)
-        else:
-            self._show_feedback(False, "✘ 再想想。提示：" + self._hint)
-        for listener in self._listeners:
-            listener(self)
-        return self.correct
-
-    def on_submit(self, callback: Callable[[Quiz], None]) -> None:
-        """Call ``callback(quiz)`` after every graded submission."""
-        self._listeners.append(callback)
-
-    def _show_feedback(self, correct: bool | None, text: str) -> None:
-        self.correct = correct
-        self.feedback = text
-        color = {True: "#1a7f37", False: "#b35900", None: "#555"}[correct]
-        self.output.value = f'<div style="color:{color}">{html.escape(text)}</div>'
-
-
-class SelfCheck(widgets.VBox):
-    """Several :class:`Quiz` questions as one block with a running score."""
-
-    def __init__(self, questions: Iterable[Mapping[str, object]], title: str = "自我检测") -> None:
-        self.quizzes = [Quiz(**q) for q in questions]
-        if not self.quizzes:
-            raise ValueError("自我检测至少需要一道题。")
-        for number, item in enumerate(self.quizzes, start=1):
-            item.question.value = f"<b>第 {number} 题　</b>" + item.question.value
-            item.on_submit(lambda _quiz: self._update())
-        self.score_label = widgets.HTML()
-        self._update()
-        super().__init__([widgets.HTML(f"<h4>{html.escape(title)}</h4>"), *self.quizzes, self.score_label])
-
-    @property
-    def score(self) -> int:
-        """How many questions are answered correctly (at the last submission)."""
-        return sum(q.correct is True for q in self.quizzes)
-
-    def _update(self) -> None:
-        self.score_label.value = f"<b>已答对 {self.score} / {len(self.quizzes)} 题</b>"
-
-
-def quiz(
-    question: str,
-    options: Mapping[str, str],
-    answer: str | Iterable[str],
-    explanation: str = "",
-    hint: str = "",
-) -> Quiz:
-    """A self-check question; ``answer`` is one key, or a set of keys for multiple choice.
-
-    Right: "✔ 正确！" + explanation. Wrong: "✘ 再想想。提示：" + hint (the answer is
-    not shown). Put the returned widget last in a cell to display it.
-    """
-    return Quiz(question, options, answer, explanation, hint)
-
-
-def self_check(questions: Iterable[Mapping[str, object]], title: str = "自我检测") -> SelfCheck:
-    """Several questions (each a dict of :func:`quiz` arguments) as one block with a score."""
-    return SelfCheck(questions, title)
-
-
 # ---------------------------------------------------------------- exercise checks
 
 
@@ -298,7 +142,7 @@ def check_choice(value: object, allowed: Iterable[str], name: str) -> bool:
         return _report(False, f"{name} 还没有填写（现在是 {_show(value)}）。请把它改成 {options} 中的一个。")
     for option in allowed:
         if type(value) is type(option) and value == option:
-            return _report(True, f"{name} = {_show(value)}，是允许的选项之一。{_OK_TAIL}")
+            return _report(True, f"{name} = {_show(value)}，是允许的选项之一。{_tail.get()}")
     if type(value) is str:
         fixed = _normalize(value).upper()
         for option in allowed:
@@ -331,7 +175,7 @@ def check_tier(value: object, name: str = "你的答案") -> bool:
     """Is ``value`` a :class:`kamlib.tiers.Tier` member? Prints how to write one if not."""
     all_tiers = "、".join(_tier_code(t) for t in Tier)
     if type(value) is Tier:
-        return _report(True, f"{name} 是 {_tier_code(value)}，写法正确。{_OK_TAIL}")
+        return _report(True, f"{name} 是 {_tier_code(value)}，写法正确。{_tail.get()}")
     if _is_placeholder(value):
         return _report(
             False,
@@ -394,7 +238,7 @@ def check_number(value: object, name: str, low: float | None = None, high: float
         return _report(False, f"{name} = {_show(value)}，不是有效的数字（空值或无穷大）。请检查计算过程。")
     if (low is not None and value < low) or (high is not None and value > high):
         return _report(False, f"{name} = {_show(value)}{bounds}。请检查计算过程和单位。")
-    return _report(True, f"{name} = {_show(value)}，是有效的数字{bounds.replace('应', '')}。{_OK_TAIL}")
+    return _report(True, f"{name} = {_show(value)}，是有效的数字{bounds.replace('应', '')}。{_tail.get()}")
 
 
 def check_duty_ids(value: object, name: str = "你的答案", count: int | None = None) -> bool:
@@ -434,7 +278,7 @@ def check_duty_ids(value: object, name: str = "你的答案", count: int | None 
         problems.append(f"题目要求 {count} 个编号，现在有 {len(value)} 个")
     if problems:
         return _report(False, f"{name} 有问题：" + "；".join(problems) + "。编号见 kamlib.roles.duties() 的 id 列。")
-    return _report(True, f"{name} 是 {len(value)} 个有效的职责编号。{_OK_TAIL}")
+    return _report(True, f"{name} 是 {len(value)} 个有效的职责编号。{_tail.get()}")
 
 
 def check_indicator_scores(value: object, name: str = "你的答案", allow_unknown: bool = False) -> bool:
@@ -468,7 +312,7 @@ def check_indicator_scores(value: object, name: str = "你的答案", allow_unkn
         problems.append("缺少指标 " + "、".join(f"\"{k}\"（{INDICATORS[k].label_zh}）" for k in missing))
     if problems:
         return _report(False, f"{name} 有问题：" + "；".join(problems) + "。")
-    return _report(True, f"{name} 给出了六个指标的层级，格式正确。{_OK_TAIL}")
+    return _report(True, f"{name} 给出了六个指标的层级，格式正确。{_tail.get()}")
 
 
 def check_dataframe(value: object, name: str, columns: Iterable[str] = (), min_rows: int = 1) -> bool:
@@ -489,4 +333,7 @@ def check_dataframe(value: object, name: str, columns: Iterable[str] = (), min_r
         return _report(False, f"{name} 缺少列 {_quoted(missing)}（现有的列：{present or '无'}）。")
     if len(value) < min_rows:
         return _report(False, f"{name} 只有 {len(value)} 行，至少应有 {min_rows} 行。请检查筛选条件。")
-    return _report(True, f"{name} 是一个 {len(value)} 行 × {value.shape[1]} 列的表格，包含所需的列。{_OK_TAIL}")
+    return _report(True, f"{name} 是一个 {len(value)} 行 × {value.shape[1]} 列的表格，包含所需的列。{_tail.get()}")
+
+
+slips.install()

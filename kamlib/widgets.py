@@ -1,7 +1,8 @@
 """Interactive widgets of the lessons: learn by moving sliders and picking answers.
 
-Every function here returns an object that *is* an ipywidgets widget (a ``VBox``
-subclass): put it last in a cell, or pass it to ``display()``. Its controls are public
+Every class here is an ipywidgets widget (a ``VBox`` subclass): create one last in a
+cell, or pass it to ``display()``; each ends with a note to re-run the cell when a
+notebook reopened later no longer answers. Its controls are public
 attributes, so a test (or a curious trainee) can set them from code and read what the
 widget shows. The widgets only wire controls to :mod:`kamlib.tiers`,
 :mod:`kamlib.roles`, :mod:`kamlib.priorities` and :mod:`kamlib.plots`; the logic lives
@@ -29,6 +30,7 @@ from kamlib.priorities import (
     service_plan,
     smallest_set_for_share,
 )
+from kamlib.quizzes import rerun_note
 from kamlib.roles import DUTIES, ROLES, Duty
 from kamlib.tiers import INDICATORS, TIER_RULE_ZH, Tier, TierResult, classify, steps_to_next_tier
 
@@ -39,12 +41,6 @@ __all__ = [
     "AllocationPlanner",
     "GoalPlanner",
     "StakeholderExplorer",
-    "tier_explorer",
-    "duty_matching",
-    "pareto_explorer",
-    "allocation_planner",
-    "goal_planner",
-    "stakeholder_explorer",
     "chart_png",
 ]
 
@@ -135,6 +131,9 @@ def _row_scores(row: Mapping[str, object] | pd.Series) -> dict[str, object]:
 class TierExplorer(widgets.VBox):
     """Six indicator sliders (1-4) and the relationship tier they add up to.
 
+    ``initial``: indicator scores (a dict, or one row of the accounts table); missing or
+    empty indicators start as 未知. Default: every indicator at level 1.
+
     Controls: ``sliders[key]`` (IntSlider), ``unknown[key]`` (Checkbox "未知").
     Shown: ``level_texts[key]`` (the deck's words for the level), ``tier_html``
     (tier, mixed warning), ``reasons_html`` and ``steps_html`` (the fewest raises to
@@ -174,7 +173,7 @@ class TierExplorer(widgets.VBox):
         rule = widgets.HTML(f"<div style='{_GREY}'>{_esc(TIER_RULE_ZH)}</div>")
         super().__init__([
             widgets.HTML("<h4>客户关系类型探索器：移动滑块，看关系类型如何变化</h4>"),
-            *rows, self.tier_html, self.reasons_html, self.steps_html, rule,
+            *rows, self.tier_html, self.reasons_html, self.steps_html, rule, rerun_note(),
         ])
 
     @property
@@ -234,14 +233,6 @@ class TierExplorer(widgets.VBox):
                                      + _ul(steps))
 
 
-def tier_explorer(initial: Mapping[str, int | None] | pd.Series | None = None) -> TierExplorer:
-    """Six sliders → tier, reasons and steps to the next tier.
-
-    ``initial``: indicator scores (a dict, or one row of the accounts table); missing or
-    empty indicators start as 未知. Default: every indicator at level 1.
-    """
-    return TierExplorer(initial)
-
 
 # ---------------------------------------------------------------- roles
 
@@ -262,6 +253,9 @@ def _default_duties(rng: random.Random, n: int) -> list[Duty]:
 
 class DutyMatching(widgets.VBox):
     """Pick the position that holds each duty; 检查 scores and marks every row.
+
+    ``duty_ids``: which duties (default: ``n`` duties drawn with ``seed``, spread over the
+    three positions); the rows are shuffled by ``seed``.
 
     Controls: ``dropdowns[duty_id]`` (value: a ROLES key, "" = 请选择…), ``button`` (检查).
     Shown: ``marks[duty_id]`` (✔, or ✘ with the right position), ``score_html``
@@ -301,7 +295,7 @@ class DutyMatching(widgets.VBox):
         self._answered(None)
         super().__init__([
             widgets.HTML("<h4>职责配对：这项职责属于哪个职位？</h4>"),
-            *rows, widgets.HBox([self.button, self.score_html]),
+            *rows, widgets.HBox([self.button, self.score_html]), rerun_note(),
         ])
 
     def _answered(self, mark: widgets.HTML | None) -> None:
@@ -334,11 +328,6 @@ class DutyMatching(widgets.VBox):
         return right
 
 
-def duty_matching(duty_ids: Iterable[str] | None = None, seed: int = 0, n: int = 8) -> DutyMatching:
-    """Match duties to positions. ``duty_ids``: which duties (default: ``n`` duties drawn
-    with ``seed``, spread over the three positions); the rows are shuffled by ``seed``."""
-    return DutyMatching(duty_ids, seed, n)
-
 
 # ---------------------------------------------------------------- priorities
 
@@ -369,7 +358,7 @@ class ParetoExplorer(widgets.VBox):
         self.slider.observe(_guarded(self._refresh, self.error_html), names="value")
         super().__init__([
             widgets.HTML("<h4>二八法则探索器：多少客户贡献了大部分销售额？</h4>"),
-            self.slider, self.summary_html, self.accounts_html, self.error_html, self.chart,
+            self.slider, self.summary_html, self.accounts_html, self.error_html, self.chart, rerun_note(),
         ])
 
     @property
@@ -388,10 +377,6 @@ class ParetoExplorer(widgets.VBox):
         self.accounts_html.value = f"<div style='{_GREY}'>这些客户：{_esc('、'.join(map(str, names)))}</div>"
         _draw(self.chart, plots.pareto_chart(self._ranked, threshold=share))
 
-
-def pareto_explorer(accounts: pd.DataFrame, threshold: float = 80) -> ParetoExplorer:
-    """Threshold slider (50-95 %) → "前 N 家客户……贡献了 Y% 的销售额" and the Pareto chart."""
-    return ParetoExplorer(accounts, threshold)
 
 
 class AllocationPlanner(widgets.VBox):
@@ -448,7 +433,7 @@ class AllocationPlanner(widgets.VBox):
                          "权重只看相对大小（会按比例换算成合计 100%）。</div>"),
             *self.weight_sliders.values(), self.budget_slider, self.top_slider,
             self.error_html, self.total_html, self.levels_html, self.table_html,
-            self.chart_caption, self.chart,
+            self.chart_caption, self.chart, rerun_note(),
         ])
 
     @property
@@ -504,10 +489,6 @@ class AllocationPlanner(widgets.VBox):
                 f"<th>销售额占比</th><th>服务方式</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def allocation_planner(accounts: pd.DataFrame, budget: int = 400, top: int = 10) -> AllocationPlanner:
-    """Weight and budget sliders → service levels, top accounts with score and hours, a chart."""
-    return AllocationPlanner(accounts, budget, top)
-
 
 # ---------------------------------------------------------------- direction and planning
 
@@ -553,7 +534,7 @@ class GoalPlanner(widgets.VBox):
         super().__init__([
             widgets.HTML(f"<h4>客户计划：{_esc(label)}</h4><div>{_esc(status)}</div>"
                          f"<div style='{_GREY}'>{_esc(hint)}</div>"),
-            self.target, self.vision, self.goals, self.actions, self.button, self.summary_html,
+            self.target, self.vision, self.goals, self.actions, self.button, self.summary_html, rerun_note(),
         ])
 
     def make_plan(self) -> dict[str, object] | None:
@@ -584,11 +565,6 @@ class GoalPlanner(widgets.VBox):
         )
         return self.plan
 
-
-def goal_planner(account: pd.Series) -> GoalPlanner:
-    """Direction and plan for one account (a row of the accounts table): target tier,
-    vision, goals and action steps → a plan summary."""
-    return GoalPlanner(account)
 
 
 # ---------------------------------------------------------------- stakeholder map
@@ -622,7 +598,7 @@ class StakeholderExplorer(widgets.VBox):
         super().__init__([
             widgets.HTML("<b>关系地图（本课程的做法，课件之外的补充）</b>"
                          f"<div style='{_GREY}'>选一个客户：谁决策、谁影响、谁使用、谁把关采购，我方由谁负责，缺口在哪里。</div>"),
-            self.account, self.error, self.chart, self.gaps_html, self.table_html,
+            self.account, self.error, self.chart, self.gaps_html, self.table_html, rerun_note(),
         ])
         self.refresh()
 
@@ -639,10 +615,3 @@ class StakeholderExplorer(widgets.VBox):
             ["name", "title", "level", "buying_role", "relationship_strength", "owner_zh", "owner_name"]]
         shown.columns = ["姓名", "职务", "层级", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
         self.table_html.value = shown.to_html(index=False, na_rep="", border=0)
-
-
-def stakeholder_explorer(accounts: pd.DataFrame, contacts: pd.DataFrame,
-                         account_id: str | None = None) -> StakeholderExplorer:
-    """The stakeholder map of the accounts in *accounts* (people from *contacts*), starting
-    at *account_id* (default: the first account)."""
-    return StakeholderExplorer(accounts, contacts, account_id)

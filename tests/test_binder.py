@@ -47,6 +47,7 @@ import nbformat
 import pytest
 
 from tests.test_packaging import _environment_pins  # the strict parser of environment.yml
+from tests.test_selfstudy import AUTOGRADED, answered, check_outputs
 
 pytestmark = pytest.mark.binder
 
@@ -84,6 +85,9 @@ def _secrets(assignments: list[str]) -> dict[str, str]:
                 text = line.strip()
                 if region and len(text) > 12 and not text.startswith(("#", "import ", "from ")):
                     secrets[text] = f"{assignment}: {region.lower()}"
+            explanation = cell.metadata.get("kam", {}).get("explanation")
+            if explanation:
+                secrets[explanation] = f"{assignment}: explanation"
     return secrets
 
 
@@ -190,15 +194,40 @@ def test_validate_works_on_a_learner_version_without_the_instructor_files(build)
     nb = "exercises/release/ex01_concepts/ex01_concepts.ipynb"
     run = subprocess.run([str(build.env / "bin" / "nbgrader"), "validate", nb], cwd=build.repo,
                          env=build.environ, capture_output=True, text=True, timeout=300)
-    assert "VALIDATION FAILED ON" in run.stdout, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "验证未通过" in run.stdout and "不检查答案对不对" in run.stdout, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback (most recent call last)" not in run.stderr, run.stderr[-3000:]
 
 
 def test_the_course_index_points_to_the_exercises(build):
     index = nbformat.read(build.repo / "course" / "00_index.ipynb", as_version=4)
     text = "\n".join(c.source for c in index.cells)
-    assert "exercises/release/" in text
-    assert (build.repo / "exercises" / "release").is_dir()
+    assert "exercises/selfstudy/" in text
+    assert (build.repo / "exercises" / "selfstudy").is_dir()
+
+
+def test_self_study_exercises_say_right_or_wrong_in_a_fresh_kernel(build, tmp_path):
+    """Each self-study exercise answered right (✔ on every check) and wrong (✗ and where to
+    reread on every check), run top to bottom in a fresh kernel of the image's environment."""
+    for assignment in build.assignments:
+        assert (build.repo / "exercises" / "selfstudy" / assignment / f"{assignment}.ipynb").is_file()
+    environ = {**build.environ, "KAM_PROGRESS_FILE": str(tmp_path / "progress.json")}
+    for assignment in AUTOGRADED:
+        folder = build.repo / "exercises" / "selfstudy" / assignment
+        for wrong in (False, True):
+            path = folder / f"try_{'wrong' if wrong else 'right'}.ipynb"
+            nbformat.write(answered(build.repo / "exercises", assignment, wrong), path)
+            run = subprocess.run([str(build.env / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                                  "--allow-errors", "--inplace", path.name], cwd=folder, env=environ,
+                                 capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stderr[-3000:]
+            checks = check_outputs(nbformat.read(path, as_version=4))
+            assert len(checks) == 7, (assignment, checks)
+            for gid, text in checks:
+                if wrong:
+                    assert "\n✗ 还不对" in text and "复习：" in text and "✔ 正确" not in text, (gid, text)
+                else:
+                    assert "\n✔ 正确" in text and "✗" not in text, (gid, text)
+            path.unlink()
 
 
 def test_no_instructor_material_is_left(build):
@@ -215,8 +244,9 @@ def _leaks(root: Path, secrets: dict[str, str]) -> list[str]:
         if not path.is_file():
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        if path.suffix == ".ipynb":            # notebooks: the cell text, not the JSON escapes
-            text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+        if path.suffix == ".ipynb":            # notebooks: the cell text and metadata, not the JSON escapes
+            text = "\n".join(c.source + json.dumps(c.metadata, ensure_ascii=False)
+                             for c in nbformat.reads(text, as_version=4).cells)
         rel = path.relative_to(root)
         leaks += [f"{rel}: marker {m.group(0).strip()!r}" for m in MARKER_LINE.finditer(text)]
         leaks += [f"{rel}: {where} line {s!r}" for s, where in secrets.items() if s in text]
@@ -247,6 +277,14 @@ def test_nbgrader_and_widgets_lab_extensions_are_enabled(build):
     for ext in ("@jupyter/nbgrader", "@jupyter-widgets/jupyterlab-manager"):
         line = next((ln for ln in listing.splitlines() if ext in ln), "")
         assert "enabled" in line and "OK" in line, f"{ext} not enabled:\n{listing}"
+
+
+def test_widget_state_is_saved_in_notebooks(build):
+    """A lesson reopened the next day shows its widgets (saved state), not "model not found"."""
+    overrides = build.env / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    data = json.loads(overrides.read_text(encoding="utf-8"))
+    assert data["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
+    assert data[LOCALE_PLUGIN]["locale"] == "zh_CN"
 
 
 def _free_port() -> int:

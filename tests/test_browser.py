@@ -20,8 +20,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from kamlib.selfstudy import build as build_self_study
 from tests.support.browser import ARTIFACTS
 from tests.support.commands import BIN
 
@@ -42,9 +44,10 @@ def lab(chromium, tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "course", root / "course")
     shutil.copytree(ROOT / "exercises", root / "exercises",
-                    ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "*.db"))
+                    ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "selfstudy", "*.db"))
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "ex03_relationship_tiers", "--force"],
                    cwd=root / "exercises", check=True, capture_output=True)
+    build_self_study(root / "exercises")
     # Render every cell (no windowing), so what the test reads is what a reader scrolls to.
     tracker = root / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
@@ -129,7 +132,9 @@ def test_lesson_runs_in_jupyterlab_and_widgets_respond(lab, browser, lesson):
 
         widgets = page.locator(".jp-OutputArea-output .widget-box, .jp-OutputArea-output .widget-inline-hbox")
         assert widgets.count() >= 1, f"{lesson}: no widget rendered"
-        assert "Error displaying widget" not in page.locator(".jp-Notebook").text_content()
+        # The message JupyterLab shows for a widget it cannot display (the lessons' own note quotes
+        # its first words, without the colon).
+        assert "Error displaying widget:" not in page.locator(".jp-Notebook").text_content()
 
         changed = _interact_with_first_control(page)
         assert changed, f"{lesson}: moving a control changed nothing in its widget"
@@ -235,3 +240,55 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
         page.close()
         uploaded.unlink(missing_ok=True)
         shutil.rmtree(plans, ignore_errors=True)
+
+
+def _type_into_cell(page, index: int, text: str) -> None:
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+
+
+def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser):
+    """A learner answers question 1 right and question 2 wrong, runs everything, then Validates
+    the unfinished notebook: ✔, ✗ with where to reread, and every unanswered question named in Chinese."""
+    base, root = lab
+    path = root / "exercises" / "selfstudy" / "ex03_relationship_tiers" / "ex03_relationship_tiers.ipynb"
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, as_version=4).cells]
+    page = _open(browser, base, path.relative_to(root).as_posix())
+    try:
+        _type_into_cell(page, ids.index("ex03_q1_answer"), "tier_q1 = Tier.VENDOR")
+        _type_into_cell(page, ids.index("ex03_q2_answer"), "tier_q2 = Tier.PARTNERSHIP")
+        page.keyboard.press("Control+s")
+        # Run all stops at question 3's placeholder line, as it should.
+        page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)
+        page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        third = cells.nth(ids.index("ex03_q3_answer")).locator(".jp-OutputArea")
+        third.get_by_text("还没有作答").wait_for(timeout=120_000)
+        first = cells.nth(ids.index("ex03_q1_test")).locator(".jp-OutputArea").text_content()
+        second = cells.nth(ids.index("ex03_q2_test")).locator(".jp-OutputArea").text_content()
+        assert "✔ 正确" in first and "✗" not in first, first
+        assert "✗ 还不对" in second and "复习：第三课" in second and "幻灯片" in second, second
+        assert "raise NotImplementedError()" in third.text_content() and "Traceback" not in third.text_content()
+        page.keyboard.press("Control+s")
+        page.wait_for_timeout(1000)
+
+        page.locator(".jp-Toolbar").get_by_text("Validate", exact=True).click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=120_000)
+        page.wait_for_function(
+            "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
+            timeout=120_000,
+        )
+        message = dialog.text_content()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "validate-selfstudy.png"))
+        for number in range(3, 8):
+            assert f"第 {number} 题还没有作答" in message, (number, message[:2000])
+        assert "第 1 题还没有作答" not in message and "第 2 题还没有作答" not in message
+        assert "Traceback" not in message, message[:2000]
+    finally:
+        page.close()

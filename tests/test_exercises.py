@@ -162,7 +162,7 @@ def test_validate_passes_on_every_solution_and_fails_on_every_learner_version(co
     learner = run_nbgrader(cohort.course, "validate", *(f"release/{a}/{a}.ipynb" for a in ASSIGNMENTS))
     assert solutions.stdout.count("Success! Your notebook passes all the tests.") == 5, solutions.stdout[-3000:]
     assert "Success!" not in learner.stdout
-    assert learner.stdout.count("VALIDATION FAILED ON") == 5, learner.stdout[-3000:]
+    assert learner.stdout.count("验证未通过") == 5, learner.stdout[-3000:]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

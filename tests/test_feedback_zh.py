@@ -21,6 +21,8 @@ from tests.support.commands import run_nbgrader, tool_env
 from tests.support.courses import EXERCISES, copy_clean_course
 from tests.support.submissions import Kit, grade_id
 
+pytestmark = pytest.mark.slow  # the real ex03 through kam grade, kam feedback and nbgrader
+
 ASSIGNMENT = "ex03_relationship_tiers"
 ENGLISH_LABELS = ("Score", "Test cell", "Written response", "Student's answer", "Grade cell", "Comments",
                   "No response", "Traceback", "(Top)", "In [", "Out[")

@@ -22,6 +22,8 @@ import pytest
 
 from tests.support.courses import EXERCISES, copy_clean_course
 
+pytestmark = pytest.mark.slow  # starts JupyterLab as make lab does
+
 REPO = Path(__file__).resolve().parents[1]
 INDEX = "course/00_index.ipynb"
 BAD_SETUP = "not a subdirectory of the notebook server root"

@@ -8,11 +8,14 @@ These tests are what proves every lesson runs top to bottom without an error.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from kamlib import answer_key
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -22,7 +25,7 @@ EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_
 BINDER = "https://mybinder.org/v2/gh/kam-course-kit/kam-course/HEAD?urlpath=lab/tree/course/"
 GLYPH_TROUBLE = re.compile(r"Glyph|missing from font")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_FACTORIES = ("tier_explorer", "duty_matching", "pareto_explorer", "allocation_planner")
+WIDGETS = ("TierExplorer", "DutyMatching", "ParetoExplorer", "AllocationPlanner")
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"tags"}
 
@@ -110,10 +113,26 @@ def test_ends_with_summary_and_reflection(path):
 @pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
 def test_uses_a_kamlib_quiz_and_a_kamlib_widget(path):
     code = _source(_read(path), "code")
-    assert re.search(r"from kamlib\.checks import .*\bquiz\b", code), "import quiz from kamlib.checks"
-    assert re.search(r"\bquiz\(", code), "ask at least one self-check question"
+    assert re.search(r"from kamlib\.quizzes import .*\bQuiz\b", code), "import Quiz from kamlib.quizzes"
+    assert re.search(r"\bQuiz\(", code), "ask at least one self-check question"
     assert "from kamlib.widgets import" in code
-    assert any(f"{name}(" in code for name in WIDGET_FACTORIES), "show a kamlib widget"
+    assert any(f"{name}(" in code for name in WIDGETS), "show a kamlib widget"
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
+def test_quiz_keys_are_not_in_plain_sight(path):
+    """Each quiz cell holds its answer and explanation only as an encoded key, which is valid."""
+    calls = [(cell, node) for cell in _read(path).cells if cell.cell_type == "code"
+             for node in ast.walk(ast.parse(cell.source))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Quiz"]
+    assert calls
+    for number, (cell, node) in enumerate(calls, start=1):
+        keywords = {k.arg: k.value for k in node.keywords}
+        assert not {"answer", "explanation"} & keywords.keys() and len(node.args) == 2, cell.source
+        key = answer_key.decode(ast.literal_eval(keywords["key"]))
+        assert key["lesson"] == path.stem and key["question"] == str(number) and key["total"] == len(calls)
+        assert key["answer"] and key["explanation"] and re.search(r"[\u4e00-\u9fff]", key["explanation"])
+        assert key["explanation"] not in cell.source and "answer" not in cell.source
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
@@ -174,8 +193,8 @@ def estimated_minutes(nb: nbformat.NotebookNode) -> float:
     text = _source(nb, "markdown")
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     chars = len(re.findall(r"[\u4e00-\u9fff]", text))
-    quizzes = sum(s.count("quiz(") for s in code)
-    widgets = sum(any(f"{name}(" in s for name in WIDGET_FACTORIES) for s in code)
+    quizzes = sum(s.count("Quiz(") for s in code)
+    widgets = sum(any(f"{name}(" in s for name in WIDGETS) for s in code)
     prompts = text.count("想一想") + 3 * text.count("## 反思")
     return (chars / READING_CHARS_PER_MINUTE + MINUTES["code"] * len(code) + MINUTES["quiz"] * quizzes
             + MINUTES["widget"] * widgets + MINUTES["prompt"] * prompts)

@@ -8,7 +8,7 @@ import pytest
 from kamlib.data import load_accounts, load_contacts
 from kamlib.plots import stakeholder_chart
 from kamlib.stakeholders import GAP_KINDS, STRONG, gap_table, stakeholder_gaps, stakeholder_map
-from kamlib.widgets import chart_png, stakeholder_explorer
+from kamlib.widgets import StakeholderExplorer, chart_png
 
 ACCOUNTS = pd.DataFrame({
     "account_id": ["K1", "K2", "K3"],
@@ -105,7 +105,7 @@ def test_chart_and_widget_draw_the_map():
     assert any("无人负责" in t for t in texts)
     assert "决策者无人负责" in fig.axes[0].get_xlabel()
     assert len(fig._repr_png_()) > 10_000
-    widget = stakeholder_explorer(ACCOUNTS, CONTACTS, "K2")
+    widget = StakeholderExplorer(ACCOUNTS, CONTACTS, "K2")
     assert "不知道谁是决策者" in widget.gaps_html.value and chart_png(widget.chart)
     widget.account.value = "K3"
     assert [g.kind for g in widget.gaps] == ["weak_decision_maker"] and "联系人P8" in widget.table_html.value

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from kamlib.data import load_accounts
 from kamlib.priorities import SERVICE_LEVELS, priority_scores, service_plan, smallest_set_for_share
+from kamlib.quizzes import RERUN_NOTE
 from kamlib.roles import DUTIES, ROLES
 from kamlib.tiers import INDICATORS, Tier, classify, steps_to_next_tier
 from kamlib.widgets import (
@@ -20,12 +21,7 @@ from kamlib.widgets import (
     GoalPlanner,
     ParetoExplorer,
     TierExplorer,
-    allocation_planner,
     chart_png,
-    duty_matching,
-    goal_planner,
-    pareto_explorer,
-    tier_explorer,
 )
 
 KEYS = list(INDICATORS)
@@ -48,24 +44,20 @@ def no_leaked_figures():
     assert plt.get_fignums() == [], "a widget left a pyplot figure open"
 
 
-def test_factories_return_widgets(accounts):
-    made = [
-        (tier_explorer(), TierExplorer),
-        (duty_matching(), DutyMatching),
-        (pareto_explorer(accounts), ParetoExplorer),
-        (allocation_planner(accounts), AllocationPlanner),
-        (goal_planner(accounts.iloc[0]), GoalPlanner),
-    ]
-    for widget, kind in made:
-        assert type(widget) is kind and isinstance(widget, ipywidgets.VBox)
+def test_widgets_have_a_chinese_title_and_the_rerun_note(accounts):
+    made = [TierExplorer(), DutyMatching(), ParetoExplorer(accounts), AllocationPlanner(accounts),
+            GoalPlanner(accounts.iloc[0])]
+    for widget in made:
+        assert isinstance(widget, ipywidgets.VBox)
         assert re.search(r"[\u4e00-\u9fff]", widget.children[0].value), "Chinese title"
+        assert RERUN_NOTE in widget.children[-1].value
 
 
 # ---------------------------------------------------------------- tier explorer
 
 
 def test_tier_explorer_defaults_to_vendor():
-    te = tier_explorer()
+    te = TierExplorer()
     assert te.scores == {k: 1 for k in KEYS}
     assert te.tier is Tier.VENDOR and "卖主关系" in text(te.tier_html)
     assert [INDICATORS[k].label_zh in text(te.children[i + 1].children[0].children[0])
@@ -73,7 +65,7 @@ def test_tier_explorer_defaults_to_vendor():
 
 
 def test_tier_explorer_all_three_is_partnership():
-    te = tier_explorer()
+    te = TierExplorer()
     for slider in te.sliders.values():
         slider.value = 3
     assert te.tier is Tier.PARTNERSHIP
@@ -87,7 +79,7 @@ def test_tier_explorer_all_three_is_partnership():
 
 
 def test_tier_explorer_level_text_follows_slider():
-    te = tier_explorer()
+    te = TierExplorer()
     key = "pricing"
     for level in (2, 4, 1):
         te.sliders[key].value = level
@@ -97,7 +89,7 @@ def test_tier_explorer_level_text_follows_slider():
 def test_tier_explorer_shows_the_steps_to_next_tier():
     scores = {"competition": 2, "information_access": 3, "pricing": 1,
               "contact_level": 2, "contract": 2, "visibility": 1}
-    te = tier_explorer(scores)
+    te = TierExplorer(scores)
     assert te.tier is Tier.PREFERRED_SUPPLIER
     steps = steps_to_next_tier(scores)
     assert f"最少需要提升 {len(steps)} 个指标" in text(te.steps_html)
@@ -110,14 +102,14 @@ def test_tier_explorer_shows_the_steps_to_next_tier():
 
 
 def test_tier_explorer_top_and_mixed():
-    te = tier_explorer({k: 4 for k in KEYS})
+    te = TierExplorer({k: 4 for k in KEYS})
     assert te.tier is Tier.STRATEGIC_ALLIANCE and "最高层级" in text(te.steps_html)
     te.set_scores({"pricing": 1, "contract": 2})
     assert te.result.mixed and "关系不均衡" in text(te.tier_html)
 
 
 def test_tier_explorer_unknown_indicators():
-    te = tier_explorer({k: 3 for k in KEYS})
+    te = TierExplorer({k: 3 for k in KEYS})
     for key in KEYS[:3]:
         te.unknown[key].value = True
     assert te.scores[KEYS[0]] is None and te.sliders[KEYS[0]].disabled
@@ -130,13 +122,13 @@ def test_tier_explorer_unknown_indicators():
 
 def test_tier_explorer_from_an_account_row(accounts):
     row = accounts.iloc[1]
-    te = tier_explorer(row)
+    te = TierExplorer(row)
     assert te.scores == {k: int(row[k]) for k in KEYS}
     assert te.tier is classify({k: row[k] for k in KEYS}).tier
 
 
 def test_tier_explorer_partial_initial_marks_the_rest_unknown():
-    te = tier_explorer({"competition": 2, "pricing": None})
+    te = TierExplorer({"competition": 2, "pricing": None})
     assert te.scores["competition"] == 2
     assert all(te.unknown[k].value for k in KEYS if k != "competition")
 
@@ -144,10 +136,10 @@ def test_tier_explorer_partial_initial_marks_the_rest_unknown():
 @pytest.mark.parametrize("bad", [{"competition": 5}, {"price": 2}])
 def test_tier_explorer_rejects_bad_initial(bad):
     with pytest.raises(ValueError):
-        tier_explorer(bad)
+        TierExplorer(bad)
 
 
-_SHARED_EXPLORER = tier_explorer()
+_SHARED_EXPLORER = TierExplorer()
 
 
 @settings(max_examples=80, deadline=None)
@@ -172,10 +164,10 @@ def test_tier_explorer_raising_a_slider_never_lowers_the_tier(levels, unknown, w
 
 
 def test_duty_matching_default_covers_every_role_and_is_seeded():
-    dm = duty_matching(seed=3)
+    dm = DutyMatching(seed=3)
     assert len(dm.duties) == 8 and {d.role for d in dm.duties} == set(ROLES)
-    assert [d.id for d in duty_matching(seed=3).duties] == [d.id for d in dm.duties]
-    assert any([d.id for d in duty_matching(seed=s).duties] != [d.id for d in dm.duties] for s in range(4, 8))
+    assert [d.id for d in DutyMatching(seed=3).duties] == [d.id for d in dm.duties]
+    assert any([d.id for d in DutyMatching(seed=s).duties] != [d.id for d in dm.duties] for s in range(4, 8))
     for duty in dm.duties:
         options = dict((v, k) for k, v in dm.dropdowns[duty.id].options)
         assert options[""] == "请选择…" and dm.dropdowns[duty.id].value == ""
@@ -183,7 +175,7 @@ def test_duty_matching_default_covers_every_role_and_is_seeded():
 
 
 def test_duty_matching_scores_and_marks():
-    dm = duty_matching()
+    dm = DutyMatching()
     first, second, *rest = dm.duties
     dm.choose(first.id, first.role)
     wrong = next(k for k in ROLES if k != second.role)
@@ -206,22 +198,22 @@ def test_duty_matching_scores_and_marks():
 
 def test_duty_matching_given_ids():
     ids = ["AM-C1", "ES-4", "SM-2"]
-    dm = duty_matching(ids, seed=1)
+    dm = DutyMatching(ids, seed=1)
     assert sorted(d.id for d in dm.duties) == sorted(ids)
-    texts = " ".join(text(row.children[0]) for row in dm.children[1:-1])
+    texts = " ".join(text(row.children[0]) for row in dm.children[1:-2])
     for duty in DUTIES:
         assert (duty.text_zh in texts) == (duty.id in ids)
     with pytest.raises(ValueError, match="XX-1"):
-        duty_matching(["AM-C1", "XX-1"])
+        DutyMatching(["AM-C1", "XX-1"])
     with pytest.raises(ValueError):
-        duty_matching(n=0)
+        DutyMatching(n=0)
 
 
 # ---------------------------------------------------------------- pareto explorer
 
 
 def test_pareto_explorer_count_matches_smallest_set(accounts):
-    pe = pareto_explorer(accounts, threshold=80)
+    pe = ParetoExplorer(accounts, threshold=80)
     for threshold in (80, 50, 95, 67):
         pe.slider.value = threshold
         expected = smallest_set_for_share(accounts, threshold / 100)
@@ -236,7 +228,7 @@ def test_pareto_explorer_count_matches_smallest_set(accounts):
 
 
 def test_pareto_explorer_slider_redraws(accounts):
-    pe = pareto_explorer(accounts)
+    pe = ParetoExplorer(accounts)
     chart, count = chart_png(pe.chart), pe.count
     assert bytes(chart).startswith(PNG)
     pe.slider.value = 60
@@ -246,14 +238,14 @@ def test_pareto_explorer_slider_redraws(accounts):
 
 def test_pareto_explorer_rejects_threshold_out_of_range(accounts):
     with pytest.raises(ValueError, match="50 到 95"):
-        pareto_explorer(accounts, threshold=0.8)
+        ParetoExplorer(accounts, threshold=0.8)
 
 
 # ---------------------------------------------------------------- allocation planner
 
 
 def test_allocation_planner_default(accounts):
-    ap = allocation_planner(accounts)
+    ap = AllocationPlanner(accounts)
     assert ap.weights == pytest.approx({"size": 0.5, "potential": 0.3, "importance": 0.2})
     assert int(ap.allocation.sum()) == 400
     assert "合计分配 400 小时，预算 400 小时 ✔" in text(ap.total_html)
@@ -266,16 +258,16 @@ def test_allocation_planner_default(accounts):
 
 
 def test_allocation_planner_sum_equals_budget(accounts):
-    ap = allocation_planner(accounts, budget=400, top=5)
+    ap = AllocationPlanner(accounts, budget=400, top=5)
     for budget in (0, 10, 1230, 2000, 400):
         ap.budget_slider.value = budget
         assert int(ap.allocation.sum()) == budget and (ap.allocation >= 0).all()
         assert f"合计分配 {budget} 小时，预算 {budget} 小时 ✔" in text(ap.total_html)
-    assert allocation_planner(accounts, budget=4321).budget_slider.max >= 4321
+    assert AllocationPlanner(accounts, budget=4321).budget_slider.max >= 4321
 
 
 def test_allocation_planner_weights_change_the_ranking(accounts):
-    ap = allocation_planner(accounts, top=3)
+    ap = AllocationPlanner(accounts, top=3)
     before = ap.table_html.value
     for key, value in {"size": 0.0, "potential": 0.0, "importance": 1.0}.items():
         ap.weight_sliders[key].value = value
@@ -290,7 +282,7 @@ def test_allocation_planner_weights_change_the_ranking(accounts):
 
 
 def test_allocation_planner_all_zero_weights_shows_the_message(accounts):
-    ap = allocation_planner(accounts)
+    ap = AllocationPlanner(accounts)
     for slider in ap.weight_sliders.values():
         slider.value = 0
     assert "权重" in text(ap.error_html) and "⚠" in text(ap.error_html)
@@ -301,7 +293,7 @@ def test_allocation_planner_all_zero_weights_shows_the_message(accounts):
 
 def test_allocation_planner_shows_each_service_level(accounts):
     """The level table: every level with its accounts, hours and share of sales."""
-    ap = allocation_planner(accounts)
+    ap = AllocationPlanner(accounts)
     rows = re.findall(r"<tr><td>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)（", ap.levels_html.value)
     expected = [(level.name, str(int((ap.levels == level.name).sum())),
                  str(int(ap.allocation[ap.levels == level.name].sum()))) for level in SERVICE_LEVELS]
@@ -315,7 +307,7 @@ def test_allocation_planner_shows_each_service_level(accounts):
 @pytest.mark.parametrize("budget", [-10, 12.5, True])
 def test_allocation_planner_rejects_bad_budget(accounts, budget):
     with pytest.raises(ValueError, match="budget"):
-        allocation_planner(accounts, budget=budget)
+        AllocationPlanner(accounts, budget=budget)
 
 
 # ---------------------------------------------------------------- goal planner
@@ -323,7 +315,7 @@ def test_allocation_planner_rejects_bad_budget(accounts, budget):
 
 def test_goal_planner_builds_a_plan(accounts):
     row = accounts.iloc[0]
-    gp = goal_planner(row)
+    gp = GoalPlanner(row)
     now = classify({k: row[k] for k in KEYS}).tier
     assert now is not None and now.label_zh in text(gp.children[0])
     assert gp.target.value == Tier(min(int(now) + 1, 4))
@@ -343,14 +335,14 @@ def test_goal_planner_builds_a_plan(accounts):
 
 def test_goal_planner_takes_an_indexed_row(accounts):
     row = accounts.set_index("account_id").loc["A24"]
-    gp = goal_planner(row)
+    gp = GoalPlanner(row)
     assert "A24" in text(gp.children[0]) and row["name"] in text(gp.children[0])
     gp.vision.value, gp.goals.value, gp.actions.value = "v", "g", "a"
     assert gp.make_plan()["account_id"] == "A24"
 
 
 def test_goal_planner_escapes_input(accounts):
-    gp = goal_planner(accounts.iloc[0])
+    gp = GoalPlanner(accounts.iloc[0])
     gp.vision.value, gp.goals.value, gp.actions.value = "<b>x</b>", "g", "a"
     gp.make_plan()
     assert "<b>x</b>" not in gp.summary_html.value
@@ -358,6 +350,6 @@ def test_goal_planner_escapes_input(accounts):
 
 def test_goal_planner_takes_a_one_row_table_and_refuses_several_rows(accounts):
     one = accounts[accounts["account_id"] == "A30"]
-    assert goal_planner(one).account_id == "A30"
+    assert GoalPlanner(one).account_id == "A30"
     with pytest.raises(ValueError, match="只传入一个客户.*2 行"):
-        goal_planner(accounts.head(2))
+        GoalPlanner(accounts.head(2))

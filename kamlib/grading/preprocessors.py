@@ -26,6 +26,9 @@
   hidden tests, mark schemes and their tracebacks out of feedback (:mod:`~kamlib.grading.hidden_tests`).
 * :class:`ExplainGrades` (after it) gives each question of the feedback page its Chinese title,
   verdict and review pointer (:mod:`~kamlib.grading.feedback_page`).
+* :class:`StripExplanations` (appended to ``GenerateAssignment.preprocessors``) takes the answer
+  explanations (``metadata["kam"]["explanation"]``, shown by the self-study build and, when the
+  trainer opts in, by feedback) out of the trainer's learner version.
 
 They subclass nbgrader's classes, so ``Execute.*`` and ``OverwriteCells.*`` settings
 still apply.
@@ -69,7 +72,7 @@ from .topics import review_pointer
 from .verdicts import Verdict, judge, names_used
 
 __all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells", "StripHiddenTests", "ExplainGrades",
-           "secure_autograde"]
+           "StripExplanations", "ANSWER_KEYS", "secure_autograde"]
 
 
 def _error(ename: str, text: str) -> NotebookNode:
@@ -396,3 +399,20 @@ class ExplainGrades(NbGraderPreprocessor):
 
         cd = CourseDirectory(config=self.config)
         return Path(cd.format_path(cd.source_directory, ".", ".")).resolve()
+
+
+#: Keys of ``metadata["kam"]`` that give an answer away.
+ANSWER_KEYS = ("explanation",)
+
+
+class StripExplanations(NbGraderPreprocessor):
+    """Drop ``metadata["kam"]["explanation"]`` (and an emptied ``kam``) from every cell."""
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
+        kam = cell.metadata.get("kam")
+        if isinstance(kam, dict):
+            for key in ANSWER_KEYS:
+                kam.pop(key, None)
+            if not kam:
+                del cell.metadata["kam"]
+        return cell, resources

@@ -1,0 +1,100 @@
+"""Novice slips explained in Chinese in the notebook, and graded exactly as before."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from kamlib.slips import QuestionError, explain
+from kamlib.tiers import Tier
+from tests.support.commands import run_nbgrader, tool_env
+from tests.support.courses import EXERCISES, copy_clean_course
+from tests.support.submissions import ADVERSARIAL, Case, Kit, test_scores
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BIN = Path(sys.executable).parent
+
+
+def _error_of(code: str) -> BaseException:
+    try:
+        exec(compile(code, "<cell>", "exec"), {"Tier": Tier})
+    except BaseException as exc:  # noqa: BLE001 (the slip under test)
+        return exc
+    raise AssertionError(f"{code!r} did not fail")
+
+
+@pytest.mark.parametrize("code, words", [
+    ("tier_q1 = Tier.partnership", ["全大写", "Tier.PARTNERSHIP"]),
+    ("tier_q1 = Tier.partner", ["全大写", "Tier.STRATEGIC_ALLIANCE"]),
+    ("tier_q1 = Tier.VENDOR：", ["中文标点", "“：”", "英文输入法"]),
+    ("scores = {\"competition\"： 2}", ["中文标点", "“：”"]),
+    ("answer_1 = “B”", ["中文标点", "“”"[0]]),
+    ("print（1）", ["中文标点", "“（”"]),
+    ("raise NotImplementedError()", ["还没有作答", "raise NotImplementedError()"]),
+    ("x = tier_q1", ["找不到 tier_q1", "请先运行上面的单元格"]),
+    ("del Tier\nx = Tier.VENDOR", ["找不到 Tier", "请先运行上面的单元格"]),
+    ("assert False, '请按上面的提示修改答案。'", ["请按上面的提示修改答案"]),
+])
+def test_each_slip_gets_a_chinese_explanation(code, words):
+    text = explain(_error_of(code))
+    assert text is not None and all(w in text for w in words), text
+
+
+@pytest.mark.parametrize("code", ["1 / 0", "[].pop()", "assert 1 == 2", "int('x')"])
+def test_other_errors_keep_pythons_traceback(code):
+    assert explain(_error_of(code)) is None
+
+
+@pytest.mark.slow
+def test_in_a_kernel_the_cell_still_fails_but_shows_chinese(tmp_path):
+    cells = ["import kamlib.checks", "tier_q1 = Tier.partnership", "from kamlib.tiers import Tier",
+             "tier_q1 = Tier.partnership", "tier_q1 = Tier.VENDOR：", "raise NotImplementedError()",
+             "print(tier_q2)", "1 / 0"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [[o for o in c.outputs if o.output_type == "error"] for c in nb.cells]
+    assert errors[0] == [] and errors[2] == []
+    expected = {1: ("NameError", "找不到 Tier"), 3: ("AttributeError", "全大写"), 4: ("SyntaxError", "中文标点"),
+                5: ("NotImplementedError", "还没有作答"), 6: ("NameError", "找不到 tier_q2")}
+    for index, (ename, words) in expected.items():
+        [error] = errors[index]
+        text = ANSI.sub("", "\n".join(error.traceback))
+        assert error.ename == ename and words in text and "Traceback" not in text, (index, text)
+    [other] = errors[7]
+    assert other.ename == "ZeroDivisionError" and "Traceback" in ANSI.sub("", "\n".join(other.traceback))
+
+
+def test_question_error_is_shown_as_its_message():
+    assert explain(QuestionError("第 1 题还没有作答")) == "第 1 题还没有作答"
+
+
+@pytest.mark.slow
+def test_submissions_with_slips_score_as_before(tmp_path):
+    """The explanations change what the learner sees, never the grade: kam grade scores each slip 0."""
+    course = copy_clean_course(EXERCISES, tmp_path / "course")
+    generated = run_nbgrader(course, "generate_assignment", ADVERSARIAL)
+    assert generated.returncode == 0, generated.stderr[-2000:]
+    kit = Kit(course, ADVERSARIAL)
+    q = {x.variable: x for x in kit.questions}
+    slips = {   # one learner who makes every slip, each in its own answer
+        "tier_q3": "tier_q3 = Tier.partnership",
+        "tier_q1": "tier_q1 = Tier.VENDOR：",
+        "tier_q2": "# 在此作答（写好后删除下面这一行）\nraise NotImplementedError()\ntier_q2 = Tier.PREFERRED_SUPPLIER",
+        "tier_q5": "scores_q5 = {}\ntier_q5x = Tier.PARTNERSHIP",
+    }
+    nb = kit.solved()
+    for variable, code in slips.items():
+        kit._cell(nb, q[variable].answer_id).source = code
+    case = Case(nb, expected=kit.only(x for x in kit.questions if x.variable not in slips))
+    case.write(course, "slips", ADVERSARIAL)
+    run = subprocess.run([str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"], cwd=course, env=tool_env(),
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert test_scores(course, "slips", ADVERSARIAL) == case.expected
