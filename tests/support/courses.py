@@ -15,6 +15,7 @@ BUILD_OUTPUT = (
     "autograded",
     "feedback",
     "reports",
+    "selfstudy",
     "gradebook.db",
     "gradebook.db.bak-*",
     ".ipynb_checkpoints",
