@@ -97,7 +97,9 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.error_on_timeout = {
     "ename": "CellTimeoutError",
     "evalue": "",
-    "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m：此单元格运行超过 {CELL_TIMEOUT} 秒，已被中断（是否写了死循环？）。"],
+    "traceback": [
+        f"\x1b[0;31mCellTimeoutError\x1b[0m：此单元格运行超过 {CELL_TIMEOUT} 秒，已被中断（是否写了死循环？）。"
+    ],
 }
 # A kernel that ignores the interrupt is noticed 10 s later (nbgrader waits 4 s by
 # default; a busy machine can be slower than that with a healthy kernel)...
@@ -129,10 +131,10 @@ c.Autograde.autograde_preprocessors = [
 # 没有网络（连本机回环地址也连不上），没有讲师的环境变量（例如 Hub 的令牌、数据库密码），
 # 不是 root，也没有任何特权。下面是它的资源上限；超出上限只影响这一份提交，其余学员照常评分。
 # 用 kam doctor 检查本机能否使用沙箱（需要 Linux 和 bubblewrap）。
-c.Sandbox.enabled = True          # 评分时使用沙箱；只有 kam grade --no-sandbox 才会关掉它
-c.Sandbox.memory_limit = "2G"     # 每个内核进程最多可用的内存（地址空间）
-c.Sandbox.max_processes = 64      # 内核最多可同时有的进程和线程数（防止“进程炸弹”）
-c.Sandbox.scratch_size = "256M"   # 内核可写的临时目录的大小上限（防止写满磁盘）
+c.Sandbox.enabled = True  # 评分时使用沙箱；只有 kam grade --no-sandbox 才会关掉它
+c.Sandbox.memory_limit = "2G"  # 每个内核进程最多可用的内存（地址空间）
+c.Sandbox.max_processes = 64  # 内核最多可同时有的进程和线程数（防止“进程炸弹”）
+c.Sandbox.scratch_size = "256M"  # 内核可写的临时目录的大小上限（防止写满磁盘）
 # 以 root 身份评分时，沙箱改用这个普通用户运行（默认 nobody）：
 # c.Sandbox.host_user = "nobody"
 # Output kept in the autograded notebook: a cell printing a million lines keeps 1000.

@@ -23,8 +23,16 @@ from kamlib.roles import ROLES
 from kamlib.stakeholders import SHORT_ROLE_ZH, stakeholder_gaps
 from kamlib.tiers import INDICATORS, Tier, classify, classify_accounts, steps_to_next_tier
 
-__all__ = ["PlanSection", "ACCOUNT_PLAN_SECTIONS", "AccountPlan", "ranked_accounts", "account_plan",
-           "write_plan_xlsx", "plan_html", "export_account_plan"]
+__all__ = [
+    "PlanSection",
+    "ACCOUNT_PLAN_SECTIONS",
+    "AccountPlan",
+    "ranked_accounts",
+    "account_plan",
+    "write_plan_xlsx",
+    "plan_html",
+    "export_account_plan",
+]
 
 
 @dataclass(frozen=True)
@@ -39,35 +47,66 @@ class PlanSection:
 
 
 ACCOUNT_PLAN_SECTIONS: tuple[PlanSection, ...] = (
-    PlanSection("tier", "关系层级", "四种类型的客户关系：卖主关系、被优先考虑的供应商、合作伙伴关系、战略联盟关系（课件第 13–17 页）",
-                ("你自己的判断与数据一致吗？哪些指标的等级需要核实？",)),
-    PlanSection("understand", "了解客户与竞争对手",
-                "了解客户市场和他们的客户、客户所在行业的运作流程、你的产品或服务对客户的业务的作用；"
-                "了解竞争对手的产品、他们如何与别人区别开来、他们的竞争优势在哪里（课件第 19 页）",
-                ("客户的市场和他们的客户：", "客户所在行业的运作流程：", "我们的产品或服务对客户的业务起什么作用：",
-                 "主要竞争对手：产品、差异化方式、竞争优势：")),
-    PlanSection("analyse", "分析",
-                "从账面中检查自己的业绩，正确总结成败的原因，吸取经验教训；了解客户的需求，利用自己的长处，改进自己的不足（课件第 20 页）",
-                ("成败的原因和经验教训：", "客户的需求；我们的长处与不足：")),
-    PlanSection("prioritise", "确定优先顺序",
-                "根据客户的大小、潜力及对你本人的及企业的相对重要性来决定对资源的最有效分配（课件第 20 页）",
-                ("给这个客户投入多少资源（人的精力、时间、费用）：",)),
-    PlanSection("direction", "明确方向",
-                "知道自己要把客户引向何处；要有能够用具体的目标和目的描述出的远景目标（课件第 20 页）",
-                ("远景目标（要把客户引向何处）：", "具体目标（可衡量、有期限）：")),
-    PlanSection("proactive", "积极主动",
-                "寻找和能够看到别人所看不到的机会；以积极的心态向前看，为共同的目标确立行动计划（课件第 21 页）",
-                ("别人看不到的机会：",)),
-    PlanSection("plan", "制定计划",
-                "明确向客户提供或开发哪些产品和服务项目；制定发挥客户潜力的策略和行动步骤（课件第 21 页）",
-                ("提供或开发哪些产品和服务项目：", "行动步骤 1（做什么、谁负责、何时完成）：",
-                 "行动步骤 2：", "行动步骤 3：")),
-    PlanSection("team", "团队建设",
-                "在企业里建立一个有共同远景目标的支持小组，采取一致的行动（课件第 21 页）；关系地图是本课程的做法",
-                ("支持小组还需要谁？怎样让大家对远景目标有共同的理解：",)),
-    PlanSection("next_steps", "下一步",
-                "升到下一层级要提升的指标，以及关系地图上要补的缺口（本课程的做法）",
-                ("与销售经理一起回顾这份计划的日期：",)),
+    PlanSection(
+        "tier",
+        "关系层级",
+        "四种类型的客户关系：卖主关系、被优先考虑的供应商、合作伙伴关系、战略联盟关系（课件第 13–17 页）",
+        ("你自己的判断与数据一致吗？哪些指标的等级需要核实？",),
+    ),
+    PlanSection(
+        "understand",
+        "了解客户与竞争对手",
+        "了解客户市场和他们的客户、客户所在行业的运作流程、你的产品或服务对客户的业务的作用；"
+        "了解竞争对手的产品、他们如何与别人区别开来、他们的竞争优势在哪里（课件第 19 页）",
+        (
+            "客户的市场和他们的客户：",
+            "客户所在行业的运作流程：",
+            "我们的产品或服务对客户的业务起什么作用：",
+            "主要竞争对手：产品、差异化方式、竞争优势：",
+        ),
+    ),
+    PlanSection(
+        "analyse",
+        "分析",
+        "从账面中检查自己的业绩，正确总结成败的原因，吸取经验教训；了解客户的需求，利用自己的长处，改进自己的不足（课件第 20 页）",
+        ("成败的原因和经验教训：", "客户的需求；我们的长处与不足："),
+    ),
+    PlanSection(
+        "prioritise",
+        "确定优先顺序",
+        "根据客户的大小、潜力及对你本人的及企业的相对重要性来决定对资源的最有效分配（课件第 20 页）",
+        ("给这个客户投入多少资源（人的精力、时间、费用）：",),
+    ),
+    PlanSection(
+        "direction",
+        "明确方向",
+        "知道自己要把客户引向何处；要有能够用具体的目标和目的描述出的远景目标（课件第 20 页）",
+        ("远景目标（要把客户引向何处）：", "具体目标（可衡量、有期限）："),
+    ),
+    PlanSection(
+        "proactive",
+        "积极主动",
+        "寻找和能够看到别人所看不到的机会；以积极的心态向前看，为共同的目标确立行动计划（课件第 21 页）",
+        ("别人看不到的机会：",),
+    ),
+    PlanSection(
+        "plan",
+        "制定计划",
+        "明确向客户提供或开发哪些产品和服务项目；制定发挥客户潜力的策略和行动步骤（课件第 21 页）",
+        ("提供或开发哪些产品和服务项目：", "行动步骤 1（做什么、谁负责、何时完成）：", "行动步骤 2：", "行动步骤 3："),
+    ),
+    PlanSection(
+        "team",
+        "团队建设",
+        "在企业里建立一个有共同远景目标的支持小组，采取一致的行动（课件第 21 页）；关系地图是本课程的做法",
+        ("支持小组还需要谁？怎样让大家对远景目标有共同的理解：",),
+    ),
+    PlanSection(
+        "next_steps",
+        "下一步",
+        "升到下一层级要提升的指标，以及关系地图上要补的缺口（本课程的做法）",
+        ("与销售经理一起回顾这份计划的日期：",),
+    ),
 )
 """The plan's sections, in order; the capstone exercise uses the same structure."""
 
@@ -87,8 +126,10 @@ class AccountPlan:
 
     def _repr_html_(self) -> str:
         """Jupyter shows the printable page in a frame (its styles stay inside)."""
-        return (f"<iframe srcdoc=\"{html.escape(plan_html(self), quote=True)}\" title=\"{html.escape(self.title)}\" "
-                "style='width:100%;height:640px;border:1px solid #ccc;background:white'></iframe>")
+        return (
+            f'<iframe srcdoc="{html.escape(plan_html(self), quote=True)}" title="{html.escape(self.title)}" '
+            "style='width:100%;height:640px;border:1px solid #ccc;background:white'></iframe>"
+        )
 
 
 def ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -106,18 +147,29 @@ def ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
         out.loc[complete, "quadrant"] = portfolio_quadrants(scored).to_numpy()
         order = out.loc[complete, "priority_score"].rank(ascending=False, method="first")
         out.loc[complete, "rank"] = order.astype("int64").to_numpy()
-    return out.sort_values(["rank", "annual_revenue"], ascending=[True, False], na_position="last",
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["rank", "annual_revenue"], ascending=[True, False], na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
 
 def _known(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value is not pd.NA \
+    return (
+        value is not None
+        and not (isinstance(value, float) and pd.isna(value))
+        and value is not pd.NA
         and str(value).strip() != ""
+    )
 
 
-def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame,
-                 orders: pd.DataFrame | None = None, competitors: pd.DataFrame | None = None,
-                 presence: pd.DataFrame | None = None, source: str = "") -> AccountPlan:
+def account_plan(
+    account_id: str,
+    accounts: pd.DataFrame,
+    contacts: pd.DataFrame,
+    orders: pd.DataFrame | None = None,
+    competitors: pd.DataFrame | None = None,
+    presence: pd.DataFrame | None = None,
+    source: str = "",
+) -> AccountPlan:
     """The plan of *account_id*, with the facts the data gives for each section.
 
     *orders*, *competitors* and *presence* (competitor presence) are optional: the case
@@ -133,8 +185,11 @@ def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     scores = {k: (None if pd.isna(row[k]) else int(row[k])) for k in INDICATORS if k in row.index}
     result = classify(scores)
 
-    tier = ([f"当前关系类型：第 {int(result.tier)} 级“{result.tier.label_zh}”"] if result.tier is not None
-            else ["已知指标不足，当前关系类型无法判定"])
+    tier = (
+        [f"当前关系类型：第 {int(result.tier)} 级“{result.tier.label_zh}”"]
+        if result.tier is not None
+        else ["已知指标不足，当前关系类型无法判定"]
+    )
     known = "；".join(f"{INDICATORS[k].label_zh} {v} 级" for k, v in result.scores.items())
     plan.facts["tier"] = tier + ([f"六个指标：{known}"] if known else []) + result.reasons
 
@@ -144,31 +199,39 @@ def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
         understand.append(f"客户：{profile}")
     sales = f"我们对它的销售额：{row['annual_revenue']:g} 万元"
     if _known(row.get("share_of_wallet")):
-        sales += f"；采购份额 {row['share_of_wallet']:.0%}（客户同类采购中其余 {1 - row['share_of_wallet']:.0%} 给了别人）"
+        sales += (
+            f"；采购份额 {row['share_of_wallet']:.0%}（客户同类采购中其余 {1 - row['share_of_wallet']:.0%} 给了别人）"
+        )
     understand.append(sales)
     people = contacts[contacts["account_id"] == account_id]
     if len(people):
         levels = people["level"].value_counts()
         understand.append(f"已知联系人 {len(people)} 位：" + "、".join(f"{lvl} {n} 位" for lvl, n in levels.items()))
     if presence is not None and competitors is not None:
-        rivals = competitors[competitors["competitor_id"].isin(presence.loc[presence["account_id"] == account_id,
-                                                                            "competitor_id"])]
-        understand += [f"竞争对手 {r['name']}：{r['differentiation']}；优势：{r['advantages']}"
-                       for r in rivals.to_dict("records")]
+        rivals = competitors[
+            competitors["competitor_id"].isin(presence.loc[presence["account_id"] == account_id, "competitor_id"])
+        ]
+        understand += [
+            f"竞争对手 {r['name']}：{r['differentiation']}；优势：{r['advantages']}" for r in rivals.to_dict("records")
+        ]
     plan.facts["understand"] = understand
 
     analyse = []
     if orders is not None:
         review = performance_review(orders)
         mine = review[review["account_id"] == account_id]
-        analyse += [f"{int(r['year'])} 年销售额 {r['revenue']:.1f} 万元" +
-                    ("" if pd.isna(r["growth_pct"]) else f"，比上年{r['growth_pct']:+.1f}%（{r['trend']}）")
-                    for r in mine.to_dict("records")]
+        analyse += [
+            f"{int(r['year'])} 年销售额 {r['revenue']:.1f} 万元"
+            + ("" if pd.isna(r["growth_pct"]) else f"，比上年{r['growth_pct']:+.1f}%（{r['trend']}）")
+            for r in mine.to_dict("records")
+        ]
     if result.tier is not None:
         low = [k for k, v in result.scores.items() if v < result.tier]
         if low:
-            analyse.append("低于当前层级的指标（短板）：" + "、".join(f"{INDICATORS[k].label_zh}（{result.scores[k]} 级）"
-                                                         for k in low))
+            analyse.append(
+                "低于当前层级的指标（短板）："
+                + "、".join(f"{INDICATORS[k].label_zh}（{result.scores[k]} 级）" for k in low)
+            )
     plan.facts["analyse"] = analyse
 
     if pd.isna(row["rank"]):
@@ -188,8 +251,9 @@ def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     else:
         nxt = Tier(int(result.tier) + 1)
         plan.facts["direction"] = [f"下一层级：第 {int(nxt)} 级“{nxt.label_zh}”"]
-    plan.facts["proactive"] = ([f"增长潜力 {row['growth_potential']} 分（满分 5）"]
-                               if _known(row.get("growth_potential")) else [])
+    plan.facts["proactive"] = (
+        [f"增长潜力 {row['growth_potential']} 分（满分 5）"] if _known(row.get("growth_potential")) else []
+    )
 
     products = []
     if orders is not None:
@@ -205,10 +269,9 @@ def account_plan(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     team += [f"关系地图缺口——{g.label_zh}：{g.message}" for g in gaps]
     plan.facts["team"] = team
 
-    plan.facts["next_steps"] = (
-        [f"把“{INDICATORS[s.indicator].label_zh}”从第 {s.current} 级提升到第 {s.target} 级" for s in steps]
-        + [f"补上关系地图的缺口：{g.label_zh}" for g in gaps]
-    )
+    plan.facts["next_steps"] = [
+        f"把“{INDICATORS[s.indicator].label_zh}”从第 {s.current} 级提升到第 {s.target} 级" for s in steps
+    ] + [f"补上关系地图的缺口：{g.label_zh}" for g in gaps]
     return plan
 
 
@@ -230,7 +293,9 @@ def write_plan_xlsx(plan: AccountPlan, path: str | os.PathLike) -> None:
     wrap = Alignment(wrap_text=True, vertical="top")
     ws.append([plan.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["说明", f"{plan.source}灰色是根据数据整理的已知情况，黄色格子由你填写。客户资料只保存在你自己的电脑上。"])
+    ws.append(
+        ["说明", f"{plan.source}灰色是根据数据整理的已知情况，黄色格子由你填写。客户资料只保存在你自己的电脑上。"]
+    )
     for section in ACCOUNT_PLAN_SECTIONS:
         ws.append([section.title, section.basis])
         for cell in ws[ws.max_row]:
@@ -272,14 +337,18 @@ ul { margin: 0; padding-left: 14px; }
 def plan_html(plan: AccountPlan) -> str:
     """The plan as a printable one-page HTML document (A4), with lines to write on."""
     esc = html.escape
-    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{esc(plan.title)}</title>"
-             f"<style>{_CSS}</style></head><body><h1>{esc(plan.title)}</h1>",
-             f"<p class='note'>{esc(plan.source)}下划线处由你填写。客户资料只保存在你自己的电脑上。</p><main>"]
+    parts = [
+        f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{esc(plan.title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{esc(plan.title)}</h1>",
+        f"<p class='note'>{esc(plan.source)}下划线处由你填写。客户资料只保存在你自己的电脑上。</p><main>",
+    ]
     for section in ACCOUNT_PLAN_SECTIONS:
         facts = "".join(f"<li>{esc(f)}</li>" for f in plan.facts.get(section.key, []))
         fills = "".join(f"<div class='fill'>{esc(p)}<span></span></div>" for p in section.prompts)
-        parts.append(f"<section><h2>{esc(section.title)}</h2><p class='basis'>{esc(section.basis)}</p>"
-                     f"{'<ul>' + facts + '</ul>' if facts else ''}{fills}</section>")
+        parts.append(
+            f"<section><h2>{esc(section.title)}</h2><p class='basis'>{esc(section.basis)}</p>"
+            f"{'<ul>' + facts + '</ul>' if facts else ''}{fills}</section>"
+        )
     parts.append("</main></body></html>")
     return "".join(parts)
 

@@ -40,6 +40,6 @@ def decode(key: str) -> Any:
     if not isinstance(key, str) or not key.startswith(_PREFIX):
         raise AnswerKeyError("答案密钥无效：它不是由 kamlib 生成的（请不要修改检查单元格）。")
     try:
-        return json.loads(zlib.decompress(_mix(base64.urlsafe_b64decode(key[len(_PREFIX):]))))
+        return json.loads(zlib.decompress(_mix(base64.urlsafe_b64decode(key[len(_PREFIX) :]))))
     except (ValueError, zlib.error) as exc:
         raise AnswerKeyError("答案密钥已损坏（请不要修改检查单元格；可删除该笔记本后重新生成自学版）。") from exc

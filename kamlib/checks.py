@@ -203,8 +203,7 @@ def check_tier(value: object, name: str = "你的答案") -> bool:
         )
     return _report(
         False,
-        f"{name} 是{_type_zh(value)}：{_show(value)}，不是一个关系层级。"
-        f"请写成以下之一{import_hint}：{all_tiers}。",
+        f"{name} 是{_type_zh(value)}：{_show(value)}，不是一个关系层级。请写成以下之一{import_hint}：{all_tiers}。",
     )
 
 
@@ -248,13 +247,13 @@ def check_duty_ids(value: object, name: str = "你的答案", count: int | None 
     """
     known = {duty.id for duty in DUTIES}
     upper = {i.upper(): i for i in known}
-    how = "请写成职责编号的列表，例如 [\"编号1\", \"编号2\"]；编号见 kamlib.roles.duties() 的 id 列"
+    how = '请写成职责编号的列表，例如 ["编号1", "编号2"]；编号见 kamlib.roles.duties() 的 id 列'
     if _is_placeholder(value):
         return _report(False, f"{name} 还没有填写（现在是 {_show(value)}）。{how}。")
     if type(value) is str:
         single = upper.get(_normalize(value).upper())
         if single is not None:
-            return _report(False, f"{name} 是一个文字，不是列表：即使只有一个编号，也要写成 [\"{single}\"]。")
+            return _report(False, f'{name} 是一个文字，不是列表：即使只有一个编号，也要写成 ["{single}"]。')
         return _report(False, f"{name} 是文字 {_show(value)}，不是列表。{how}。")
     if type(value) is not list:
         return _report(False, f"{name} 应当是列表（用方括号 [ ]），现在是{_type_zh(value)}。{how}。")
@@ -287,8 +286,8 @@ def check_indicator_scores(value: object, name: str = "你的答案", allow_unkn
     ``allow_unknown``: ``None`` counts as an allowed "unknown" level.
     """
     keys = list(INDICATORS)
-    listing = "、".join(f"\"{k}\"（{INDICATORS[k].label_zh}）" for k in keys)
-    how = f"请写成字典，例如 {{\"{keys[0]}\": 2, ...}}，六个键为：{listing}，每个值为 1～4 的整数"
+    listing = "、".join(f'"{k}"（{INDICATORS[k].label_zh}）' for k in keys)
+    how = f'请写成字典，例如 {{"{keys[0]}": 2, ...}}，六个键为：{listing}，每个值为 1～4 的整数'
     if _is_placeholder(value):
         return _report(False, f"{name} 还没有填写（现在是 {_show(value)}）。{how}。")
     if type(value) is not dict:
@@ -300,16 +299,16 @@ def check_indicator_scores(value: object, name: str = "你的答案", allow_unkn
             suggestion = by_label.get(_normalize(key)) if type(key) is str else None
             if suggestion is None and type(key) is str:
                 suggestion = {k.upper(): k for k in keys}.get(_normalize(key).upper())
-            tail = f"，应写成 \"{suggestion}\"" if suggestion else ""
+            tail = f'，应写成 "{suggestion}"' if suggestion else ""
             problems.append(f"键 {_show(key)} 不是指标名{tail}")
             continue
         if level is None and allow_unknown:
             continue
         if not _is_int(level) or not 1 <= level <= 4:
-            problems.append(f"\"{key}\" 的值 {_show(level)} 不是 1～4 的整数")
+            problems.append(f'"{key}" 的值 {_show(level)} 不是 1～4 的整数')
     missing = [k for k in keys if k not in value]
     if missing:
-        problems.append("缺少指标 " + "、".join(f"\"{k}\"（{INDICATORS[k].label_zh}）" for k in missing))
+        problems.append("缺少指标 " + "、".join(f'"{k}"（{INDICATORS[k].label_zh}）' for k in missing))
     if problems:
         return _report(False, f"{name} 有问题：" + "；".join(problems) + "。")
     return _report(True, f"{name} 给出了六个指标的层级，格式正确。{_tail.get()}")

@@ -79,8 +79,12 @@ def _absolute_path(text: str) -> Path:
 
 
 def _add_course(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--course", metavar="目录", default=argparse.SUPPRESS,
-                        help="nbgrader 课程根目录（含 nbgrader_config.py），默认为当前目录")
+    parser.add_argument(
+        "--course",
+        metavar="目录",
+        default=argparse.SUPPRESS,
+        help="nbgrader 课程根目录（含 nbgrader_config.py），默认为当前目录",
+    )
     return parser
 
 
@@ -89,52 +93,85 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _add_course(_Parser(prog="kam", description="重点客户管理培训课程的讲师工具：评分、反馈、报告、导出成绩"))
     sub = parser.add_subparsers(dest="command", metavar="命令", title="命令", required=True, parser_class=_Parser)
 
-    grade = _add_course(sub.add_parser(
-        "grade", help="并行自动评分一份作业的全部提交",
-        description="并行自动评分：分数与 nbgrader autograde 完全相同。有提交要评分时先自动备份 gradebook.db。"))
+    grade = _add_course(
+        sub.add_parser(
+            "grade",
+            help="并行自动评分一份作业的全部提交",
+            description="并行自动评分：分数与 nbgrader autograde 完全相同。有提交要评分时先自动备份 gradebook.db。",
+        )
+    )
     grade.add_argument("assignment", metavar="作业", help="作业名（source/ 下的文件夹名）")
     grade.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="并行进程数，默认为 CPU 核数")
     grade.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只评这些学员")
-    grade.add_argument("--force", action="store_true",
-                       help="重新评已评过的提交（评语保留；答案没改的文字题保留人工评分，答案改了的改回待批改）")
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="重新评已评过的提交（评语保留；答案没改的文字题保留人工评分，答案改了的改回待批改）",
+    )
     grade.add_argument("-v", "--verbose", action="store_true", help="显示评分失败的提交的 nbgrader 日志")
-    grade.add_argument("--no-sandbox", action="store_true",
-                       help="不用沙箱评分（不推荐：学员代码将能读写讲师的文件和成绩库；报告会标出这些成绩）")
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="不用沙箱评分（不推荐：学员代码将能读写讲师的文件和成绩库；报告会标出这些成绩）",
+    )
 
-    _add_course(sub.add_parser(
-        "doctor", help="检查本机能否在沙箱中评分",
-        description="逐项检查评分沙箱需要的条件（Linux、bubblewrap、用户命名空间、Python 环境），并说明缺什么、怎么补。"))
+    _add_course(
+        sub.add_parser(
+            "doctor",
+            help="检查本机能否在沙箱中评分",
+            description="逐项检查评分沙箱需要的条件（Linux、bubblewrap、用户命名空间、Python 环境），并说明缺什么、怎么补。",
+        )
+    )
 
-    feedback = _add_course(sub.add_parser(
-        "feedback", help="为已评分的提交生成反馈（不含隐藏测试）",
-        description="生成反馈 HTML（feedback/学员/作业/），删去隐藏测试和评分标准；每次都重新生成。"))
+    feedback = _add_course(
+        sub.add_parser(
+            "feedback",
+            help="为已评分的提交生成反馈（不含隐藏测试）",
+            description="生成反馈 HTML（feedback/学员/作业/），删去隐藏测试和评分标准；每次都重新生成。",
+        )
+    )
     feedback.add_argument("assignment", metavar="作业")
     feedback.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只为这些学员生成")
 
-    roster = _add_course(sub.add_parser(
-        "roster", help="导入学员名单（学员编号、姓名），未交作业的学员也会出现在报告中",
-        description="把名单（.xlsx 的第一个工作表或 .csv；表头在第 1 行，列“学员编号”“姓名”，可选“邮箱”）"
-                    "导入成绩库：新学员加入，已有学员更新姓名；名单上没有的学员保留不动。"))
+    roster = _add_course(
+        sub.add_parser(
+            "roster",
+            help="导入学员名单（学员编号、姓名），未交作业的学员也会出现在报告中",
+            description="把名单（.xlsx 的第一个工作表或 .csv；表头在第 1 行，列“学员编号”“姓名”，可选“邮箱”）"
+            "导入成绩库：新学员加入，已有学员更新姓名；名单上没有的学员保留不动。",
+        )
+    )
     roster.add_argument("roster", metavar="名单", type=_absolute_path, help="名单文件（.xlsx 或 .csv）")
 
-    report = _add_course(sub.add_parser(
-        "report", help="生成成绩报告（HTML + CSV）",
-        description="评分进展、得分分布与走势、各题分析、常见错误答案、知识点掌握、学员进度和风险学员，"
-                    "写成 report.html 和每位学员一页的 learners/*.html，另有 report.csv、answers.csv、items.csv。"))
+    report = _add_course(
+        sub.add_parser(
+            "report",
+            help="生成成绩报告（HTML + CSV）",
+            description="评分进展、得分分布与走势、各题分析、常见错误答案、知识点掌握、学员进度和风险学员，"
+            "写成 report.html 和每位学员一页的 learners/*.html，另有 report.csv、answers.csv、items.csv。",
+        )
+    )
     report.add_argument("assignment", metavar="作业", nargs="?", help="只看这一份作业（默认全部）")
     report.add_argument("--out", metavar="目录", type=Path, help=f"输出目录，默认为课程根目录下的 {REPORT_DIR}/")
 
     export = _add_course(sub.add_parser("export", help="导出成绩表 CSV（UTF-8 带 BOM，Excel 可直接打开）"))
     export.add_argument("assignment", metavar="作业", nargs="?", help="只导出这一份作业（默认全部已收作业）")
     export.add_argument("--questions", action="store_true", help="每道题一列，列出各题得分")
-    export.add_argument("--out", metavar="文件", type=Path,
-                        help=f"输出文件，默认为课程根目录下的 {REPORT_DIR}/grades.csv")
+    export.add_argument(
+        "--out", metavar="文件", type=Path, help=f"输出文件，默认为课程根目录下的 {REPORT_DIR}/grades.csv"
+    )
 
-    restore = _add_course(sub.add_parser(
-        "restore", help="列出成绩库的备份，或用其中一份恢复成绩库",
-        description="不带参数：列出 gradebook.db 的全部备份（时间、作业、学员数、成绩数、人工评分数），最新的在前。"
-                    "给出备份名或序号：先把现在的成绩库也备份一份，再用这份备份替换它。"))
-    restore.add_argument("backup", metavar="备份", nargs="?", help="备份文件名（gradebook.db.bak-日期-时间）或列表中的序号")
+    restore = _add_course(
+        sub.add_parser(
+            "restore",
+            help="列出成绩库的备份，或用其中一份恢复成绩库",
+            description="不带参数：列出 gradebook.db 的全部备份（时间、作业、学员数、成绩数、人工评分数），最新的在前。"
+            "给出备份名或序号：先把现在的成绩库也备份一份，再用这份备份替换它。",
+        )
+    )
+    restore.add_argument(
+        "backup", metavar="备份", nargs="?", help="备份文件名（gradebook.db.bak-日期-时间）或列表中的序号"
+    )
     return parser
 
 
@@ -169,8 +206,10 @@ def main(argv: list[str] | None = None) -> int:
 
         db = course.db_path if course is not None else None
         name = db.name if db else "成绩库"
-        print(f"错误：读写成绩库 {name} 时出错（{_first_line(exc)}），成绩库可能已损坏。"
-              f"{way_back(db) if db else ''}", file=sys.stderr)
+        print(
+            f"错误：读写成绩库 {name} 时出错（{_first_line(exc)}），成绩库可能已损坏。{way_back(db) if db else ''}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("\n已中断。", file=sys.stderr)
@@ -180,9 +219,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _OS_ERRORS_ZH = {
-    errno.EACCES: "没有读写权限", errno.EPERM: "没有读写权限", errno.EISDIR: "这是一个文件夹，不是文件",
-    errno.ENOTDIR: "路径中有一部分不是文件夹", errno.ENOENT: "文件或文件夹不存在", errno.ENOSPC: "磁盘空间已满",
-    errno.EROFS: "所在的磁盘是只读的", errno.EEXIST: "已经存在",
+    errno.EACCES: "没有读写权限",
+    errno.EPERM: "没有读写权限",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一部分不是文件夹",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EROFS: "所在的磁盘是只读的",
+    errno.EEXIST: "已经存在",
 }
 
 
@@ -214,8 +258,11 @@ def _grade(course, args, out) -> int:
     bar = None
 
     if args.no_sandbox:
-        print("⚠⚠ 注意：本次评分不使用沙箱。学员代码将以讲师的身份运行，能读写讲师的文件、成绩库和环境变量，"
-              "也能伪造自己的成绩。只应在信任全部提交时这样做；报告会标出这些成绩。", file=sys.stderr)
+        print(
+            "⚠⚠ 注意：本次评分不使用沙箱。学员代码将以讲师的身份运行，能读写讲师的文件、成绩库和环境变量，"
+            "也能伪造自己的成绩。只应在信任全部提交时这样做；报告会标出这些成绩。",
+            file=sys.stderr,
+        )
 
     def start(total: int, jobs: int, backup) -> None:
         nonlocal bar
@@ -228,17 +275,27 @@ def _grade(course, args, out) -> int:
         bar.update(1)
 
     try:
-        run = grade_assignment(course, args.assignment, jobs=args.jobs, students=args.student,
-                               force=args.force, quiet=not args.verbose, sandbox=not args.no_sandbox,
-                               on_start=start, on_outcome=done)
+        run = grade_assignment(
+            course,
+            args.assignment,
+            jobs=args.jobs,
+            students=args.student,
+            force=args.force,
+            quiet=not args.verbose,
+            sandbox=not args.no_sandbox,
+            on_start=start,
+            on_outcome=done,
+        )
     finally:
         if bar is not None:
             bar.close()
     if run.stale:
         print(f"⚠ 成绩库中没有以下学员的评分记录（成绩库可能被恢复或重建过），已重新评分：{'、'.join(run.stale)}")
     for student in run.no_timestamp:
-        print(f"⚠ {student}：提交的笔记本比上次评分时新，但提交文件夹里没有 timestamp.txt，nbgrader 无法判断这是新提交，"
-              f"所以没有重新评分。要评这份新提交，请运行：kam grade {args.assignment} --student {student} --force")
+        print(
+            f"⚠ {student}：提交的笔记本比上次评分时新，但提交文件夹里没有 timestamp.txt，nbgrader 无法判断这是新提交，"
+            f"所以没有重新评分。要评这份新提交，请运行：kam grade {args.assignment} --student {student} --force"
+        )
     for o in run.outcomes:
         if o.status == "failed":
             print(f"✗ {o.student}：{o.reason}")
@@ -302,8 +359,9 @@ def _feedback(course, args, out) -> int:
         bar = tqdm.tqdm(total=total, desc="反馈", unit="名", file=sys.stderr, disable=None)
 
     try:
-        outcomes = generate_feedback(course, args.assignment, students=args.student,
-                                     on_start=start, on_outcome=lambda o: bar.update(1))
+        outcomes = generate_feedback(
+            course, args.assignment, students=args.student, on_start=start, on_outcome=lambda o: bar.update(1)
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -315,9 +373,11 @@ def _feedback(course, args, out) -> int:
     if pending:
         print(f"⚠ 以下学员还有待人工评分的答案，反馈中这些题显示为“待批改”：{'、'.join(pending)}")
     files = sum(len(o.files) for o in outcomes)
-    print(f"反馈生成完成：{len(outcomes) - len(failed)} 名学员共 {files} 个文件（在 feedback/ 下），"
-          f"失败 {len(failed)} 名；用时 {time.monotonic() - started:.1f} 秒。"
-          "可用 nbgrader release_feedback 发还学员。")
+    print(
+        f"反馈生成完成：{len(outcomes) - len(failed)} 名学员共 {files} 个文件（在 feedback/ 下），"
+        f"失败 {len(failed)} 名；用时 {time.monotonic() - started:.1f} 秒。"
+        "可用 nbgrader release_feedback 发还学员。"
+    )
     return 1 if failed else 0
 
 
@@ -325,8 +385,10 @@ def _report(course, args, out) -> int:
     from kamlib.grading.report import write_report
 
     files = write_report(course, out or course.root / REPORT_DIR, args.assignment)
-    print(f"报告已生成：{files.html}\n每位学员一页：{files.html.parent / 'learners'}（{len(files.learners)} 页）\n"
-          f"学员汇总：{files.csv}\n逐题答案：{files.answers}\n各题统计：{files.items}")
+    print(
+        f"报告已生成：{files.html}\n每位学员一页：{files.html.parent / 'learners'}（{len(files.learners)} 页）\n"
+        f"学员汇总：{files.csv}\n逐题答案：{files.answers}\n各题统计：{files.items}"
+    )
     return 0
 
 
@@ -342,8 +404,9 @@ def _roster(course, args, out) -> int:
     from kamlib.grading.roster import import_roster
 
     result = import_roster(course, args.roster)
-    print(f"名单已导入：新增 {len(result.added)} 名，更新 {len(result.updated)} 名，"
-          f"未变 {len(result.unchanged)} 名学员。")
+    print(
+        f"名单已导入：新增 {len(result.added)} 名，更新 {len(result.updated)} 名，未变 {len(result.unchanged)} 名学员。"
+    )
     if result.not_in_list:
         print(f"⚠ 成绩库中以下学员不在名单上（保留不动）：{'、'.join(result.not_in_list)}")
     return 0
@@ -370,8 +433,18 @@ def _restore(course, args, out) -> int:
     print(f"已用备份恢复成绩库：{summary(info)}")
     if saved is not None:
         print(f"恢复前的成绩库已备份为 {saved.name}（要换回来：kam restore {saved.name}）。")
-    print("之后评过分的提交不在这份备份里：运行 kam grade 作业名 即可补评（已评分而成绩库中没有记录的提交会自动重新评分）。")
+    print(
+        "之后评过分的提交不在这份备份里：运行 kam grade 作业名 即可补评（已评分而成绩库中没有记录的提交会自动重新评分）。"
+    )
     return 0
 
 
-_COMMANDS = {"restore": _restore, "grade": _grade, "doctor": _doctor, "feedback": _feedback, "roster": _roster, "report": _report, "export": _export}
+_COMMANDS = {
+    "restore": _restore,
+    "grade": _grade,
+    "doctor": _doctor,
+    "feedback": _feedback,
+    "roster": _roster,
+    "report": _report,
+    "export": _export,
+}

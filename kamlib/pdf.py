@@ -34,7 +34,6 @@ NO_CHROMIUM = (
 )
 
 
-
 def find_chromium() -> Path | None:
     """A Chromium/Chrome executable: ``$KAM_CHROMIUM``, /usr/bin/chromium, or one on PATH."""
     configured = os.environ.get("KAM_CHROMIUM")
@@ -89,8 +88,12 @@ def _print_with_playwright(page_uri: str, pdf_path: Path, chromium: Path, timeou
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium), headless=True,
-                                     args=[f for f in CHROMIUM_FLAGS if f != "--headless"], timeout=timeout * 1000)
+        browser = pw.chromium.launch(
+            executable_path=str(chromium),
+            headless=True,
+            args=[f for f in CHROMIUM_FLAGS if f != "--headless"],
+            timeout=timeout * 1000,
+        )
         try:
             page = browser.new_page()
             page.goto(page_uri, wait_until="load", timeout=timeout * 1000)
@@ -103,9 +106,14 @@ def _print_with_playwright(page_uri: str, pdf_path: Path, chromium: Path, timeou
 def _print_with_cli(page_uri: str, pdf_path: Path, chromium: Path, timeout: int, profile: Path) -> None:
     """Print through Chromium's own ``--print-to-pdf`` (used when playwright is not installed)."""
     cmd = [
-        str(chromium), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-        "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
-        f"--print-to-pdf={pdf_path}", page_uri,
+        str(chromium),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--no-pdf-header-footer",
+        "--run-all-compositor-stages-before-draw",
+        "--virtual-time-budget=10000",
+        f"--print-to-pdf={pdf_path}",
+        page_uri,
     ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

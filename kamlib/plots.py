@@ -60,17 +60,21 @@ __all__ = [
 
 BUNDLED_FAMILY = "Kam Sans"
 BUNDLED_FONT = files("kamlib") / "fonts" / "KamSans-Regular.ttf"
-SYSTEM_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-                       "Noto Sans SC", "Microsoft YaHei", "PingFang SC")
+SYSTEM_CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "Noto Sans SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
 """Full CJK fonts used before the bundled subset when the system has them."""
 
 TIER_COLORS = {1: "#c6dbef", 2: "#6baed6", 3: "#2171b5", 4: "#08306b"}
 MIXED_COLOR = "#f28e2b"
 UNKNOWN_COLOR = "#d9d9d9"
-QUADRANT_COLORS = {"重点发展": "#e15759", "重点维护": "#4e79a7",
-                   "选择培育": "#59a14f", "维持观察": "#9d9d9d"}
-ROLE_COLORS = {"account_manager": "#4e79a7", "executive_sponsor": "#e15759",
-               "sales_manager": "#59a14f"}
+QUADRANT_COLORS = {"重点发展": "#e15759", "重点维护": "#4e79a7", "选择培育": "#59a14f", "维持观察": "#9d9d9d"}
+ROLE_COLORS = {"account_manager": "#4e79a7", "executive_sponsor": "#e15759", "sales_manager": "#59a14f"}
 BAR_COLOR = "#4e79a7"
 LINE_COLOR = "#e15759"
 
@@ -122,10 +126,12 @@ def use_chinese_font() -> str:
 
 def with_chinese_font(func: Callable[P, R]) -> Callable[P, R]:
     """Run a chart function inside :func:`chinese_font`, so its text is made with the font."""
+
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with chinese_font():
             return func(*args, **kwargs)
+
     return wrapper
 
 
@@ -213,8 +219,7 @@ def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
     x = np.arange(1, n + 1)
 
     fig, ax = _figure(max(7.0, 0.18 * n + 3), 4.8)
-    ax.bar(x, share, color=[BAR_COLOR if i <= count else "#b7c9de" for i in x], width=0.8,
-           label="单个客户销售额占比")
+    ax.bar(x, share, color=[BAR_COLOR if i <= count else "#b7c9de" for i in x], width=0.8, label="单个客户销售额占比")
     ax.set_ylabel("单个客户销售额占比（%）")
     ax.set_xlabel("客户（按销售额从高到低排列）")
     ax.set_xlim(0.3, n + 0.7)
@@ -223,18 +228,22 @@ def pareto_chart(pareto_df: pd.DataFrame, threshold: float = 0.8) -> Figure:
 
     line_ax = ax.twinx()
     line_ax.spines[["top"]].set_visible(False)
-    line_ax.plot(x, cum, color=LINE_COLOR, marker="o", markersize=3, linewidth=1.8,
-                 label="累计销售额占比")
+    line_ax.plot(x, cum, color=LINE_COLOR, marker="o", markersize=3, linewidth=1.8, label="累计销售额占比")
     line_ax.set_ylim(0, 105)
     line_ax.set_ylabel("累计销售额占比（%）")
     line_ax.axhline(threshold * 100, color="#555555", linestyle="--", linewidth=1)
     line_ax.axvline(count, color="#555555", linestyle=":", linewidth=1)
-    note = (f"前 {count} 家客户贡献 {cum[count - 1]:.0f}%\n"
-            f"（占客户总数的 {count / n:.0%}）")
-    line_ax.annotate(note, xy=(count, cum[count - 1]), xytext=(count + max(1, n * 0.06), 45),
-                     fontsize=11, color="#222222", va="center",
-                     bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#999999"},
-                     arrowprops={"arrowstyle": "->", "color": "#555555"})
+    note = f"前 {count} 家客户贡献 {cum[count - 1]:.0f}%\n（占客户总数的 {count / n:.0%}）"
+    line_ax.annotate(
+        note,
+        xy=(count, cum[count - 1]),
+        xytext=(count + max(1, n * 0.06), 45),
+        fontsize=11,
+        color="#222222",
+        va="center",
+        bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#999999"},
+        arrowprops={"arrowstyle": "->", "color": "#555555"},
+    )
     handles = [*ax.get_legend_handles_labels()[0], *line_ax.get_legend_handles_labels()[0]]
     line_ax.legend(handles=handles, loc="lower right", frameon=False)
     ax.set_title(f"客户销售额集中度（帕累托图）：累计 {threshold:.0%} 销售额需要几家客户", fontsize=13)
@@ -274,8 +283,15 @@ def tier_profile(scores: Mapping[str, int | None] | pd.Series, title: str | None
             ax.text(2.5, yi, "未知", ha="center", va="center", fontsize=10, color="#666666")
         else:
             ax.barh(yi, level, color=TIER_COLORS[level], edgecolor="white", height=0.6)
-            ax.text(level - 0.08, yi, f"第 {level} 级", ha="right", va="center", fontsize=9,
-                    color="white" if level >= 3 else "#222222")
+            ax.text(
+                level - 0.08,
+                yi,
+                f"第 {level} 级",
+                ha="right",
+                va="center",
+                fontsize=9,
+                color="white" if level >= 3 else "#222222",
+            )
     ax.set_yticks(y, [INDICATORS[k].label_zh for k in keys], fontsize=11)
     ax.set_xlim(0, 4.05)
     ax.set_xticks([0.5, 1.5, 2.5, 3.5], [_wrap(t.label_zh, 6) for t in Tier], fontsize=9)
@@ -284,11 +300,11 @@ def tier_profile(scores: Mapping[str, int | None] | pd.Series, title: str | None
     ax.tick_params(axis="x", which="both", length=0)
     ax.set_xlabel("指标所处的关系层级（虚线 = 判定出的关系类型）")
     if result.tier is not None:
-        ax.axvline(int(result.tier), color=MIXED_COLOR if result.mixed else "#333333",
-                   linestyle="--", linewidth=1.5)
+        ax.axvline(int(result.tier), color=MIXED_COLOR if result.mixed else "#333333", linestyle="--", linewidth=1.5)
     if title is None:
-        verdict = (f"第 {int(result.tier)} 级“{result.tier.label_zh}”" if result.tier is not None
-                   else "已知指标不足，无法判定")
+        verdict = (
+            f"第 {int(result.tier)} 级“{result.tier.label_zh}”" if result.tier is not None else "已知指标不足，无法判定"
+        )
         title = f"客户关系指标画像 —— {verdict}" + ("（关系不均衡）" if result.mixed else "")
     ax.set_title(title, fontsize=13)
     return fig
@@ -318,26 +334,28 @@ def tier_distribution(classified: pd.DataFrame) -> Figure:
     fig, ax = _figure(7.5, 4.6)
     x = np.arange(len(groups))
     ax.bar(x, even, color=colors, edgecolor="#555555", width=0.6)
-    ax.bar(x, uneven, bottom=even, color=MIXED_COLOR, edgecolor="#555555", hatch="//",
-           width=0.6)
+    ax.bar(x, uneven, bottom=even, color=MIXED_COLOR, edgecolor="#555555", hatch="//", width=0.6)
     for xi, a, b in zip(x, even, uneven):
         ax.text(xi, a + b, f"{a + b} 家", ha="center", va="bottom", fontsize=11)
     ax.set_xticks(x, names, fontsize=10)
     ax.set_ylabel("客户数（家）")
     ax.set_ylim(0, max(1, max(a + b for a, b in zip(even, uneven))) * 1.18)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(handles=[Patch(facecolor="#bbbbbb", edgecolor="#555555", label="关系均衡"),
-                       Patch(facecolor=MIXED_COLOR, edgecolor="#555555", hatch="//",
-                             label="关系不均衡（指标相差 2 级及以上）")],
-              frameon=False, loc="upper right")
+    ax.legend(
+        handles=[
+            Patch(facecolor="#bbbbbb", edgecolor="#555555", label="关系均衡"),
+            Patch(facecolor=MIXED_COLOR, edgecolor="#555555", hatch="//", label="关系不均衡（指标相差 2 级及以上）"),
+        ],
+        frameon=False,
+        loc="upper right",
+    )
     ax.set_title(f"客户关系类型分布（共 {len(classified)} 家客户）", fontsize=13)
     return fig
 
 
 # ---------------------------------------------------------------- portfolio and allocation
 @with_chinese_font
-def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
-                     top: int = 6) -> Figure:
+def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None, top: int = 6) -> Figure:
     """Portfolio matrix: revenue (x) against growth potential (y), point size = importance.
 
     The dashed lines are the medians used by :func:`kamlib.priorities.portfolio_quadrants`
@@ -346,8 +364,7 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
     """
     from kamlib.priorities import portfolio_quadrants, priority_scores
 
-    require_columns(accounts, ["annual_revenue", "growth_potential", "strategic_importance"],
-                    "客户表")
+    require_columns(accounts, ["annual_revenue", "growth_potential", "strategic_importance"], "客户表")
     if accounts.empty:
         raise ValueError("portfolio_matrix：表格中没有任何客户。")
     quadrant = portfolio_quadrants(accounts).to_numpy()
@@ -365,8 +382,16 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
     for name, color in QUADRANT_COLORS.items():
         m = quadrant == name
         if m.any():
-            ax.scatter(revenue[m], y[m], s=25 + 30 * importance[m], color=color, alpha=0.75,
-                       edgecolor="white", linewidth=0.8, label=f"{name}（{m.sum()} 家）")
+            ax.scatter(
+                revenue[m],
+                y[m],
+                s=25 + 30 * importance[m],
+                color=color,
+                alpha=0.75,
+                edgecolor="white",
+                linewidth=0.8,
+                label=f"{name}（{m.sum()} 家）",
+            )
     x_mid = float(np.median(revenue))
     y_med = float(np.median(potential))
     y_mid = y_med + 0.5 if y_med.is_integer() else y_med
@@ -374,11 +399,16 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
     ax.axhline(y_mid, color="#777777", linestyle="--", linewidth=1)
     ax.set_ylim(0.3, 6.0)
     ax.set_yticks([1, 2, 3, 4, 5])
-    corners = {"重点发展": (0.99, 0.99, "right", "top"), "重点维护": (0.99, 0.01, "right", "bottom"),
-               "选择培育": (0.01, 0.99, "left", "top"), "维持观察": (0.01, 0.01, "left", "bottom")}
-    fixed = [ax.text(cx, cy, name, ha=ha, va=va, fontsize=14, color=QUADRANT_COLORS[name],
-                     alpha=0.6, transform=ax.transAxes)
-             for name, (cx, cy, ha, va) in corners.items()]
+    corners = {
+        "重点发展": (0.99, 0.99, "right", "top"),
+        "重点维护": (0.99, 0.01, "right", "bottom"),
+        "选择培育": (0.01, 0.99, "left", "top"),
+        "维持观察": (0.01, 0.01, "left", "bottom"),
+    }
+    fixed = [
+        ax.text(cx, cy, name, ha=ha, va=va, fontsize=14, color=QUADRANT_COLORS[name], alpha=0.6, transform=ax.transAxes)
+        for name, (cx, cy, ha, va) in corners.items()
+    ]
 
     ids = accounts["account_id"] if "account_id" in accounts.columns else accounts.index
     if isinstance(scores, pd.Series) and set(ids) <= set(scores.index):
@@ -388,15 +418,22 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None,
         raise ValueError(f"portfolio_matrix：scores 有 {len(ranked)} 个值，但表格中有 {len(accounts)} 家客户。")
     chosen = list(ranked.sort_values(ascending=False, kind="stable").index[:top])
     names = _labels(accounts)
-    _place_labels(ax, fixed, np.column_stack([revenue, y]), 25 + 30 * importance,
-                  [(revenue[i], y[i], names[i]) for i in chosen])
+    _place_labels(
+        ax, fixed, np.column_stack([revenue, y]), 25 + 30 * importance, [(revenue[i], y[i], names[i]) for i in chosen]
+    )
     unit = "（万元，对数刻度）" if log_x else "（万元）"
     ax.set_xlabel(f"规模：年销售额{unit}")
     ax.set_ylabel("潜力：增长潜力评分（1–5）")
-    ax.legend(title="点越大 = 战略重要性越高", loc="upper center", bbox_to_anchor=(0.5, -0.12),
-              ncol=4, frameon=False, fontsize=9, title_fontsize=9)
-    ax.set_title(f"客户组合矩阵：规模 × 潜力（标注优先得分最高的 {min(top, len(accounts))} 家）",
-                 fontsize=13)
+    ax.legend(
+        title="点越大 = 战略重要性越高",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=4,
+        frameon=False,
+        fontsize=9,
+        title_fontsize=9,
+    )
+    ax.set_title(f"客户组合矩阵：规模 × 潜力（标注优先得分最高的 {min(top, len(accounts))} 家）", fontsize=13)
     return fig
 
 
@@ -415,8 +452,9 @@ def _spread(levels: np.ndarray, revenue: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def _place_labels(ax: Axes, fixed: list, points: np.ndarray, sizes: np.ndarray,
-                  labels: list[tuple[float, float, str]]) -> None:
+def _place_labels(
+    ax: Axes, fixed: list, points: np.ndarray, sizes: np.ndarray, labels: list[tuple[float, float, str]]
+) -> None:
     """Annotate points, trying offsets until a label overlaps no other label or point."""
     fig = ax.figure
     fig.draw_without_rendering()  # settle the layout so display coordinates are final
@@ -425,21 +463,40 @@ def _place_labels(ax: Axes, fixed: list, points: np.ndarray, sizes: np.ndarray,
     taken = [t.get_window_extent(renderer) for t in fixed]
     centres = ax.transData.transform(points)
     radii = np.sqrt(sizes) / 2 * fig.dpi / 72
-    boxes = [Bbox.from_extents(cx - r, cy - r, cx + r, cy + r)
-             for (cx, cy), r in zip(centres, radii)]
-    offsets = [(8, 9), (8, -11), (-8, 9), (-8, -11), (12, 0), (-12, 0),
-               (16, 22), (16, -24), (-16, 22), (-16, -24), (30, 36), (-30, -38)]
+    boxes = [Bbox.from_extents(cx - r, cy - r, cx + r, cy + r) for (cx, cy), r in zip(centres, radii)]
+    offsets = [
+        (8, 9),
+        (8, -11),
+        (-8, 9),
+        (-8, -11),
+        (12, 0),
+        (-12, 0),
+        (16, 22),
+        (16, -24),
+        (-16, 22),
+        (-16, -24),
+        (30, 36),
+        (-30, -38),
+    ]
     for x, y, text in labels:
         for k, (dx, dy) in enumerate(offsets):
-            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                              ha="left" if dx >= 0 else "right", va="center", fontsize=9,
-                              color="#222222",
-                              arrowprops={"arrowstyle": "-", "color": "#888888", "linewidth": 0.6})
+            ann = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="left" if dx >= 0 else "right",
+                va="center",
+                fontsize=9,
+                color="#222222",
+                arrowprops={"arrowstyle": "-", "color": "#888888", "linewidth": 0.6},
+            )
             box = ann.get_window_extent(renderer).padded(2)
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
             own = ax.transData.transform((x, y))
             clear = not any(box.overlaps(b) for b in taken) and not any(
-                box.overlaps(b) for b in boxes if not b.contains(*own))
+                box.overlaps(b) for b in boxes if not b.contains(*own)
+            )
             if inside and clear or k == len(offsets) - 1:
                 taken.append(box)
                 break
@@ -512,15 +569,20 @@ def duty_heatmap(matrix: pd.DataFrame | None = None) -> Figure:
         for i in range(n):
             share = values[i, j] / peak
             face = tuple(1 - share * (1 - c) for c in color)
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face,
-                                   edgecolor="#e6e6e6", linewidth=0.8))
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="#e6e6e6", linewidth=0.8))
             if values[i, j] > 0:
-                ax.text(j, i, "●" if values[i, j] == 1 else f"{values[i, j]:g}",
-                        ha="center", va="center", fontsize=11, color="white")
+                ax.text(
+                    j,
+                    i,
+                    "●" if values[i, j] == 1 else f"{values[i, j]:g}",
+                    ha="center",
+                    va="center",
+                    fontsize=11,
+                    color="white",
+                )
     ax.set_xlim(-0.5, len(columns) - 0.5)
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_xticks(range(len(columns)),
-                  [_wrap(ROLES[c].label_zh, 5) if c in ROLES else c for c in columns], fontsize=10)
+    ax.set_xticks(range(len(columns)), [_wrap(ROLES[c].label_zh, 5) if c in ROLES else c for c in columns], fontsize=10)
     ax.xaxis.tick_top()
     ax.set_yticks(range(n), rows, fontsize=8.5)
     ax.tick_params(length=0)
@@ -548,8 +610,9 @@ def stakeholder_chart(people: pd.DataFrame, gaps: list | None = None, title: str
     """
     from kamlib.data import BUYING_ROLES, CONTACT_LEVELS
 
-    require_columns(people, ["name", "level", "buying_role", "relationship_strength", "owner_role", "covered"],
-                    "关系地图表")
+    require_columns(
+        people, ["name", "level", "buying_role", "relationship_strength", "owner_role", "covered"], "关系地图表"
+    )
     cells: dict[tuple[int, int], list[dict]] = {}
     for record in people.to_dict("records"):
         key = (BUYING_ROLES.index(record["buying_role"]), CONTACT_LEVELS.index(record["level"]))
@@ -579,27 +642,70 @@ def stakeholder_chart(people: pd.DataFrame, gaps: list | None = None, title: str
             strength = int(record["relationship_strength"])
             covered = bool(record["covered"])
             edge = ROLE_COLORS.get(record["owner_role"], GAP_COLOR) if covered else GAP_COLOR
-            ax.scatter([px], [py], s=520, color=STRENGTH_COLORS.get(strength, UNKNOWN_COLOR),
-                       edgecolors=edge, linewidths=3, linestyle="-" if covered else "--", zorder=3)
-            ax.text(px, py, str(strength), ha="center", va="center", fontsize=9, zorder=4,
-                    color="white" if strength >= 4 else "black")
+            ax.scatter(
+                [px],
+                [py],
+                s=520,
+                color=STRENGTH_COLORS.get(strength, UNKNOWN_COLOR),
+                edgecolors=edge,
+                linewidths=3,
+                linestyle="-" if covered else "--",
+                zorder=3,
+            )
+            ax.text(
+                px,
+                py,
+                str(strength),
+                ha="center",
+                va="center",
+                fontsize=9,
+                zorder=4,
+                color="white" if strength >= 4 else "black",
+            )
             role = record.get("owner_zh") if covered else "无人负责"
             label = f"{_shorten(str(record['name']), 5)}\n{_shorten(str(record.get('title') or ''), 6)}\n{role}"
-            ax.text(px, py + 0.13, label.replace("\n\n", "\n"), ha="center", va="top", fontsize=7.5,
-                    color=GAP_COLOR if not covered else "black", zorder=4)
-    handles = [Patch(facecolor="white", edgecolor=color, linewidth=3, label=label)
-               for key, color in ROLE_COLORS.items()
-               for label in [{"account_manager": "客户经理", "executive_sponsor": "行政支持者",
-                              "sales_manager": "销售经理"}[key]]]
+            ax.text(
+                px,
+                py + 0.13,
+                label.replace("\n\n", "\n"),
+                ha="center",
+                va="top",
+                fontsize=7.5,
+                color=GAP_COLOR if not covered else "black",
+                zorder=4,
+            )
+    handles = [
+        Patch(facecolor="white", edgecolor=color, linewidth=3, label=label)
+        for key, color in ROLE_COLORS.items()
+        for label in [
+            {"account_manager": "客户经理", "executive_sponsor": "行政支持者", "sales_manager": "销售经理"}[key]
+        ]
+    ]
     handles.append(Patch(facecolor="white", edgecolor=GAP_COLOR, linewidth=3, linestyle="--", label="无人负责"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False,
-              title="我方负责人\n（圈的颜色）", title_fontsize=9)
-    ax.text(1.02, 0.0, "圈内数字：\n关系强度\n1 很弱 – 5 很强", transform=ax.transAxes, fontsize=8.5,
-            va="bottom", ha="left", color="#555555")
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=9,
+        frameon=False,
+        title="我方负责人\n（圈的颜色）",
+        title_fontsize=9,
+    )
+    ax.text(
+        1.02,
+        0.0,
+        "圈内数字：\n关系强度\n1 很弱 – 5 很强",
+        transform=ax.transAxes,
+        fontsize=8.5,
+        va="bottom",
+        ha="left",
+        color="#555555",
+    )
     ax.xaxis.set_label_position("bottom")
     if gap_lines:
-        ax.set_xlabel("\n".join(_wrap(line, 56) for line in gap_lines), fontsize=9, color=GAP_COLOR,
-                      loc="left", labelpad=8)
+        ax.set_xlabel(
+            "\n".join(_wrap(line, 56) for line in gap_lines), fontsize=9, color=GAP_COLOR, loc="left", labelpad=8
+        )
     else:
         ax.set_xlabel("没有发现缺口（按本课程的规则）", fontsize=9, color="#555555", loc="left", labelpad=8)
     ax.set_title(title or "关系地图", fontsize=13, pad=14)

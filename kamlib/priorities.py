@@ -48,7 +48,6 @@ QUADRANTS: dict[str, str] = {
 """The four portfolio groups of :func:`portfolio_quadrants` and what each means."""
 
 
-
 @dataclass(frozen=True)
 class ServiceLevel:
     """One service level of :func:`service_plan`.
@@ -64,12 +63,9 @@ class ServiceLevel:
 
 
 SERVICE_LEVELS: tuple[ServiceLevel, ...] = (
-    ServiceLevel("A 级　重点投入", 1 / 6, 12,
-                 "客户经理每月上门，行政支持者定期拜访客户高层，方案和服务有专人跟进。"),
-    ServiceLevel("B 级　定期维护", 1 / 3, 4,
-                 "客户经理每季度上门，按客户计划跟进，问题和投诉及时处理。"),
-    ServiceLevel("C 级　标准服务", 1 / 2, 1,
-                 "以电话、线上和服务网点为主，有项目或问题时再上门。"),
+    ServiceLevel("A 级　重点投入", 1 / 6, 12, "客户经理每月上门，行政支持者定期拜访客户高层，方案和服务有专人跟进。"),
+    ServiceLevel("B 级　定期维护", 1 / 3, 4, "客户经理每季度上门，按客户计划跟进，问题和投诉及时处理。"),
+    ServiceLevel("C 级　标准服务", 1 / 2, 1, "以电话、线上和服务网点为主，有项目或问题时再上门。"),
 )
 """The course's service levels, highest first: the top sixth of accounts by priority get
 A, the next third B, the rest C; an A account gets 12 times the hours of a C account,
@@ -88,8 +84,15 @@ def _row_name(df: pd.DataFrame, label: object) -> str:
     return f"行 {label}"
 
 
-def _numeric(df: pd.DataFrame, column: str, func: str, *, low: float | None = None,
-             high: float | None = None, integer: bool = False) -> pd.Series:
+def _numeric(
+    df: pd.DataFrame,
+    column: str,
+    func: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    integer: bool = False,
+) -> pd.Series:
     """The column as floats, or a Chinese ValueError naming the first bad row and value."""
     values = pd.to_numeric(df[column], errors="coerce").astype("float64")
     for label, raw, value in zip(df.index, df[column], values):
@@ -106,9 +109,7 @@ def _numeric(df: pd.DataFrame, column: str, func: str, *, low: float | None = No
             problem = "不是整数"
         if problem:
             allowed = f"（应为 {low:g}–{high:g} 的整数）" if integer and high is not None else ""
-            raise ValueError(
-                f"{func}：{_row_name(df, label)} 的 {column} 为 {raw!r}，{problem}{allowed}。"
-            )
+            raise ValueError(f"{func}：{_row_name(df, label)} 的 {column} 为 {raw!r}，{problem}{allowed}。")
     return values
 
 
@@ -143,8 +144,7 @@ def pareto(accounts: pd.DataFrame, value: str = "annual_revenue") -> pd.DataFram
     return out
 
 
-def smallest_set_for_share(accounts: pd.DataFrame, share: float = 0.8,
-                           value: str = "annual_revenue") -> pd.DataFrame:
+def smallest_set_for_share(accounts: pd.DataFrame, share: float = 0.8, value: str = "annual_revenue") -> pd.DataFrame:
     """The fewest accounts (largest first) that together reach *share* of the total."""
     if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 < share <= 1:
         raise ValueError(f"smallest_set_for_share：share 为 {share!r}，应为大于 0、不超过 1 的小数（如 0.8）。")
@@ -160,9 +160,7 @@ def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
         raise ValueError(f"weights 应为字典，例如 {DEFAULT_WEIGHTS}，收到的是 {weights!r}。")
     unknown = [k for k in weights if k not in WEIGHT_COLUMNS]
     if unknown:
-        raise ValueError(
-            f"未知的权重：{'、'.join(map(repr, unknown))}（可用的权重：{'、'.join(WEIGHT_COLUMNS)}）。"
-        )
+        raise ValueError(f"未知的权重：{'、'.join(map(repr, unknown))}（可用的权重：{'、'.join(WEIGHT_COLUMNS)}）。")
     clean = {}
     for key in WEIGHT_COLUMNS:
         w = weights.get(key, 0)
@@ -175,8 +173,9 @@ def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
     return {k: w / total for k, w in clean.items()}
 
 
-def priority_scores(accounts: pd.DataFrame, weights: Mapping[str, float] = DEFAULT_WEIGHTS,
-                    *, size_scale: str = "rank") -> pd.Series:
+def priority_scores(
+    accounts: pd.DataFrame, weights: Mapping[str, float] = DEFAULT_WEIGHTS, *, size_scale: str = "rank"
+) -> pd.Series:
     """Priority score 0..100 per account (index account_id), higher = more resources.
 
     Each factor is put on 0..1, then score = 100 × Σ weight × factor, with the weights
@@ -208,8 +207,9 @@ def priority_scores(accounts: pd.DataFrame, weights: Mapping[str, float] = DEFAU
         size = (revenue - revenue.min()) / spread
     factors = {"size": size, "potential": (potential - 1) / 4, "importance": (importance - 1) / 4}
     score = sum(w[k] * factors[k] for k in WEIGHT_COLUMNS) * 100
-    return pd.Series(np.clip(score.to_numpy(dtype="float64"), 0, 100),
-                     index=_account_index(accounts), name="priority_score")
+    return pd.Series(
+        np.clip(score.to_numpy(dtype="float64"), 0, 100), index=_account_index(accounts), name="priority_score"
+    )
 
 
 def portfolio_quadrants(accounts: pd.DataFrame) -> pd.Series:
@@ -226,8 +226,9 @@ def portfolio_quadrants(accounts: pd.DataFrame) -> pd.Series:
     potential = _numeric(accounts, "growth_potential", func, low=1, high=5, integer=True)
     large = (revenue > revenue.median()).to_numpy()
     high = (potential > potential.median()).to_numpy()
-    labels = np.select([large & high, large & ~high, ~large & high],
-                       ["重点发展", "重点维护", "选择培育"], default="维持观察")
+    labels = np.select(
+        [large & high, large & ~high, ~large & high], ["重点发展", "重点维护", "选择培育"], default="维持观察"
+    )
     return pd.Series(labels, index=_account_index(accounts), name="quadrant")
 
 
@@ -242,13 +243,11 @@ def _whole(value: object, what: str, *, strict: bool = False) -> int:
     return int(value)
 
 
-def _water_fill(budget: Fraction, weights: list[Fraction],
-                caps: list[int | None]) -> tuple[list[Fraction], Fraction]:
+def _water_fill(budget: Fraction, weights: list[Fraction], caps: list[int | None]) -> tuple[list[Fraction], Fraction]:
     """Exact quotas min(cap, λ·weight) summing to *budget*, and what is left if all cap out."""
     quotas = [Fraction(0)] * len(weights)
     active = [i for i, w in enumerate(weights) if w > 0]
-    capped = sorted((i for i in active if caps[i] is not None),
-                    key=lambda i: (Fraction(caps[i]) / weights[i], i))
+    capped = sorted((i for i in active if caps[i] is not None), key=lambda i: (Fraction(caps[i]) / weights[i], i))
     left, weight_sum = budget, sum((weights[i] for i in active), Fraction(0))
     saturated = set()
     for i in capped:
@@ -267,8 +266,7 @@ def _water_fill(budget: Fraction, weights: list[Fraction],
     return quotas, Fraction(0)
 
 
-def allocate(budget: int, scores: pd.Series,
-             caps: pd.Series | int | None = None) -> pd.Series:
+def allocate(budget: int, scores: pd.Series, caps: pd.Series | int | None = None) -> pd.Series:
     """Split a whole-number *budget* (hours, 万元 …) over accounts in proportion to *scores*.
 
     Water-filling with caps: an account whose proportional share would exceed its cap
@@ -343,13 +341,14 @@ def service_levels(scores: pd.Series) -> pd.Series:
     for i, level in enumerate(SERVICE_LEVELS):
         last = i == len(SERVICE_LEVELS) - 1
         count = len(values) - start if last else max(1, round(level.share * len(values)))
-        names[order[start:start + count]] = level.name
+        names[order[start : start + count]] = level.name
         start += count
     return pd.Series(names, index=scores.index, dtype="str", name="service_level")
 
 
-def service_plan(accounts: pd.DataFrame, budget: int = 400,
-                 weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> pd.DataFrame:
+def service_plan(
+    accounts: pd.DataFrame, budget: int = 400, weights: Mapping[str, float] = DEFAULT_WEIGHTS
+) -> pd.DataFrame:
     """Priority score, service level and whole hours per account (index account_id).
 
     Columns priority_score, service_level and hours, highest score first. The hours split
@@ -366,8 +365,7 @@ def service_plan(accounts: pd.DataFrame, budget: int = 400,
 
 
 # ---------------------------------------------------------------- performance review
-def performance_review(orders: pd.DataFrame, by: str = "year", *,
-                       flat_band: float = FLAT_BAND) -> pd.DataFrame:
+def performance_review(orders: pd.DataFrame, by: str = "year", *, flat_band: float = FLAT_BAND) -> pd.DataFrame:
     """Revenue per account per period (*by*, default year) with growth and trend.
 
     Columns: account_id, <by>, revenue (sum of amount; 0 in a period without orders),
@@ -379,20 +377,20 @@ def performance_review(orders: pd.DataFrame, by: str = "year", *,
     require_columns(orders, ["account_id", by, "amount"], "订单表")
     amount = _numeric(orders, "amount", func, low=0)
     period = _numeric(orders, by, func, integer=True)
-    frame = pd.DataFrame({"account_id": orders["account_id"].astype(str),
-                          by: period.astype("int64"), "revenue": amount})
+    frame = pd.DataFrame(
+        {"account_id": orders["account_id"].astype(str), by: period.astype("int64"), "revenue": amount}
+    )
     periods = range(int(period.min()), int(period.max()) + 1) if len(frame) else range(0)
-    grid = pd.MultiIndex.from_product(
-        [pd.unique(frame["account_id"]), periods], names=["account_id", by])
-    out = (frame.groupby(["account_id", by])["revenue"].sum()
-           .reindex(grid, fill_value=0.0).sort_index().reset_index())
+    grid = pd.MultiIndex.from_product([pd.unique(frame["account_id"]), periods], names=["account_id", by])
+    out = frame.groupby(["account_id", by])["revenue"].sum().reindex(grid, fill_value=0.0).sort_index().reset_index()
     prev = out.groupby("account_id")["revenue"].shift(1)
     out["growth_pct"] = (out["revenue"] - prev) / prev.where(prev > 0) * 100
     up, flat, down = TRENDS
     growth = out["growth_pct"]
     trend = np.select(
-        [prev.isna(), growth.gt(flat_band) | ((prev == 0) & (out["revenue"] > 0)),
-         growth.lt(-flat_band)],
-        [None, up, down], default=flat)
+        [prev.isna(), growth.gt(flat_band) | ((prev == 0) & (out["revenue"] > 0)), growth.lt(-flat_band)],
+        [None, up, down],
+        default=flat,
+    )
     out["trend"] = pd.Series(trend, index=out.index, dtype="str")
     return out

@@ -70,9 +70,11 @@ def progress_html(lessons: list[str], exercises: list[str]) -> str:
     rows = [(name, _status(data["lessons"].get(name), "自测题")) for name in lessons]
     rows += [(name, _status(data["exercises"].get(name), "自动评分题")) for name in exercises]
     body = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(s)}</td></tr>" for n, s in rows)
-    return ("<table><thead><tr><th>课或练习</th><th>在这台电脑上的进度</th></tr></thead>"
-            f"<tbody>{body}</tbody></table>"
-            f"<p style='color:#666'>进度记在 {html.escape(str(progress_file()))}，不在课程文件夹里。</p>")
+    return (
+        "<table><thead><tr><th>课或练习</th><th>在这台电脑上的进度</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+        f"<p style='color:#666'>进度记在 {html.escape(str(progress_file()))}，不在课程文件夹里。</p>"
+    )
 
 
 def show_progress(course_dir: Path | str = ".") -> HTML:
@@ -81,6 +83,12 @@ def show_progress(course_dir: Path | str = ".") -> HTML:
 
     course_dir = Path(course_dir)
     lessons = sorted(p.stem for p in course_dir.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00"))
-    exercises = sorted({p.name for folder in ("selfstudy", "release", "source")
-                        for p in (course_dir.parent / "exercises" / folder).glob("ex*") if p.is_dir()})
+    exercises = sorted(
+        {
+            p.name
+            for folder in ("selfstudy", "release", "source")
+            for p in (course_dir.parent / "exercises" / folder).glob("ex*")
+            if p.is_dir()
+        }
+    )
     return HTML(progress_html(lessons, exercises))

@@ -38,8 +38,16 @@ def make_key(answer: str | Iterable[str], explanation: str, lesson: str, questio
     (question ``question`` of ``total`` in lesson ``lesson``, e.g. "03_relationship_tiers")."""
     multiple = not isinstance(answer, str)
     keys = sorted(answer) if multiple else [answer]
-    return answer_key.encode({"answer": keys, "multiple": multiple, "explanation": explanation,
-                              "lesson": lesson, "question": question, "total": total})
+    return answer_key.encode(
+        {
+            "answer": keys,
+            "multiple": multiple,
+            "explanation": explanation,
+            "lesson": lesson,
+            "question": question,
+            "total": total,
+        }
+    )
 
 
 class Quiz(widgets.VBox):
@@ -78,15 +86,17 @@ class Quiz(widgets.VBox):
         )
         if self.multiple:
             self.checkboxes = {
-                k: widgets.Checkbox(value=False, description=k, indent=False,
-                                    layout=widgets.Layout(width="auto", margin="0 12px 0 0"))
+                k: widgets.Checkbox(
+                    value=False, description=k, indent=False, layout=widgets.Layout(width="auto", margin="0 12px 0 0")
+                )
                 for k in options
             }
             prompt = "你的选择（多选，选出所有正确的选项）："
             control: widgets.Widget = widgets.HBox(list(self.checkboxes.values()))
         else:
             self.toggle = widgets.ToggleButtons(
-                options=list(options), index=None,
+                options=list(options),
+                index=None,
                 style={"button_width": f"{max(48, 16 * max(map(len, options)) + 24)}px"},
             )
             prompt = "你的选择："

@@ -80,56 +80,102 @@ class Duty:
 
 DUTIES: tuple[Duty, ...] = (
     # 客户经理或团队领导者 — slide 7: main duty and duties to the customer.
-    Duty("AM-main", "account_manager", True, "company",
-         "负责具体计划的制订和实施，以达到企业在重点客户工作方面的战略远景目标。", 7),
+    Duty(
+        "AM-main",
+        "account_manager",
+        True,
+        "company",
+        "负责具体计划的制订和实施，以达到企业在重点客户工作方面的战略远景目标。",
+        7,
+    ),
     Duty("AM-C1", "account_manager", False, "customer", "成为客户在企业中的支持者。", 7),
-    Duty("AM-C2", "account_manager", False, "customer",
-         "了解客户企业的优势，帮客户确定解决方案，将适当的产品或服务介绍给客户。", 7),
+    Duty(
+        "AM-C2",
+        "account_manager",
+        False,
+        "customer",
+        "了解客户企业的优势，帮客户确定解决方案，将适当的产品或服务介绍给客户。",
+        7,
+    ),
     Duty("AM-C3", "account_manager", False, "customer", "成为资源的提供者和问题的解决者。", 7),
-    Duty("AM-C4", "account_manager", False, "customer",
-         "成为企业事务的分析家和顾问，成为客户所在企业和行业的专家。", 7),
+    Duty(
+        "AM-C4", "account_manager", False, "customer", "成为企业事务的分析家和顾问，成为客户所在企业和行业的专家。", 7
+    ),
     # Slide 8: duties to the company.
-    Duty("AM-E1", "account_manager", False, "company",
-         "制定客户开发战略，最大限度地挖掘企业与客户做生意的潜力。", 8),
-    Duty("AM-E2", "account_manager", False, "company",
-         "制定、维护和实施提升客户价值的策略和行动方案的客户计划。", 8),
+    Duty("AM-E1", "account_manager", False, "company", "制定客户开发战略，最大限度地挖掘企业与客户做生意的潜力。", 8),
+    Duty("AM-E2", "account_manager", False, "company", "制定、维护和实施提升客户价值的策略和行动方案的客户计划。", 8),
     Duty("AM-E3", "account_manager", False, "company", "收集、分析、保存和传播有关的信息。", 8),
     Duty("AM-E4", "account_manager", False, "company", "逐步与客户的权力层成员建立起关系。", 8),
     # Slide 9: proposals and negotiation (towards the customer), communication and
     # coordination (towards the team).
-    Duty("AM-T1", "account_manager", False, "customer",
-         "指导建议书的撰写，确保能解决客户主要问题，满足其需求和要求。", 9),
+    Duty(
+        "AM-T1", "account_manager", False, "customer", "指导建议书的撰写，确保能解决客户主要问题，满足其需求和要求。", 9
+    ),
     Duty("AM-T2", "account_manager", False, "customer", "促进合同谈判的顺利进行，达到双赢目的。", 9),
-    Duty("AM-T3", "account_manager", False, "team",
-         "在客户事务上做好与团队成员的沟通，确保他们能正确领会客户意图，使客户满意。", 9),
+    Duty(
+        "AM-T3",
+        "account_manager",
+        False,
+        "team",
+        "在客户事务上做好与团队成员的沟通，确保他们能正确领会客户意图，使客户满意。",
+        9,
+    ),
     Duty("AM-T4", "account_manager", False, "team", "协调各团队之间的工作，确保在客户事务上达成一致。", 9),
     # 行政支持者 — slide 10 (title, main duty, 3 duties) and slide 11 (6 duties). The scrape
     # prints the main duty just before slide 11's number; like slide 7, it opens slide 10.
-    Duty("ES-main", "executive_sponsor", True, "customer",
-         "与客户企业中的相应人士建立起牢固的关系，并对客户负长期责任。", 10),
-    Duty("ES-1", "executive_sponsor", False, "team",
-         "熟悉客户企业中的相应人士的性格、兴趣、观点，将相关信息转达给客户团队成员。", 10),
-    Duty("ES-2", "executive_sponsor", False, "customer",
-         "在两个企业之间建立起经理级的战略联盟关系，使他们的价值观、目标和期望一致。", 10),
+    Duty(
+        "ES-main",
+        "executive_sponsor",
+        True,
+        "customer",
+        "与客户企业中的相应人士建立起牢固的关系，并对客户负长期责任。",
+        10,
+    ),
+    Duty(
+        "ES-1",
+        "executive_sponsor",
+        False,
+        "team",
+        "熟悉客户企业中的相应人士的性格、兴趣、观点，将相关信息转达给客户团队成员。",
+        10,
+    ),
+    Duty(
+        "ES-2",
+        "executive_sponsor",
+        False,
+        "customer",
+        "在两个企业之间建立起经理级的战略联盟关系，使他们的价值观、目标和期望一致。",
+        10,
+    ),
     Duty("ES-3", "executive_sponsor", False, "team", "监督客户经理或客户团队的活动并提供适当的建议。", 10),
     Duty("ES-4", "executive_sponsor", False, "customer", "做好客户经理与客户企业高层之间的引荐工作。", 11),
     Duty("ES-5", "executive_sponsor", False, "team", "审核客户计划及指导行动计划的实施。", 11),
     Duty("ES-6", "executive_sponsor", False, "company", "督促企业按时向客户交货或提供服务。", 11),
-    Duty("ES-7", "executive_sponsor", False, "customer",
-         "确保对客户的问题、投诉和快速服务作出迅速的反应。", 11),
-    Duty("ES-8", "executive_sponsor", False, "customer",
-         "根据需要，参与建议书的撰写指导、审阅、内容的介绍和与客户的谈判。", 11),
+    Duty("ES-7", "executive_sponsor", False, "customer", "确保对客户的问题、投诉和快速服务作出迅速的反应。", 11),
+    Duty(
+        "ES-8",
+        "executive_sponsor",
+        False,
+        "customer",
+        "根据需要，参与建议书的撰写指导、审阅、内容的介绍和与客户的谈判。",
+        11,
+    ),
     Duty("ES-9", "executive_sponsor", False, "customer", "为建立良好的客户关系，承担起个人的职责。", 11),
     # 销售经理 — slide 12.
     Duty("SM-1", "sales_manager", False, "team", "直接负责客户经理的管理工作。", 12),
     Duty("SM-2", "sales_manager", False, "team", "确保指派合适的人选负责重点客户的工作。", 12),
     Duty("SM-3", "sales_manager", False, "team", "平衡客户与销售团队之间的职责关系。", 12),
     Duty("SM-4", "sales_manager", False, "company", "审核、管理预算与经费的使用。", 12),
-    Duty("SM-5", "sales_manager", False, "team",
-         "管理客户部门及销售部门的人力资源工作，包括招聘、雇用、评估、薪酬制定和解雇等。", 12),
+    Duty(
+        "SM-5",
+        "sales_manager",
+        False,
+        "team",
+        "管理客户部门及销售部门的人力资源工作，包括招聘、雇用、评估、薪酬制定和解雇等。",
+        12,
+    ),
     Duty("SM-6", "sales_manager", False, "team", "确保客户经理能够得到适当的培训并掌握开展工作的技能。", 12),
-    Duty("SM-7", "sales_manager", False, "team",
-         "制定客户部门和销售部门的人员工作业绩评估标准，并监督其使用。", 12),
+    Duty("SM-7", "sales_manager", False, "team", "制定客户部门和销售部门的人员工作业绩评估标准，并监督其使用。", 12),
 )
 
 
@@ -181,14 +227,12 @@ def staffing_gaps(accounts: pd.DataFrame) -> pd.DataFrame:
     for record in accounts[needed].to_dict("records"):
         missing = [ROLES[key].label_zh for key in ROLES if _is_blank(record[key])]
         if missing:
-            rows.append({"account_id": record["account_id"], "name": record["name"],
-                         "missing": "、".join(missing)})
+            rows.append({"account_id": record["account_id"], "name": record["name"], "missing": "、".join(missing)})
     return pd.DataFrame(rows, columns=["account_id", "name", "missing"])
 
 
 VACANT_ZH = "（空缺）"
-_CONTACT_COLUMNS = ["account_id", "name", "title", "level", "buying_role",
-                    "relationship_strength", "owner_role"]
+_CONTACT_COLUMNS = ["account_id", "name", "title", "level", "buying_role", "relationship_strength", "owner_role"]
 TEAM_COLUMNS_ZH = ["层级", "联系人", "职务", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
 
 
@@ -219,16 +263,18 @@ def account_team(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFrame
     own["_level"] = own["level"].map(CONTACT_LEVELS.index)
     own["_role"] = own["owner_role"].map(list(ROLES).index)
     own = own.sort_values(["_level", "_role"], kind="stable")
-    team = pd.DataFrame({
-        "层级": own["level"],
-        "联系人": own["name"],
-        "职务": own["title"],
-        "采购角色": own["buying_role"],
-        "关系强度": own["relationship_strength"],
-        "我方维护角色": [ROLES[key].label_zh for key in own["owner_role"]],
-        "我方负责人": [VACANT_ZH if _is_blank(holders[key]) else str(holders[key])
-                   for key in own["owner_role"]],
-    }, columns=TEAM_COLUMNS_ZH)
+    team = pd.DataFrame(
+        {
+            "层级": own["level"],
+            "联系人": own["name"],
+            "职务": own["title"],
+            "采购角色": own["buying_role"],
+            "关系强度": own["relationship_strength"],
+            "我方维护角色": [ROLES[key].label_zh for key in own["owner_role"]],
+            "我方负责人": [VACANT_ZH if _is_blank(holders[key]) else str(holders[key]) for key in own["owner_role"]],
+        },
+        columns=TEAM_COLUMNS_ZH,
+    )
     return team.reset_index(drop=True)
 
 

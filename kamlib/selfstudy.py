@@ -106,10 +106,16 @@ def self_study_notebook(nb: NotebookNode, assignment: str, config=None) -> Noteb
 
     nb = copy.deepcopy(nb)
     cells = nb.cells
-    tests = [i for i, c in enumerate(cells) if c.cell_type == "code" and _nbgrader(c).get("grade")
-             and not _nbgrader(c).get("solution")]
-    schemes = {i: region_lines(c.source, *MARK_SCHEME) for i, c in enumerate(cells)
-               if c.cell_type == "markdown" and MARK_SCHEME[0] in c.source}
+    tests = [
+        i
+        for i, c in enumerate(cells)
+        if c.cell_type == "code" and _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")
+    ]
+    schemes = {
+        i: region_lines(c.source, *MARK_SCHEME)
+        for i, c in enumerate(cells)
+        if c.cell_type == "markdown" and MARK_SCHEME[0] in c.source
+    }
     stub = ClearSolutions(config=config).text_stub
     new_cells: list[NotebookNode] = []
     scheme_lines: list[str] = []
@@ -122,27 +128,38 @@ def self_study_notebook(nb: NotebookNode, assignment: str, config=None) -> Noteb
             info = _nbgrader(cell)
             label, number = _question_label(cells, i)
             kam = cell.metadata.get("kam", {})
-            key = encode({
-                "assignment": assignment, "grade_id": info["grade_id"], "label": label, "number": number,
-                "source": cell.source, "points": info.get("points", 0), "topic": kam.get("topic"),
-                "explanation": kam.get("explanation", ""), "total": len(tests),
-            })
-            cell.source = ("# 检查单元格（只读）：先检查写法，再告诉你答案对不对\n"
-                           "from kamlib.selfstudy import check, explain\n"
-                           f'check("{key}")')
+            key = encode(
+                {
+                    "assignment": assignment,
+                    "grade_id": info["grade_id"],
+                    "label": label,
+                    "number": number,
+                    "source": cell.source,
+                    "points": info.get("points", 0),
+                    "topic": kam.get("topic"),
+                    "explanation": kam.get("explanation", ""),
+                    "total": len(tests),
+                }
+            )
+            cell.source = (
+                "# 检查单元格（只读）：先检查写法，再告诉你答案对不对\n"
+                "from kamlib.selfstudy import check, explain\n"
+                f'check("{key}")'
+            )
         cell.metadata.pop("kam", None)
         new_cells.append(cell)
         info = _nbgrader(cell)
         if cell.cell_type == "markdown" and info.get("grade") and info.get("solution"):
             label, _ = _question_label(cells, i)
-            key = encode({"grade_id": info["grade_id"], "label": label, "points": _items(scheme_lines),
-                          "stub": stub})
-            new_cells.append(nbformat.v4.new_code_cell(
-                "# 自评：写好上面的答案并保存（Ctrl + S）后运行，对照评分要点检查自己的答案\n"
-                "from kamlib.selfstudy import self_assess\n"
-                f'self_assess("{key}")',
-                metadata={"deletable": False, "editable": False},
-            ))
+            key = encode({"grade_id": info["grade_id"], "label": label, "points": _items(scheme_lines), "stub": stub})
+            new_cells.append(
+                nbformat.v4.new_code_cell(
+                    "# 自评：写好上面的答案并保存（Ctrl + S）后运行，对照评分要点检查自己的答案\n"
+                    "from kamlib.selfstudy import self_assess\n"
+                    f'self_assess("{key}")',
+                    metadata={"deletable": False, "editable": False},
+                )
+            )
             scheme_lines = []
     nb.cells = new_cells
     resources: dict = {}
@@ -191,7 +208,9 @@ def save_widget_state() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kamlib.selfstudy", description="生成练习的自学版（只新建缺少的笔记本）。")
+    parser = argparse.ArgumentParser(
+        prog="python -m kamlib.selfstudy", description="生成练习的自学版（只新建缺少的笔记本）。"
+    )
     parser.add_argument("course_root", nargs="?", default="exercises", help="nbgrader 课程目录（默认 exercises）")
     args = parser.parse_args(argv)
     root = Path(args.course_root)
@@ -240,8 +259,10 @@ def check(key: str, namespace: dict | None = None) -> None:
     names = names_used(source)
     missing = [n for n in names if n not in ns]
     if missing:
-        raise QuestionError(f"{label}还没有作答，或作答单元格还没有运行：找不到 {'、'.join(missing)}。"
-                            "请先运行上面的单元格（内核重启后要从第一个单元格起依次运行）。")
+        raise QuestionError(
+            f"{label}还没有作答，或作答单元格还没有运行：找不到 {'、'.join(missing)}。"
+            "请先运行上面的单元格（内核重启后要从第一个单元格起依次运行）。"
+        )
     visible, _ = remove_regions(source, *HIDDEN)
     with self_study_messages():
         try:
@@ -266,8 +287,10 @@ def check(key: str, namespace: dict | None = None) -> None:
     if tries >= MAX_TRIES:
         _show_explanation(data)
     else:
-        print(f"改好后再运行这个单元格。再答错 {MAX_TRIES - tries} 次会显示讲解；想现在就看，"
-              f"在下面新建一个单元格运行 explain({data.get('number') or repr(data['grade_id'])})。")
+        print(
+            f"改好后再运行这个单元格。再答错 {MAX_TRIES - tries} 次会显示讲解；想现在就看，"
+            f"在下面新建一个单元格运行 explain({data.get('number') or repr(data['grade_id'])})。"
+        )
 
 
 def explain(question: int | str) -> None:

@@ -23,8 +23,9 @@ from kamlib.tiers import Tier
 __all__ = ["explain", "install", "QuestionError"]
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
-_SETUP_NAMES = frozenset({"Tier", "INDICATORS", "TIER_RULE_ZH", "classify", "pd", "accounts", "contacts",
-                          "orders", "DUTIES", "ROLES"})
+_SETUP_NAMES = frozenset(
+    {"Tier", "INDICATORS", "TIER_RULE_ZH", "classify", "pd", "accounts", "contacts", "orders", "DUTIES", "ROLES"}
+)
 _CHECK_FAILED = "请按上面的提示修改答案。"
 
 
@@ -61,21 +62,28 @@ def explain(error: BaseException) -> str | None:
             elif char == "、":
                 ascii_char = ","
             fix = f"应写成英文的 {ascii_char}" if ascii_char != char else "请删除它或改成英文字符"
-            return (f"{where}有中文标点“{char}”，{fix}。代码里的标点（冒号、逗号、括号、引号）都要用英文的："
-                    "请切换到英文输入法后重新输入这个符号。")
+            return (
+                f"{where}有中文标点“{char}”，{fix}。代码里的标点（冒号、逗号、括号、引号）都要用英文的："
+                "请切换到英文输入法后重新输入这个符号。"
+            )
         if isinstance(error, IndentationError):
             return f"{where}的缩进不对：答案的每一行都要顶格写，行首不要有空格。"
-        return (f"{where}的写法有误（Python 的说明：{error.msg}）。常见原因：括号或引号没有成对、"
-                "少了逗号，或用了中文标点。")
+        return (
+            f"{where}的写法有误（Python 的说明：{error.msg}）。常见原因：括号或引号没有成对、少了逗号，或用了中文标点。"
+        )
     if type(error) is NotImplementedError and not message:
         return "这道题还没有作答：请在这个单元格里写下答案，并删除 raise NotImplementedError() 这一行。"
     if type(error) is NameError:
         name = getattr(error, "name", None) or (message.split("'")[1] if "'" in message else "")
         if name in _SETUP_NAMES:
-            return (f"找不到 {name}：内核刚重启过，或还没有运行本笔记本最上面的准备单元格。请先运行上面的单元格："
-                    "点菜单“运行 → 运行上方所有单元格”，或从第一个代码单元格起依次按 Shift + Enter。")
-        return (f"找不到 {name}：请先运行上面的单元格（写有这个答案的作答单元格）。如果已经运行过，检查名字的拼写和大小写"
-                "是否和题目一致；内核重启后要从头依次运行。")
+            return (
+                f"找不到 {name}：内核刚重启过，或还没有运行本笔记本最上面的准备单元格。请先运行上面的单元格："
+                "点菜单“运行 → 运行上方所有单元格”，或从第一个代码单元格起依次按 Shift + Enter。"
+            )
+        return (
+            f"找不到 {name}：请先运行上面的单元格（写有这个答案的作答单元格）。如果已经运行过，检查名字的拼写和大小写"
+            "是否和题目一致；内核重启后要从头依次运行。"
+        )
     if type(error) is AttributeError and getattr(error, "obj", None) is Tier:
         name = str(getattr(error, "name", ""))
         meant = next((t for t in Tier if t.name == name.upper().replace(" ", "_")), None)
@@ -108,6 +116,7 @@ def install() -> None:
     shell = get_ipython()
     if shell is None or getattr(shell, "_kam_slips", False):
         return
-    shell.set_custom_exc((SyntaxError, NotImplementedError, NameError, AttributeError, AssertionError,
-                          QuestionError), _handler)
+    shell.set_custom_exc(
+        (SyntaxError, NotImplementedError, NameError, AttributeError, AssertionError, QuestionError), _handler
+    )
     shell._kam_slips = True

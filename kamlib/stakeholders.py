@@ -28,8 +28,18 @@ GAP_KINDS = {
     "single_thread": "单线联系",
     "one_position": "只靠我方一个职位",
 }
-MAP_COLUMNS = ["contact_id", "name", "title", "level", "buying_role", "relationship_strength",
-               "owner_role", "owner_zh", "owner_name", "covered"]
+MAP_COLUMNS = [
+    "contact_id",
+    "name",
+    "title",
+    "level",
+    "buying_role",
+    "relationship_strength",
+    "owner_role",
+    "owner_zh",
+    "owner_name",
+    "covered",
+]
 SHORT_ROLE_ZH = {"account_manager": "客户经理", "executive_sponsor": "行政支持者", "sales_manager": "销售经理"}
 
 
@@ -60,9 +70,10 @@ def stakeholder_map(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFr
     owner_role (allowed in a trainee's own contacts) or a vacant position means nobody
     covers the person. ValueError (Chinese) names an unknown account or a missing column.
     """
-    for table, frame, needed in (("客户表", accounts, ["account_id", *ROLES]),
-                                 ("联系人表", contacts, ["account_id", "name", "level", "buying_role",
-                                                     "relationship_strength", "owner_role"])):
+    for table, frame, needed in (
+        ("客户表", accounts, ["account_id", *ROLES]),
+        ("联系人表", contacts, ["account_id", "name", "level", "buying_role", "relationship_strength", "owner_role"]),
+    ):
         require_columns(frame, needed, table)
     match = accounts[accounts["account_id"] == account_id]
     if match.empty:
@@ -73,18 +84,20 @@ def stakeholder_map(account_id: str, accounts: pd.DataFrame, contacts: pd.DataFr
     for record in own.to_dict("records"):
         role = None if _blank(record["owner_role"]) else str(record["owner_role"])
         holder = None if role is None or role not in ROLES or _blank(holders[role]) else str(holders[role])
-        rows.append({
-            "contact_id": record.get("contact_id"),
-            "name": record["name"],
-            "title": record.get("title"),
-            "level": record["level"],
-            "buying_role": record["buying_role"],
-            "relationship_strength": record["relationship_strength"],
-            "owner_role": role,
-            "owner_zh": SHORT_ROLE_ZH.get(role, "（无人负责）") if role else "（无人负责）",
-            "owner_name": holder,
-            "covered": holder is not None,
-        })
+        rows.append(
+            {
+                "contact_id": record.get("contact_id"),
+                "name": record["name"],
+                "title": record.get("title"),
+                "level": record["level"],
+                "buying_role": record["buying_role"],
+                "relationship_strength": record["relationship_strength"],
+                "owner_role": role,
+                "owner_zh": SHORT_ROLE_ZH.get(role, "（无人负责）") if role else "（无人负责）",
+                "owner_name": holder,
+                "covered": holder is not None,
+            }
+        )
     frame = pd.DataFrame(rows, columns=MAP_COLUMNS)
     if frame.empty:
         return frame
@@ -107,33 +120,62 @@ def stakeholder_gaps(account_id: str, accounts: pd.DataFrame, contacts: pd.DataF
     """
     people = stakeholder_map(account_id, accounts, contacts)
     if people.empty:
-        return [Gap("no_decision_maker", (), "联系人表中还没有这个客户的任何联系人：先弄清客户方谁决策、谁影响、谁使用、谁把关采购。")]
+        return [
+            Gap(
+                "no_decision_maker",
+                (),
+                "联系人表中还没有这个客户的任何联系人：先弄清客户方谁决策、谁影响、谁使用、谁把关采购。",
+            )
+        ]
     gaps: list[Gap] = []
     deciders = people[people["buying_role"] == "决策者"]
     if deciders.empty:
         gaps.append(Gap("no_decision_maker", (), "客户方谁拍板还不清楚：这是关系地图上最大的缺口，先找出决策者。"))
     uncovered = deciders[~deciders["covered"]]
     for record in uncovered.to_dict("records"):
-        why = ("还没有我方人员负责" if _blank(record["owner_role"])
-               else f"负责他的{SHORT_ROLE_ZH.get(record['owner_role'], record['owner_role'])}一职空缺")
-        gaps.append(Gap("uncovered_decision_maker", (record["name"],),
-                        f"决策者{record['name']}（{record['title'] or record['level']}）{why}：指定一位我方负责人，首选行政支持者。"))
+        why = (
+            "还没有我方人员负责"
+            if _blank(record["owner_role"])
+            else f"负责他的{SHORT_ROLE_ZH.get(record['owner_role'], record['owner_role'])}一职空缺"
+        )
+        gaps.append(
+            Gap(
+                "uncovered_decision_maker",
+                (record["name"],),
+                f"决策者{record['name']}（{record['title'] or record['level']}）{why}：指定一位我方负责人，首选行政支持者。",
+            )
+        )
     weak = deciders[deciders["covered"] & (deciders["relationship_strength"] < STRONG)]
     for record in weak.to_dict("records"):
-        gaps.append(Gap("weak_decision_maker", (record["name"],),
-                        f"与决策者{record['name']}的关系强度只有 {record['relationship_strength']}（满分 5）："
-                        f"由{record['owner_zh']}{record['owner_name']}制定加强关系的行动。"))
+        gaps.append(
+            Gap(
+                "weak_decision_maker",
+                (record["name"],),
+                f"与决策者{record['name']}的关系强度只有 {record['relationship_strength']}（满分 5）："
+                f"由{record['owner_zh']}{record['owner_name']}制定加强关系的行动。",
+            )
+        )
     strong = people[people["relationship_strength"] >= STRONG]
     if len(strong) < 2:
         who = "、".join(strong["name"]) or "没有人"
-        gaps.append(Gap("single_thread", tuple(strong["name"]),
-                        f"关系强度达到 {STRONG} 的联系人只有{who}：这个客户只靠一条线维系，此人一走关系就断了；"
-                        "再发展至少一位不同部门的关系。"))
+        gaps.append(
+            Gap(
+                "single_thread",
+                tuple(strong["name"]),
+                f"关系强度达到 {STRONG} 的联系人只有{who}：这个客户只靠一条线维系，此人一走关系就断了；"
+                "再发展至少一位不同部门的关系。",
+            )
+        )
     owners = people.loc[people["covered"], "owner_role"].unique()
     if len(people) > 1 and len(owners) == 1:
-        gaps.append(Gap("one_position", tuple(people["name"]),
-                        f"我方只有{SHORT_ROLE_ZH[owners[0]]}在维护这个客户的联系人：请行政支持者或销售经理也对接一位"
-                        "客户方人员，关系才不会只系于我方一人。"))
+        gaps.append(
+            Gap(
+                "one_position",
+                tuple(people["name"]),
+                f"我方只有{SHORT_ROLE_ZH[owners[0]]}在维护这个客户的联系人：请行政支持者或销售经理也对接一位"
+                "客户方人员，关系才不会只系于我方一人。",
+            )
+        )
     return gaps
 
 
@@ -144,5 +186,10 @@ def gap_table(accounts: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
     for aid in accounts["account_id"]:
         for kind in dict.fromkeys(g.kind for g in stakeholder_gaps(aid, accounts, contacts)):
             found[kind].append(str(aid))
-    return pd.DataFrame({"缺口": list(GAP_KINDS.values()), "客户数": [len(v) for v in found.values()],
-                         "客户": ["、".join(v) for v in found.values()]})
+    return pd.DataFrame(
+        {
+            "缺口": list(GAP_KINDS.values()),
+            "客户数": [len(v) for v in found.values()],
+            "客户": ["、".join(v) for v in found.values()],
+        }
+    )

@@ -132,8 +132,7 @@ INDICATORS: dict[str, Indicator] = {
         "价格",
         {
             1: "你对所有合同的索价都必须具有竞争力，而且还必须遵守规则。",
-            2: "你的价格必须在具有竞争力的范围之内，但客户会愿为所能得到的附加值付出代价，"
-            "或允许你得到一定利润。",
+            2: "你的价格必须在具有竞争力的范围之内，但客户会愿为所能得到的附加值付出代价，或允许你得到一定利润。",
             3: "将价格作为双方协议的一个部分来进行谈判。",
             # derived: slide 17 says nothing of price; its goal is 为双方企业争取最大利益.
             4: "价格不再单独竞争，而是服从联盟“为双方企业争取最大利益”的目标。",
@@ -158,8 +157,7 @@ INDICATORS: dict[str, Indicator] = {
             1: "没有长期合同，每份合同都要参与竞争，索价必须具有竞争力并遵守规则。",
             # derived: slide 15 says nothing of contracts; its line on winning new business.
             2: "仍要为合同参与竞争，但作为客户所偏好的供应商，你对获得新业务具有很大影响力。",
-            3: "就产品或服务提供达成了正式或非正式的协议；你有……持续的长期合同，"
-            "产品的订购无需经过正式采购程序。",
+            3: "就产品或服务提供达成了正式或非正式的协议；你有……持续的长期合同，产品的订购无需经过正式采购程序。",
             4: "正式或非正式的联盟关系，比如像成为一个合资企业；合资企业的经理人员来自各自的母公司。",
         },
     ),
@@ -308,9 +306,7 @@ def classify(scores: Mapping[str, int | None]) -> TierResult:
         if above:
             reasons.append(f"高于该层级的指标：{_list_zh(above, known)}——这些方面已具备更高层级的特征。")
         if below:
-            reasons.append(
-                f"低于该层级的指标：{_list_zh(below, known)}——这些方面拉低了关系，是需要补强的短板。"
-            )
+            reasons.append(f"低于该层级的指标：{_list_zh(below, known)}——这些方面拉低了关系，是需要补强的短板。")
         if not above and not below:
             reasons.append(f"所有已知指标都处于第 {int(tier)} 级。")
         if unknown:

@@ -77,8 +77,9 @@ def _draw(chart: widgets.Output, fig: Figure) -> None:
     """Replace what ``chart`` shows with ``fig`` as a PNG image (works with or without a
     kernel, and the front end renders it like any image output)."""
     data = base64.b64encode(_png(fig)).decode("ascii")
-    chart.outputs = ({"output_type": "display_data", "metadata": {},
-                      "data": {"image/png": data, "text/plain": "<图表>"}},)
+    chart.outputs = (
+        {"output_type": "display_data", "metadata": {}, "data": {"image/png": data, "text/plain": "<图表>"}},
+    )
 
 
 def chart_png(chart: widgets.Output) -> bytes:
@@ -93,8 +94,9 @@ def _error_html(err: Exception) -> str:
     return f"<div style='{_WARN}'>⚠ {_esc(err)}</div>"
 
 
-def _guarded(refresh: Callable[[], None], error: widgets.HTML,
-             stale: Iterable[widgets.HTML] = ()) -> Callable[[object], None]:
+def _guarded(
+    refresh: Callable[[], None], error: widgets.HTML, stale: Iterable[widgets.HTML] = ()
+) -> Callable[[object], None]:
     """An observer that refreshes; a kamlib ValueError is shown in ``error`` (and the
     ``stale`` outputs are emptied) instead of being lost in the browser console."""
 
@@ -153,11 +155,15 @@ class TierExplorer(widgets.VBox):
         for key, indicator in INDICATORS.items():
             level = scores.get(key)
             slider = widgets.IntSlider(
-                value=1 if level is None else int(level), min=1, max=4, step=1,
+                value=1 if level is None else int(level),
+                min=1,
+                max=4,
+                step=1,
                 layout=widgets.Layout(width="260px"),
             )
-            box = widgets.Checkbox(value=level is None, description="未知", indent=False,
-                                   layout=widgets.Layout(width="70px"))
+            box = widgets.Checkbox(
+                value=level is None, description="未知", indent=False, layout=widgets.Layout(width="70px")
+            )
             text = widgets.HTML()
             slider.observe(self._changed, names="value")
             box.observe(self._changed, names="value")
@@ -171,10 +177,17 @@ class TierExplorer(widgets.VBox):
         self._hold = False
         self._refresh()
         rule = widgets.HTML(f"<div style='{_GREY}'>{_esc(TIER_RULE_ZH)}</div>")
-        super().__init__([
-            widgets.HTML("<h4>客户关系类型探索器：移动滑块，看关系类型如何变化</h4>"),
-            *rows, self.tier_html, self.reasons_html, self.steps_html, rule, rerun_note(),
-        ])
+        super().__init__(
+            [
+                widgets.HTML("<h4>客户关系类型探索器：移动滑块，看关系类型如何变化</h4>"),
+                *rows,
+                self.tier_html,
+                self.reasons_html,
+                self.steps_html,
+                rule,
+                rerun_note(),
+            ]
+        )
 
     @property
     def scores(self) -> dict[str, int | None]:
@@ -212,8 +225,10 @@ class TierExplorer(widgets.VBox):
         if result.tier is None:
             head = "<b>关系类型：</b>指标不足，无法判定（已知指标少于 4 个）"
         else:
-            head = (f"<b>关系类型：</b><span style='font-size:1.2em'>{_esc(result.tier.label_zh)}</span>"
-                    f"（第 {int(result.tier)} 级，{_esc(result.tier.label_en)}）")
+            head = (
+                f"<b>关系类型：</b><span style='font-size:1.2em'>{_esc(result.tier.label_zh)}</span>"
+                f"（第 {int(result.tier)} 级，{_esc(result.tier.label_en)}）"
+            )
         if result.mixed:
             head += f"<div style='{_WARN}'>⚠ 关系不均衡：最高与最低的指标相差 2 级或以上。</div>"
         self.tier_html.value = head
@@ -229,9 +244,9 @@ class TierExplorer(widgets.VBox):
                 f"（{INDICATORS[s.indicator].levels[s.target]}）"
                 for s in steps_to_next_tier(scores)
             ]
-            self.steps_html.value = (f"<b>升到“{_esc(target.label_zh)}”最少需要提升 {len(steps)} 个指标：</b>"
-                                     + _ul(steps))
-
+            self.steps_html.value = f"<b>升到“{_esc(target.label_zh)}”最少需要提升 {len(steps)} 个指标：</b>" + _ul(
+                steps
+            )
 
 
 # ---------------------------------------------------------------- roles
@@ -273,8 +288,10 @@ class DutyMatching(widgets.VBox):
             ids = list(duty_ids)
             unknown = [i for i in ids if i not in by_id]
             if unknown or not ids:
-                raise ValueError(f"未知的职责编号：{'、'.join(map(str, unknown)) or '（空）'}；"
-                                 "编号见 kamlib.roles.duties() 的 id 列。")
+                raise ValueError(
+                    f"未知的职责编号：{'、'.join(map(str, unknown)) or '（空）'}；"
+                    "编号见 kamlib.roles.duties() 的 id 列。"
+                )
             self.duties = [by_id[i] for i in dict.fromkeys(ids)]
             rng.shuffle(self.duties)
         options = [("请选择…", "")] + [(role.label_zh, key) for key, role in ROLES.items()]
@@ -293,10 +310,14 @@ class DutyMatching(widgets.VBox):
         self.score_html = widgets.HTML()
         self.score: int | None = None
         self._answered(None)
-        super().__init__([
-            widgets.HTML("<h4>职责配对：这项职责属于哪个职位？</h4>"),
-            *rows, widgets.HBox([self.button, self.score_html]), rerun_note(),
-        ])
+        super().__init__(
+            [
+                widgets.HTML("<h4>职责配对：这项职责属于哪个职位？</h4>"),
+                *rows,
+                widgets.HBox([self.button, self.score_html]),
+                rerun_note(),
+            ]
+        )
 
     def _answered(self, mark: widgets.HTML | None) -> None:
         """A choice changed: drop that row's old mark and show the progress."""
@@ -319,14 +340,14 @@ class DutyMatching(widgets.VBox):
                 self.marks[duty.id].value = "<span style='color:#1a7f37'>✔ 正确</span>"
             else:
                 lead = "✘ 不对" if chosen else "未作答"
-                self.marks[duty.id].value = (f"<span style='{_WARN}'>{lead}，应为："
-                                             f"{_esc(ROLES[duty.role].label_zh)}</span>")
+                self.marks[
+                    duty.id
+                ].value = f"<span style='{_WARN}'>{lead}，应为：{_esc(ROLES[duty.role].label_zh)}</span>"
         self.score = right
         total = len(self.duties)
         tail = "全部正确！" if right == total else "对照标出的正确职位，再读一遍这几项职责。"
         self.score_html.value = f"<b>答对 {right} / {total} 项。</b>{tail}"
         return right
-
 
 
 # ---------------------------------------------------------------- priorities
@@ -346,8 +367,14 @@ class ParetoExplorer(widgets.VBox):
         self._accounts = accounts
         self._ranked = pareto(accounts)
         self.slider = widgets.FloatSlider(
-            value=threshold, min=50, max=95, step=1, readout_format=".0f", continuous_update=False,
-            description="销售额占比目标（%）", style={"description_width": "initial"},
+            value=threshold,
+            min=50,
+            max=95,
+            step=1,
+            readout_format=".0f",
+            continuous_update=False,
+            description="销售额占比目标（%）",
+            style={"description_width": "initial"},
             layout=widgets.Layout(width="480px"),
         )
         self.summary_html = widgets.HTML()
@@ -356,10 +383,17 @@ class ParetoExplorer(widgets.VBox):
         self.chart = _chart()
         self._refresh()
         self.slider.observe(_guarded(self._refresh, self.error_html), names="value")
-        super().__init__([
-            widgets.HTML("<h4>二八法则探索器：多少客户贡献了大部分销售额？</h4>"),
-            self.slider, self.summary_html, self.accounts_html, self.error_html, self.chart, rerun_note(),
-        ])
+        super().__init__(
+            [
+                widgets.HTML("<h4>二八法则探索器：多少客户贡献了大部分销售额？</h4>"),
+                self.slider,
+                self.summary_html,
+                self.accounts_html,
+                self.error_html,
+                self.chart,
+                rerun_note(),
+            ]
+        )
 
     @property
     def count(self) -> int:
@@ -376,7 +410,6 @@ class ParetoExplorer(widgets.VBox):
         names = top["name"] if "name" in top.columns else top["account_id"]
         self.accounts_html.value = f"<div style='{_GREY}'>这些客户：{_esc('、'.join(map(str, names)))}</div>"
         _draw(self.chart, plots.pareto_chart(self._ranked, threshold=share))
-
 
 
 class AllocationPlanner(widgets.VBox):
@@ -399,20 +432,35 @@ class AllocationPlanner(widgets.VBox):
         self._names = dict(zip(ids, names))
         self.weight_sliders = {
             key: widgets.FloatSlider(
-                value=DEFAULT_WEIGHTS[key], min=0, max=1, step=0.05, readout_format=".2f",
-                continuous_update=False, description=WEIGHT_LABELS[key],
-                style={"description_width": "150px"}, layout=widgets.Layout(width="460px"),
+                value=DEFAULT_WEIGHTS[key],
+                min=0,
+                max=1,
+                step=0.05,
+                readout_format=".2f",
+                continuous_update=False,
+                description=WEIGHT_LABELS[key],
+                style={"description_width": "150px"},
+                layout=widgets.Layout(width="460px"),
             )
             for key in DEFAULT_WEIGHTS
         }
         self.budget_slider = widgets.IntSlider(
-            value=budget, min=0, max=max(2000, 2 * budget), step=10, continuous_update=False,
-            description="可投入工时（小时）", style={"description_width": "150px"},
+            value=budget,
+            min=0,
+            max=max(2000, 2 * budget),
+            step=10,
+            continuous_update=False,
+            description="可投入工时（小时）",
+            style={"description_width": "150px"},
             layout=widgets.Layout(width="460px"),
         )
         self.top_slider = widgets.IntSlider(
-            value=min(top, len(accounts)), min=1, max=len(accounts), continuous_update=False,
-            description="列出前几家客户", style={"description_width": "150px"},
+            value=min(top, len(accounts)),
+            min=1,
+            max=len(accounts),
+            continuous_update=False,
+            description="列出前几家客户",
+            style={"description_width": "150px"},
             layout=widgets.Layout(width="460px"),
         )
         self.total_html = widgets.HTML()
@@ -422,19 +470,31 @@ class AllocationPlanner(widgets.VBox):
         self.chart_caption = widgets.HTML()
         self.chart = _chart()
         self._refresh()
-        observer = _guarded(self._refresh, self.error_html,
-                            [self.total_html, self.levels_html, self.table_html, self.chart_caption])
+        observer = _guarded(
+            self._refresh, self.error_html, [self.total_html, self.levels_html, self.table_html, self.chart_caption]
+        )
         for control in [*self.weight_sliders.values(), self.budget_slider, self.top_slider]:
             control.observe(observer, names="value")
-        super().__init__([
-            widgets.HTML("<h4>资源分配规划器：按规模、潜力和重要性定服务等级、分工时</h4>"
-                         f"<div style='{_GREY}'>本课程的做法：优先得分前六分之一的客户为 A 级，"
-                         "其后三分之一为 B 级，其余为 C 级；A 级每家的工时是 C 级的 12 倍，B 级是 4 倍。"
-                         "权重只看相对大小（会按比例换算成合计 100%）。</div>"),
-            *self.weight_sliders.values(), self.budget_slider, self.top_slider,
-            self.error_html, self.total_html, self.levels_html, self.table_html,
-            self.chart_caption, self.chart, rerun_note(),
-        ])
+        super().__init__(
+            [
+                widgets.HTML(
+                    "<h4>资源分配规划器：按规模、潜力和重要性定服务等级、分工时</h4>"
+                    f"<div style='{_GREY}'>本课程的做法：优先得分前六分之一的客户为 A 级，"
+                    "其后三分之一为 B 级，其余为 C 级；A 级每家的工时是 C 级的 12 倍，B 级是 4 倍。"
+                    "权重只看相对大小（会按比例换算成合计 100%）。</div>"
+                ),
+                *self.weight_sliders.values(),
+                self.budget_slider,
+                self.top_slider,
+                self.error_html,
+                self.total_html,
+                self.levels_html,
+                self.table_html,
+                self.chart_caption,
+                self.chart,
+                rerun_note(),
+            ]
+        )
 
     @property
     def weights(self) -> dict[str, float]:
@@ -448,8 +508,10 @@ class AllocationPlanner(widgets.VBox):
         self.allocation = self.plan["hours"]
         total = int(self.allocation.sum())
         ok = "✔" if total == budget else "✘"
-        self.total_html.value = (f"<b>合计分配 {total} 小时，预算 {budget} 小时 {ok}</b>"
-                                 f"<span style='{_GREY}'>（整数分配，合计总是等于预算）</span>")
+        self.total_html.value = (
+            f"<b>合计分配 {total} 小时，预算 {budget} 小时 {ok}</b>"
+            f"<span style='{_GREY}'>（整数分配，合计总是等于预算）</span>"
+        )
         self.levels_html.value = self._levels_table()
         order = self.plan.index[: self.top_slider.value]
         rows = "".join(
@@ -463,10 +525,10 @@ class AllocationPlanner(widgets.VBox):
             f"<th>服务等级</th><th>分配工时</th></tr></thead><tbody>{rows}</tbody></table>"
         )
         shown = self.allocation[order]
-        self.chart_caption.value = (f"<div style='{_GREY}'>图中只画出表中的 {len(shown)} 家客户"
-                                    f"（共 {int(shown.sum())} 小时）。</div>")
+        self.chart_caption.value = (
+            f"<div style='{_GREY}'>图中只画出表中的 {len(shown)} 家客户（共 {int(shown.sum())} 小时）。</div>"
+        )
         _draw(self.chart, plots.allocation_chart(shown, labels=self._names))
-
 
     def _levels_table(self) -> str:
         """Accounts, hours and share of sales per service level."""
@@ -485,9 +547,10 @@ class AllocationPlanner(widgets.VBox):
                 f"<td style='text-align:right'>{revenue[ids].sum() / total_revenue:.0%}</td>"
                 f"<td>{_esc(level.meaning_zh)}</td></tr>"
             )
-        return ("<table><thead><tr><th>服务等级</th><th>客户数</th><th>工时（占比）</th>"
-                f"<th>销售额占比</th><th>服务方式</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
-
+        return (
+            "<table><thead><tr><th>服务等级</th><th>客户数</th><th>工时（占比）</th>"
+            f"<th>销售额占比</th><th>服务方式</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
 
 
 # ---------------------------------------------------------------- direction and planning
@@ -512,13 +575,17 @@ class GoalPlanner(widgets.VBox):
         floor = 1 if now is None else int(now)
         choices = [(f"{t.label_zh}（第 {int(t)} 级）", t) for t in Tier if int(t) >= floor]
         self.target = widgets.Dropdown(
-            options=choices, value=Tier(min(floor + 1, 4)) if now is not None else Tier.PREFERRED_SUPPLIER,
-            description="目标关系", style={"description_width": "80px"},
+            options=choices,
+            value=Tier(min(floor + 1, 4)) if now is not None else Tier.PREFERRED_SUPPLIER,
+            description="目标关系",
+            style={"description_width": "80px"},
         )
         area = {"layout": widgets.Layout(width="600px", height="80px"), "style": {"description_width": "80px"}}
         self.vision = widgets.Textarea(description="远景目标", placeholder="要把这个客户引向何处？", **area)
         self.goals = widgets.Textarea(description="具体目标", placeholder="每行一个可衡量的目标", **area)
-        self.actions = widgets.Textarea(description="行动步骤", placeholder="每行一步：做什么、谁负责、何时完成", **area)
+        self.actions = widgets.Textarea(
+            description="行动步骤", placeholder="每行一步：做什么、谁负责、何时完成", **area
+        )
         self.button = widgets.Button(description="生成计划", button_style="primary", icon="list")
         self.button.on_click(lambda _button: self.make_plan())
         self.summary_html = widgets.HTML()
@@ -529,20 +596,38 @@ class GoalPlanner(widgets.VBox):
         else:
             status = f"当前关系：{now.label_zh}（第 {int(now)} 级）"
             steps = steps_to_next_tier(self.current.scores)
-            hint = ("升到下一层级可以先从这些指标入手：" + "、".join(
-                f"{INDICATORS[s.indicator].label_zh}（{s.current}→{s.target}）" for s in steps)) if steps else ""
-        super().__init__([
-            widgets.HTML(f"<h4>客户计划：{_esc(label)}</h4><div>{_esc(status)}</div>"
-                         f"<div style='{_GREY}'>{_esc(hint)}</div>"),
-            self.target, self.vision, self.goals, self.actions, self.button, self.summary_html, rerun_note(),
-        ])
+            hint = (
+                (
+                    "升到下一层级可以先从这些指标入手："
+                    + "、".join(f"{INDICATORS[s.indicator].label_zh}（{s.current}→{s.target}）" for s in steps)
+                )
+                if steps
+                else ""
+            )
+        super().__init__(
+            [
+                widgets.HTML(
+                    f"<h4>客户计划：{_esc(label)}</h4><div>{_esc(status)}</div><div style='{_GREY}'>{_esc(hint)}</div>"
+                ),
+                self.target,
+                self.vision,
+                self.goals,
+                self.actions,
+                self.button,
+                self.summary_html,
+                rerun_note(),
+            ]
+        )
 
     def make_plan(self) -> dict[str, object] | None:
         """Build the plan from the inputs and show it; None (with a hint) when incomplete."""
         goals = [line.strip() for line in self.goals.value.splitlines() if line.strip()]
         actions = [line.strip() for line in self.actions.value.splitlines() if line.strip()]
-        missing = [name for name, value in [("远景目标", self.vision.value.strip()), ("具体目标", goals),
-                                            ("行动步骤", actions)] if not value]
+        missing = [
+            name
+            for name, value in [("远景目标", self.vision.value.strip()), ("具体目标", goals), ("行动步骤", actions)]
+            if not value
+        ]
         if missing:
             self.plan = None
             self.summary_html.value = f"<div style='{_WARN}'>请先填写：{'、'.join(missing)}。</div>"
@@ -566,7 +651,6 @@ class GoalPlanner(widgets.VBox):
         return self.plan
 
 
-
 # ---------------------------------------------------------------- stakeholder map
 
 
@@ -588,18 +672,31 @@ class StakeholderExplorer(widgets.VBox):
         options = [(f"{aid} {plots._short_name(str(name), 14)}", aid) for aid, name in names.items()]
         if not options:
             raise ValueError("客户表是空的，没有可以画关系地图的客户。")
-        self.account = widgets.Dropdown(options=options, value=account_id if account_id in names else options[0][1],
-                                        description="客户", style={"description_width": "50px"},
-                                        layout=widgets.Layout(width="360px"))
+        self.account = widgets.Dropdown(
+            options=options,
+            value=account_id if account_id in names else options[0][1],
+            description="客户",
+            style={"description_width": "50px"},
+            layout=widgets.Layout(width="360px"),
+        )
         self.chart = _chart()
         self.gaps_html, self.table_html, self.error = widgets.HTML(), widgets.HTML(), widgets.HTML()
         self.gaps: list = []
         self.account.observe(_guarded(self.refresh, self.error, [self.gaps_html, self.table_html]), names="value")
-        super().__init__([
-            widgets.HTML("<b>关系地图（本课程的做法，课件之外的补充）</b>"
-                         f"<div style='{_GREY}'>选一个客户：谁决策、谁影响、谁使用、谁把关采购，我方由谁负责，缺口在哪里。</div>"),
-            self.account, self.error, self.chart, self.gaps_html, self.table_html, rerun_note(),
-        ])
+        super().__init__(
+            [
+                widgets.HTML(
+                    "<b>关系地图（本课程的做法，课件之外的补充）</b>"
+                    f"<div style='{_GREY}'>选一个客户：谁决策、谁影响、谁使用、谁把关采购，我方由谁负责，缺口在哪里。</div>"
+                ),
+                self.account,
+                self.error,
+                self.chart,
+                self.gaps_html,
+                self.table_html,
+                rerun_note(),
+            ]
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -608,10 +705,17 @@ class StakeholderExplorer(widgets.VBox):
         people = self._map(aid, self.accounts, self.contacts)
         self.gaps = self._gaps(aid, self.accounts, self.contacts)
         name = self.accounts.loc[self.accounts["account_id"] == aid, "name"].iloc[0]
-        _draw(self.chart, plots.stakeholder_chart(people, self.gaps, f"{aid} {plots._short_name(str(name), 16)}：关系地图"))
-        self.gaps_html.value = (f"<b style='{_WARN}'>缺口</b>" + _ul(f"{g.label_zh}：{g.message}" for g in self.gaps)
-                                if self.gaps else "<b>没有发现缺口</b>（按本课程的规则）。")
+        _draw(
+            self.chart,
+            plots.stakeholder_chart(people, self.gaps, f"{aid} {plots._short_name(str(name), 16)}：关系地图"),
+        )
+        self.gaps_html.value = (
+            f"<b style='{_WARN}'>缺口</b>" + _ul(f"{g.label_zh}：{g.message}" for g in self.gaps)
+            if self.gaps
+            else "<b>没有发现缺口</b>（按本课程的规则）。"
+        )
         shown = people.assign(owner_name=people["owner_name"].fillna("—"))[
-            ["name", "title", "level", "buying_role", "relationship_strength", "owner_zh", "owner_name"]]
+            ["name", "title", "level", "buying_role", "relationship_strength", "owner_zh", "owner_name"]
+        ]
         shown.columns = ["姓名", "职务", "层级", "采购角色", "关系强度", "我方维护角色", "我方负责人"]
         self.table_html.value = shown.to_html(index=False, na_rep="", border=0)

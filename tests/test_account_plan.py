@@ -38,11 +38,15 @@ def test_sections_follow_the_deck_framed_by_tier_and_next_steps():
 
 
 def test_ranked_accounts_put_unscored_accounts_last():
-    accounts = pd.DataFrame({
-        "account_id": ["K1", "K2", "K3"], "name": ["甲", "乙", "丙"], "annual_revenue": [10.0, 500.0, 80.0],
-        "growth_potential": pd.array([5, 1, None], dtype="Int64"),
-        "strategic_importance": pd.array([5, 1, 3], dtype="Int64"),
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["K1", "K2", "K3"],
+            "name": ["甲", "乙", "丙"],
+            "annual_revenue": [10.0, 500.0, 80.0],
+            "growth_potential": pd.array([5, 1, None], dtype="Int64"),
+            "strategic_importance": pd.array([5, 1, 3], dtype="Int64"),
+        }
+    )
     ranked = ranked_accounts(accounts)
     assert ranked["account_id"].tolist()[-1] == "K3" and pd.isna(ranked["rank"].iloc[-1])
     assert ranked["rank"].iloc[:2].tolist() == [1, 2] and ranked["quadrant"].iloc[:2].notna().all()
@@ -51,16 +55,27 @@ def test_ranked_accounts_put_unscored_accounts_last():
 def test_case_plan_facts_come_from_the_data(case):
     ranked = ranked_accounts(case.accounts)
     first = ranked.iloc[0]
-    plan = account_plan(first["account_id"], case.accounts, case.contacts, case.orders, case.competitors,
-                        case.presence, source=case.source)
+    plan = account_plan(
+        first["account_id"],
+        case.accounts,
+        case.contacts,
+        case.orders,
+        case.competitors,
+        case.presence,
+        source=case.source,
+    )
     assert set(plan.facts) == {s.key for s in ACCOUNT_PLAN_SECTIONS}
-    tier = classify({k: first[k] for k in ["competition", "information_access", "pricing", "contact_level",
-                                            "contract", "visibility"]}).tier
+    tier = classify(
+        {
+            k: first[k]
+            for k in ["competition", "information_access", "pricing", "contact_level", "contract", "visibility"]
+        }
+    ).tier
     assert tier.label_zh in plan.facts["tier"][0]
     assert "排第 1 位" in plan.facts["prioritise"][0] and first["quadrant"] in plan.facts["prioritise"][1]
     assert any(str(first["account_manager"]) in f for f in plan.facts["team"])
     years = sorted(case.orders.loc[case.orders["account_id"] == first["account_id"], "year"].unique())
-    assert [f[:4] for f in plan.facts["analyse"][:len(years)]] == [str(y) for y in years]
+    assert [f[:4] for f in plan.facts["analyse"][: len(years)]] == [str(y) for y in years]
 
 
 def test_own_data_plan_without_orders(case):
@@ -100,8 +115,9 @@ def test_plan_prints_to_one_pdf_page(tmp_path, case, skip_or_fail):
     if chromium is None or pdfinfo is None:
         skip_or_fail("printing the plan needs Chromium, counting its pages pdfinfo (poppler-utils)")
     aid = ranked_accounts(case.accounts)["account_id"].iloc[0]
-    plan = account_plan(aid, case.accounts, case.contacts, case.orders, case.competitors, case.presence,
-                        source=case.source)
+    plan = account_plan(
+        aid, case.accounts, case.contacts, case.orders, case.competitors, case.presence, source=case.source
+    )
     files = export_account_plan(plan, tmp_path, pdf=True)
     assert files["pdf"].read_bytes().startswith(b"%PDF")
     info = subprocess.run([pdfinfo, str(files["pdf"])], capture_output=True, text=True, check=True).stdout

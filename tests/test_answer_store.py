@@ -12,8 +12,16 @@ from kamlib.grading.answer_store import (
 
 
 def _answer(student: str, answer: str, **kw) -> AnswerRecord:
-    base = dict(assignment="ex01", notebook="ex01", student=student, grade_id="q1_test", answer=answer,
-                missing=False, sandboxed=True, recorded_at="2026-01-01T00:00:00+00:00")
+    base = dict(
+        assignment="ex01",
+        notebook="ex01",
+        student=student,
+        grade_id="q1_test",
+        answer=answer,
+        missing=False,
+        sandboxed=True,
+        recorded_at="2026-01-01T00:00:00+00:00",
+    )
     return AnswerRecord(**{**base, **kw})
 
 
@@ -28,7 +36,10 @@ def test_answers_are_replaced_per_question_and_learner(tmp_path):
     record_answers(url, [_answer("a", "'C'"), _answer("a", "x" * 500, grade_id="q2_test")])
     found = read_answers(url, "ex01")
     assert [(r.student, r.grade_id, r.answer[:3], r.missing, r.sandboxed) for r in found] == [
-        ("a", "q1_test", "'C'", False, True), ("a", "q2_test", "xxx", False, True), ("b", "q1_test", "", True, False)]
+        ("a", "q1_test", "'C'", False, True),
+        ("a", "q2_test", "xxx", False, True),
+        ("b", "q1_test", "", True, False),
+    ]
     assert len(found[1].answer) == 200
     assert read_answers(url, "ex02") == []
 

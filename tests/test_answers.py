@@ -27,10 +27,26 @@ def roundtrip(value):
     return decode_export(export(names, {"x": value}), names)["x"]
 
 
-@pytest.mark.parametrize("value", [
-    None, True, 0, -7, 2**80, 0.1, float("inf"), "", "合作伙伴关系", ["AM-T1", "ES-8"], ("a", 1), {"b", "a"},
-    {"competition": 2, "pricing": 3}, {1: [2, {"x": None}]}, Tier.PARTNERSHIP,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        0,
+        -7,
+        2**80,
+        0.1,
+        float("inf"),
+        "",
+        "合作伙伴关系",
+        ["AM-T1", "ES-8"],
+        ("a", 1),
+        {"b", "a"},
+        {"competition": 2, "pricing": 3},
+        {1: [2, {"x": None}]},
+        Tier.PARTNERSHIP,
+    ],
+)
 def test_plain_values_come_back_equal_and_of_the_same_type(value):
     back = roundtrip(value)
     assert back == value and type(back) is type(value)
@@ -73,16 +89,19 @@ def test_undefined_names_are_left_out():
     assert decode({"t": "missing"}) is MISSING
 
 
-@pytest.mark.parametrize("forged", [
-    '{"x": {"t": "pickle", "v": "gASVAAAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlC4="}}',
-    '{"x": {"t": "eval", "v": "__import__(\'os\').system(\'true\')"}}',
-    '{"x": {"t": "numpy", "dtype": "object", "v": "1"}}',
-    '{"x": {"t": "int", "v": 5}}',
-    '{"x": {"t": "DataFrame", "columns": ["a"], "dtypes": ["complex128"], "rows": [[{"t": "int", "v": "1"}]]}}',
-    '{"x": ' + '{"t": "list", "v": [' * 40 + ']}' * 40 + '}',
-    '["not", "a", "mapping"]',
-    "not json",
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '{"x": {"t": "pickle", "v": "gASVAAAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlC4="}}',
+        '{"x": {"t": "eval", "v": "__import__(\'os\').system(\'true\')"}}',
+        '{"x": {"t": "numpy", "dtype": "object", "v": "1"}}',
+        '{"x": {"t": "int", "v": 5}}',
+        '{"x": {"t": "DataFrame", "columns": ["a"], "dtypes": ["complex128"], "rows": [[{"t": "int", "v": "1"}]]}}',
+        '{"x": ' + '{"t": "list", "v": [' * 40 + "]}" * 40 + "}",
+        '["not", "a", "mapping"]',
+        "not json",
+    ],
+)
 def test_forged_exports_are_rejected(forged):
     with pytest.raises((AnswerFormatError, RecursionError)):
         decode_export(forged, ["x"])
@@ -109,9 +128,11 @@ def test_render_speaks_to_people():
 
 
 # ------------------------------------------------------------------ verdicts
-TEST = ('from kamlib.checks import check_tier\nfrom kamlib.tiers import Tier\n'
-        'assert check_tier(tier_q1, "tier_q1"), "请按上面的提示修改答案。"\n'
-        '### BEGIN HIDDEN TESTS\nassert type(tier_q1) is Tier and tier_q1 is Tier.VENDOR\n### END HIDDEN TESTS\n')
+TEST = (
+    "from kamlib.checks import check_tier\nfrom kamlib.tiers import Tier\n"
+    'assert check_tier(tier_q1, "tier_q1"), "请按上面的提示修改答案。"\n'
+    "### BEGIN HIDDEN TESTS\nassert type(tier_q1) is Tier and tier_q1 is Tier.VENDOR\n### END HIDDEN TESTS\n"
+)
 
 
 def test_names_used_are_the_answer_variables_only():
@@ -136,7 +157,7 @@ def test_judge_gives_partial_credit_from_the_last_expression():
     half = judge(source, {"s": {"a": 1, "b": 5}}, 3)
     assert half.partial and half.score == 1.5 and half.passed
     assert judge(source, {"s": {"a": 1, "b": 2}}, 3).score == 3
-    assert judge("99", {}, 3).score == 3 and judge("-1", {}, 3).score == 0    # kept within the points
+    assert judge("99", {}, 3).score == 3 and judge("-1", {}, 3).score == 0  # kept within the points
     assert judge("True", {}, 3).score == 3 and not judge("True", {}, 3).partial
 
 

@@ -60,13 +60,13 @@ LOCALE_PLUGIN = "@jupyterlab/translation-extension:plugin"
 
 @dataclass
 class Build:
-    repo: Path           # the copy of the repository after postBuild
-    env: Path            # the environment (a copy of .venv held to environment.yml)
-    environ: dict        # the environment variables Binder's processes would see
-    assignments: list    # assignment names found in exercises/source/ before the build
-    secrets: dict        # {text that must not appear: where it came from}
-    output: str          # postBuild's stdout + stderr
-    seconds: float       # how long the replay took
+    repo: Path  # the copy of the repository after postBuild
+    env: Path  # the environment (a copy of .venv held to environment.yml)
+    environ: dict  # the environment variables Binder's processes would see
+    assignments: list  # assignment names found in exercises/source/ before the build
+    secrets: dict  # {text that must not appear: where it came from}
+    output: str  # postBuild's stdout + stderr
+    seconds: float  # how long the replay took
 
 
 # ------------------------------------------------------------------ the build
@@ -92,13 +92,19 @@ def _secrets(assignments: list[str]) -> dict[str, str]:
 
 
 def _copy_repository(dest: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode("utf-8").split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode("utf-8")
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = ROOT / rel
-        if src.is_file():                       # tracked files deleted in the work tree are gone
+        if src.is_file():  # tracked files deleted in the work tree are gone
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
 
@@ -110,19 +116,25 @@ def _copy_environment(dest: Path) -> None:
         if script.is_file() and not script.is_symlink():
             data = script.read_bytes()
             if data.startswith(old):
-                script.write_bytes(f"#!{dest}/bin/".encode() + data[len(old):])
+                script.write_bytes(f"#!{dest}/bin/".encode() + data[len(old) :])
 
 
 def _hold_to_environment_yml(env: Path, environ: dict) -> None:
     python = str(env / "bin" / "python")
     pins = _environment_pins()
-    version = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True, check=True, env=environ).stdout.strip()
+    version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    ).stdout.strip()
     python_pin = pins.pop("python")
     assert version == python_pin, f"environment.yml pins python={python_pin}, the environment has {version}"
     pins.pop("pip", None)
-    listed = subprocess.run([python, "-m", "pip", "list", "--format", "json"],
-                            capture_output=True, text=True, check=True, env=environ).stdout
+    listed = subprocess.run(
+        [python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True, env=environ
+    ).stdout
     installed = {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(listed)}
     missing = []
     for name, pin in pins.items():
@@ -132,8 +144,9 @@ def _hold_to_environment_yml(env: Path, environ: dict) -> None:
         else:
             assert re.match(rf"{re.escape(pin)}(\D|$)", have), f"environment.yml pins {name}={pin}, .venv has {have}"
     if missing:
-        run = subprocess.run([python, "-m", "pip", "install", "--quiet", *missing],
-                             capture_output=True, text=True, env=environ)
+        run = subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", *missing], capture_output=True, text=True, env=environ
+        )
         assert run.returncode == 0, f"pip install {' '.join(missing)} failed:\n{run.stderr[-3000:]}"
 
 
@@ -145,8 +158,11 @@ def build(tmp_path_factory):
     assignments = sorted(p.name for p in (ROOT / "exercises" / "source").iterdir() if p.is_dir())
     _copy_repository(repo)
     _copy_environment(env)
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("JUPYTER", "VIRTUAL_ENV", "PYTHON", "KAMLIB", "MPL", "CONDA"))}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTER", "VIRTUAL_ENV", "PYTHON", "KAMLIB", "MPL", "CONDA"))
+    }
     environ.update(
         PATH=f"{env / 'bin'}{os.pathsep}{os.environ['PATH']}",
         VIRTUAL_ENV=str(env),
@@ -164,7 +180,7 @@ def build(tmp_path_factory):
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"postBuild failed:\n{output[-5000:]}"
     yield Build(repo, env, environ, assignments, _secrets(assignments), output, time.monotonic() - start)
-    subprocess.run(["rm", "-rf", str(env)], check=False)   # 0.9 GB; pytest keeps the last three base temps
+    subprocess.run(["rm", "-rf", str(env)], check=False)  # 0.9 GB; pytest keeps the last three base temps
 
 
 # ------------------------------------------------------------------ what the learner gets
@@ -192,8 +208,14 @@ def test_validate_works_on_a_learner_version_without_the_instructor_files(build)
     """nbgrader's Validate button (the learner's immediate check) in the image, from the
     folder JupyterLab starts in: an unanswered exercise fails validation with a message."""
     nb = "exercises/release/ex01_concepts/ex01_concepts.ipynb"
-    run = subprocess.run([str(build.env / "bin" / "nbgrader"), "validate", nb], cwd=build.repo,
-                         env=build.environ, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [str(build.env / "bin" / "nbgrader"), "validate", nb],
+        cwd=build.repo,
+        env=build.environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "验证未通过" in run.stdout and "不检查答案对不对" in run.stdout, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback (most recent call last)" not in run.stderr, run.stderr[-3000:]
 
@@ -216,9 +238,23 @@ def test_self_study_exercises_say_right_or_wrong_in_a_fresh_kernel(build, tmp_pa
         for wrong in (False, True):
             path = folder / f"try_{'wrong' if wrong else 'right'}.ipynb"
             nbformat.write(answered(build.repo / "exercises", assignment, wrong), path)
-            run = subprocess.run([str(build.env / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                                  "--allow-errors", "--inplace", path.name], cwd=folder, env=environ,
-                                 capture_output=True, text=True, timeout=300)
+            run = subprocess.run(
+                [
+                    str(build.env / "bin" / "jupyter"),
+                    "nbconvert",
+                    "--to",
+                    "notebook",
+                    "--execute",
+                    "--allow-errors",
+                    "--inplace",
+                    path.name,
+                ],
+                cwd=folder,
+                env=environ,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert run.returncode == 0, run.stderr[-3000:]
             checks = check_outputs(nbformat.read(path, as_version=4))
             assert len(checks) == 7, (assignment, checks)
@@ -231,8 +267,16 @@ def test_self_study_exercises_say_right_or_wrong_in_a_fresh_kernel(build, tmp_pa
 
 
 def test_no_instructor_material_is_left(build):
-    for gone in ("exercises/source", "exercises/gradebook.db", "exercises/autograded",
-                 "exercises/feedback", "exercises/submitted", "tests", "benchmarks", ".git"):
+    for gone in (
+        "exercises/source",
+        "exercises/gradebook.db",
+        "exercises/autograded",
+        "exercises/feedback",
+        "exercises/submitted",
+        "tests",
+        "benchmarks",
+        ".git",
+    ):
         assert not (build.repo / gone).exists(), f"{gone} is still in the image"
 
 
@@ -244,9 +288,10 @@ def _leaks(root: Path, secrets: dict[str, str]) -> list[str]:
         if not path.is_file():
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        if path.suffix == ".ipynb":            # notebooks: the cell text and metadata, not the JSON escapes
-            text = "\n".join(c.source + json.dumps(c.metadata, ensure_ascii=False)
-                             for c in nbformat.reads(text, as_version=4).cells)
+        if path.suffix == ".ipynb":  # notebooks: the cell text and metadata, not the JSON escapes
+            text = "\n".join(
+                c.source + json.dumps(c.metadata, ensure_ascii=False) for c in nbformat.reads(text, as_version=4).cells
+            )
         rel = path.relative_to(root)
         leaks += [f"{rel}: marker {m.group(0).strip()!r}" for m in MARKER_LINE.finditer(text)]
         leaks += [f"{rel}: {where} line {s!r}" for s, where in secrets.items() if s in text]
@@ -270,8 +315,14 @@ def test_nothing_in_the_image_holds_a_solution_hidden_test_or_mark_scheme(build)
 
 # ------------------------------------------------------------------ JupyterLab in the image
 def test_nbgrader_and_widgets_lab_extensions_are_enabled(build):
-    out = subprocess.run([str(build.env / "bin" / "jupyter"), "labextension", "list"],
-                         capture_output=True, text=True, check=True, env=build.environ, cwd=build.repo)
+    out = subprocess.run(
+        [str(build.env / "bin" / "jupyter"), "labextension", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=build.environ,
+        cwd=build.repo,
+    )
     listing = ANSI.sub("", out.stdout + out.stderr)
     assert str(build.env) in listing, listing
     for ext in ("@jupyter/nbgrader", "@jupyter-widgets/jupyterlab-manager"):
@@ -302,12 +353,20 @@ def _get(url: str):
 def lab(build):
     """The server the badge opens (as repo2docker starts it), and a GET helper for its URLs."""
     port, token = _free_port(), "binder-test"
-    cmd = [str(build.env / "bin" / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={build.repo}"]
+    cmd = [
+        str(build.env / "bin" / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={build.repo}",
+    ]
     if os.getuid() == 0:
         cmd.append("--allow-root")
-    server = subprocess.Popen(cmd, cwd=build.repo, env=build.environ, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        cmd, cwd=build.repo, env=build.environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
 
     def get(path: str) -> tuple[int, str]:
@@ -352,8 +411,9 @@ def test_a_learner_sees_no_instructor_tools_no_exchange_and_no_news(lab):
     Validate, which a learner uses, stays."""
     status, page = lab("/lab")
     assert status == 200
-    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                                  page, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
     disabled = config["disabledExtensions"]
     disabled = set(disabled) if isinstance(disabled, list) else {k for k, v in disabled.items() if v}
     for plugin in ("formgrader", "create-assignment", "course-list", "assignment-list", "menu"):
@@ -388,8 +448,13 @@ print(kamlib.__file__)
 
 def test_chinese_charts_render_with_the_bundled_font_alone(build):
     environ = dict(build.environ, KAMLIB_STRICT_GLYPHS="1")
-    run = subprocess.run([str(build.env / "bin" / "python"), "-c", CHART], cwd=build.repo / "course",
-                         env=environ, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(build.env / "bin" / "python"), "-c", CHART],
+        cwd=build.repo / "course",
+        env=environ,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip().startswith(str(build.repo)), f"kamlib imported from {run.stdout.strip()}"
 

@@ -43,10 +43,17 @@ def lab(chromium, tmp_path_factory):
     """A JupyterLab server over a copy of course/ and a generated exercise release."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "course", root / "course")
-    shutil.copytree(ROOT / "exercises", root / "exercises",
-                    ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "selfstudy", "*.db"))
-    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "ex03_relationship_tiers", "--force"],
-                   cwd=root / "exercises", check=True, capture_output=True)
+    shutil.copytree(
+        ROOT / "exercises",
+        root / "exercises",
+        ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "selfstudy", "*.db"),
+    )
+    subprocess.run(
+        [str(BIN / "nbgrader"), "generate_assignment", "ex03_relationship_tiers", "--force"],
+        cwd=root / "exercises",
+        check=True,
+        capture_output=True,
+    )
     build_self_study(root / "exercises")
     # Render every cell (no windowing), so what the test reads is what a reader scrolls to.
     tracker = root / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
@@ -60,11 +67,23 @@ def lab(chromium, tmp_path_factory):
     log = open(root / "server.log", "w")
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}
     server = subprocess.Popen(
-        [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={root / 'workspaces'}", f"--LabApp.user_settings_dir={root / 'settings'}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        [
+            str(BIN / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={root / 'workspaces'}",
+            f"--LabApp.user_settings_dir={root / 'settings'}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -204,10 +223,12 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
     base, root = lab
     workbook = tmp_path / "我的客户.xlsx"
     wb = openpyxl.load_workbook(ROOT / "course" / "客户表模板.xlsx")
-    wb["客户"].append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2,
-                       "张", "周", "李"])
-    wb["客户"].append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1,
-                       "张", None, "李"])
+    wb["客户"].append(
+        ["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"]
+    )
+    wb["客户"].append(
+        ["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"]
+    )
     wb["联系人"].append(["P1", "K001", "王（虚构）", "总经理", "高层", "决策者", 2, "行政支持者"])
     wb.save(workbook)
     uploaded, plans = root / "course" / workbook.name, root / "course" / "客户计划"

@@ -411,7 +411,13 @@ def test_checks_module_holds_no_answer_key():
     """The checks judge form only: no function takes or stores an expected answer."""
     import inspect
 
-    for name in ["check_choice", "check_tier", "check_number", "check_duty_ids",
-                 "check_indicator_scores", "check_dataframe"]:
+    for name in [
+        "check_choice",
+        "check_tier",
+        "check_number",
+        "check_duty_ids",
+        "check_indicator_scores",
+        "check_dataframe",
+    ]:
         params = inspect.signature(getattr(checks, name)).parameters
         assert not {"answer", "expected", "solution"} & set(params), name

@@ -64,7 +64,7 @@ def test_an_empty_submitted_folder_is_refused(capsys, template, tmp_path):
     (root / "submitted").mkdir()
     code, out, err = run(capsys, "--course", root, "grade", "ps1")
     assert code == 2 and "为空" in err and "submitted" in err
-    assert not list(root.glob("gradebook.db.bak-*"))          # refused before touching anything
+    assert not list(root.glob("gradebook.db.bak-*"))  # refused before touching anything
 
 
 def test_an_assignment_nobody_submitted_is_refused(capsys, template, tmp_path):
@@ -99,16 +99,17 @@ def test_feedback_holds_scores_and_hints_but_no_hidden_tests(capsys, graded, tmp
     pages = {s: root / "feedback" / s / "ps1" / "ps1.html" for s in ("alice", "bob", "carol")}
     for student, page in pages.items():
         text = page_text(page)
-        assert "assert isinstance(answer, int)" in text           # the visible test stays
+        assert "assert isinstance(answer, int)" in text  # the visible test stays
         for secret in (*HIDDEN_LINES, "BEGIN HIDDEN TESTS", "MARK SCHEME", "提到八成收入即可"):
             assert secret not in text, (student, secret)
     assert "得分：2 / 2" in page_text(pages["alice"]) and "得分：待批改" in page_text(pages["alice"])
     assert "得分：0 / 2" in page_text(pages["bob"])
-    assert "alice" in out and "待人工评分" in out                   # alice's essay awaits the trainer
+    assert "alice" in out and "待人工评分" in out  # alice's essay awaits the trainer
 
 
 def test_feedback_that_still_shows_a_hidden_test_is_deleted(capsys, graded, tmp_path, monkeypatch):
     from kamlib.grading.preprocessors import StripHiddenTests
+
     monkeypatch.setattr(StripHiddenTests, "preprocess", lambda self, nb, resources: (nb, resources))
     root = clone_course(graded, tmp_path / "course")
     code, out, err = run(capsys, "--course", root, "feedback", "ps1", "--student", "bob")
@@ -132,9 +133,9 @@ def test_export_writes_utf8_with_bom_and_every_trainee_assignment_pair(capsys, g
     assert raw.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(out_file, encoding="utf-8-sig").set_index(["作业", "学员编号"])
     assert list(table.columns[:3]) == ["截止时间", "姓名", "邮箱"]
-    assert len(table) == 6                                      # 2 assignments x 3 trainees
+    assert len(table) == 6  # 2 assignments x 3 trainees
     assert table.loc[("ps1", "alice"), "得分"] == 3.0 and table.loc[("ps1", "alice"), "满分"] == 6.0
-    assert table.loc[("ps1", "alice"), "状态"] == "待批改"         # her essay awaits the trainer
+    assert table.loc[("ps1", "alice"), "状态"] == "待批改"  # her essay awaits the trainer
     assert table.loc[("ps1", "alice"), "待批改题数"] == 1 and table.loc[("ps1", "alice"), "得分率(%)"] == 100.0
     assert table.loc[("ps1", "bob"), "得分率(%)"] == pytest.approx(16.7)
     assert table.loc[("ps1", "carol"), "状态"] == "已评分"

@@ -19,11 +19,14 @@ def test_a_table_with_the_columns_passes_and_a_non_table_is_named():
         require_columns([1, 2], ["a"], "客户表")
 
 
-@pytest.mark.parametrize("call", [
-    lambda: priorities.priority_scores(pd.DataFrame({"x": [1]})),
-    lambda: roles.staffing_gaps(pd.DataFrame({"x": [1]})),
-    lambda: plots.pareto_chart(pd.DataFrame({"x": [1]})),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: priorities.priority_scores(pd.DataFrame({"x": [1]})),
+        lambda: roles.staffing_gaps(pd.DataFrame({"x": [1]})),
+        lambda: plots.pareto_chart(pd.DataFrame({"x": [1]})),
+    ],
+)
 def test_the_package_uses_the_one_wording(call):
     with pytest.raises(ValueError, match=r"缺少列：.*（需要的列：.*；现有的列：x）。"):
         call()

@@ -32,20 +32,43 @@ from tools.generate_data import SEED, build_tables, csv_bytes, main
 
 INDICATORS = ["competition", "information_access", "pricing", "contact_level", "contract", "visibility"]
 COLUMNS = {  # as agreed in the API spec, written out so that schema drift is caught
-    "accounts.csv": ["account_id", "name", "customer_type", "industry", "region", "annual_revenue",
-                     "growth_potential", "strategic_importance", "share_of_wallet", *INDICATORS,
-                     "account_manager", "executive_sponsor", "sales_manager"],
+    "accounts.csv": [
+        "account_id",
+        "name",
+        "customer_type",
+        "industry",
+        "region",
+        "annual_revenue",
+        "growth_potential",
+        "strategic_importance",
+        "share_of_wallet",
+        *INDICATORS,
+        "account_manager",
+        "executive_sponsor",
+        "sales_manager",
+    ],
     "orders.csv": ["order_id", "account_id", "order_date", "year", "product_line", "amount"],
-    "contacts.csv": ["contact_id", "account_id", "name", "title", "level", "buying_role",
-                     "relationship_strength", "owner_role"],
+    "contacts.csv": [
+        "contact_id",
+        "account_id",
+        "name",
+        "title",
+        "level",
+        "buying_role",
+        "relationship_strength",
+        "owner_role",
+    ],
     "competitors.csv": ["competitor_id", "name", "products", "differentiation", "advantages"],
     "competitor_presence.csv": ["account_id", "competitor_id"],
 }
 INT_COLUMNS = {"growth_potential", "strategic_importance", *INDICATORS, "year", "relationship_strength"}
 FLOAT_COLUMNS = {"annual_revenue", "share_of_wallet", "amount"}
 LOADERS = {
-    "accounts.csv": load_accounts, "orders.csv": load_orders, "contacts.csv": load_contacts,
-    "competitors.csv": load_competitors, "competitor_presence.csv": load_competitor_presence,
+    "accounts.csv": load_accounts,
+    "orders.csv": load_orders,
+    "contacts.csv": load_contacts,
+    "competitors.csv": load_competitors,
+    "competitor_presence.csv": load_competitor_presence,
 }
 ENCODINGS = ["utf-8", "utf-8-sig", "gbk"]
 
@@ -65,14 +88,15 @@ def case() -> dict[str, pd.DataFrame]:
 
 def typed(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Generator output as the loaders return it (written to CSV, read back, validated)."""
-    return {name: _validated(read_table(csv_bytes(df), name), SCHEMAS[name], name)
-            for name, df in tables.items()}
+    return {name: _validated(read_table(csv_bytes(df), name), SCHEMAS[name], name) for name, df in tables.items()}
 
 
 def with_tiers(accounts: pd.DataFrame) -> pd.DataFrame:
     levels = accounts[INDICATORS].astype(int)
-    return accounts.assign(tier=[majority_tier(list(r)) for r in levels.itertuples(index=False)],
-                           spread=levels.max(axis=1) - levels.min(axis=1))
+    return accounts.assign(
+        tier=[majority_tier(list(r)) for r in levels.itertuples(index=False)],
+        spread=levels.max(axis=1) - levels.min(axis=1),
+    )
 
 
 # ---------------------------------------------------------------- the consistency rules
@@ -172,8 +196,15 @@ def check_references(t: dict[str, pd.DataFrame]) -> None:
     assert not presence.duplicated().any()
 
 
-CHECKS = [check_design_targets, check_presence, check_contacts, check_orders, check_references,
-          check_level_four_means_alliance, check_government_buys_through_procurement]
+CHECKS = [
+    check_design_targets,
+    check_presence,
+    check_contacts,
+    check_orders,
+    check_references,
+    check_level_four_means_alliance,
+    check_government_buys_through_procurement,
+]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -191,6 +222,7 @@ def test_every_seed_meets_the_rules(seed):
 
 def test_the_checks_catch_broken_data(case):
     """Each consistency check fails on data broken in its own way."""
+
     def broken(name: str, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         return {**case, name: frame}
 
@@ -206,14 +238,16 @@ def test_the_checks_catch_broken_data(case):
         check_references(broken("orders.csv", orders.assign(account_id=orders["account_id"].replace("A01", "A99"))))
     with pytest.raises(AssertionError):
         check_design_targets(broken("accounts.csv", accounts.assign(executive_sponsor="周建华")))
-    a30 = accounts["account_id"] == "A30"   # a preferred supplier scored as an alliance
+    a30 = accounts["account_id"] == "A30"  # a preferred supplier scored as an alliance
     with pytest.raises(AssertionError):
-        check_level_four_means_alliance(broken("accounts.csv", accounts.assign(
-            contact_level=accounts["contact_level"].mask(a30, 4))))
-    alliance = accounts["account_id"] == "A02"   # an alliance turned into a city authority
+        check_level_four_means_alliance(
+            broken("accounts.csv", accounts.assign(contact_level=accounts["contact_level"].mask(a30, 4)))
+        )
+    alliance = accounts["account_id"] == "A02"  # an alliance turned into a city authority
     with pytest.raises(AssertionError):
-        check_government_buys_through_procurement(broken("accounts.csv", accounts.assign(
-            customer_type=accounts["customer_type"].mask(alliance, "政府"))))
+        check_government_buys_through_procurement(
+            broken("accounts.csv", accounts.assign(customer_type=accounts["customer_type"].mask(alliance, "政府")))
+        )
 
 
 # ---------------------------------------------------------------- the case data itself
@@ -284,6 +318,7 @@ def test_orders_and_competitors_values(case):
 
 def test_tier_rule_agrees_with_kamlib_tiers(case):
     import kamlib.tiers as tiers
+
     accounts = with_tiers(case["accounts.csv"])
     classified = tiers.classify_accounts(case["accounts.csv"])
     assert classified["tier"].astype(int).tolist() == accounts["tier"].tolist()
@@ -302,6 +337,7 @@ def test_chinese_headers_cover_every_column(case):
 
 def test_chinese_headers_of_added_columns():
     import kamlib.roles as roles
+
     shown = zh_columns(roles.duties()[["id", "role_zh", "towards_zh", "text_zh", "main", "slide"]])
     assert shown.columns.tolist() == ["编号", "职位", "对象", "职责", "主要职责", "幻灯片"]
     assert zh_columns(pd.DataFrame(columns=["mixed"])).columns.tolist() == ["关系不均衡"]
@@ -309,6 +345,7 @@ def test_chinese_headers_of_added_columns():
 
 def test_chinese_indicator_headers_match_kamlib_tiers():
     import kamlib.tiers as tiers
+
     shown = zh_columns(pd.DataFrame(columns=INDICATORS)).columns.tolist()
     assert shown == [tiers.INDICATORS[k].label_zh for k in INDICATORS]
 
@@ -354,8 +391,13 @@ def test_csv_files_are_utf8_lf_with_fixed_decimals():
 
 def test_each_csv_has_a_data_card_saying_figures_are_invented():
     data = files("kamlib") / "data"
-    cards = {"accounts.csv": "accounts.md", "orders.csv": "orders.md", "contacts.csv": "contacts.md",
-             "competitors.csv": "competitors.md", "competitor_presence.csv": "competitors.md"}
+    cards = {
+        "accounts.csv": "accounts.md",
+        "orders.csv": "orders.md",
+        "contacts.csv": "contacts.md",
+        "competitors.csv": "competitors.md",
+        "competitor_presence.csv": "competitors.md",
+    }
     for name, card in cards.items():
         text = (data / card).read_text(encoding="utf-8")
         assert "数字均为虚构" in text and "figures are invented" in text
@@ -364,8 +406,10 @@ def test_each_csv_has_a_data_card_saying_figures_are_invented():
 
 
 def test_the_generator_is_not_part_of_the_package_and_import_stays_light():
-    code = ("import importlib.util, sys, kamlib.data; "
-            "print(importlib.util.find_spec('kamlib.data.generate') is not None, 'matplotlib' in sys.modules)")
+    code = (
+        "import importlib.util, sys, kamlib.data; "
+        "print(importlib.util.find_spec('kamlib.data.generate') is not None, 'matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -447,16 +491,36 @@ BAD_CASES = {  # id: (lines, row, column, value, words in the message)
     "missing_name": (["account_id,annual_revenue", "K1,1"], 1, "name", None, "缺少必需的列"),
     "missing_revenue": (["account_id,name,competition", "K1,甲,1"], 1, "annual_revenue", None, "缺少必需的列"),
     "duplicate_header": (["account_id,name,annual_revenue,name", "K1,甲,1,乙"], 1, "name", None, "列名重复"),
-    "bad_customer_type": (["account_id,name,annual_revenue,customer_type", "K1,甲,1,个人"],
-                          2, "customer_type", "个人", "政府"),
-    "share_above_one": (["account_id,name,annual_revenue,share_of_wallet", "K1,甲,1,35"],
-                        2, "share_of_wallet", "35", "0–1"),
-    "potential_out_of_range": (["account_id,name,annual_revenue,growth_potential", "K1,甲,1,6"],
-                               2, "growth_potential", "6", "1–5"),
+    "bad_customer_type": (
+        ["account_id,name,annual_revenue,customer_type", "K1,甲,1,个人"],
+        2,
+        "customer_type",
+        "个人",
+        "政府",
+    ),
+    "share_above_one": (
+        ["account_id,name,annual_revenue,share_of_wallet", "K1,甲,1,35"],
+        2,
+        "share_of_wallet",
+        "35",
+        "0–1",
+    ),
+    "potential_out_of_range": (
+        ["account_id,name,annual_revenue,growth_potential", "K1,甲,1,6"],
+        2,
+        "growth_potential",
+        "6",
+        "1–5",
+    ),
     "too_many_fields": ([HEADER, "K1,甲,1,200.5,1,1,1,1,1,1"], 2, None, None, "比表头"),
     "row_after_blank_row": ([HEADER, GOOD[0], ",,,,,,,,", "K3,丙,x,1,1,1,1,1,1"], 4, "annual_revenue", "x", "不是数字"),
-    "row_after_multiline_cell": ([HEADER, 'K1,"甲\n分厂",1,1,1,1,1,1,1', "K2,乙,1,9,1,1,1,1,1"],
-                                 3, "competition", "9", "1–4"),
+    "row_after_multiline_cell": (
+        [HEADER, 'K1,"甲\n分厂",1,1,1,1,1,1,1', "K2,乙,1,9,1,1,1,1,1"],
+        3,
+        "competition",
+        "9",
+        "1–4",
+    ),
 }
 
 
@@ -490,15 +554,18 @@ def test_all_problems_are_reported_at_once(tmp_path):
     assert [p.row for p in err.problems] == sorted(p.row for p in err.problems)
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "文件是空的"),
-    (b"  \n\n", "文件是空的"),
-    (HEADER.encode() + b"\n", "只有表头"),
-    ("\ufeff".encode() + HEADER.encode() + b"\r\n,,,\r\n", "只有表头"),
-    (b"account_id,name,annual_revenue\nK1,\xff\xfe\xfa,1\n", "无法识别文件编码"),
-    ("account_id,name\n".encode("utf-16"), "无法识别文件编码"),
-    ("account_id,name,annual_revenue\nK1,a,1\n".encode("utf-16-le"), "UTF-16"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "文件是空的"),
+        (b"  \n\n", "文件是空的"),
+        (HEADER.encode() + b"\n", "只有表头"),
+        ("\ufeff".encode() + HEADER.encode() + b"\r\n,,,\r\n", "只有表头"),
+        (b"account_id,name,annual_revenue\nK1,\xff\xfe\xfa,1\n", "无法识别文件编码"),
+        ("account_id,name\n".encode("utf-16"), "无法识别文件编码"),
+        ("account_id,name,annual_revenue\nK1,a,1\n".encode("utf-16-le"), "UTF-16"),
+    ],
+)
 def test_unusable_files(tmp_path, content, words):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -532,19 +599,22 @@ account_rows = st.lists(
         st.integers(0, 10**7).map(lambda tenths: tenths / 10),
         st.lists(st.one_of(st.none(), st.integers(1, 4)), min_size=6, max_size=6),
     ),
-    min_size=1, max_size=15,
+    min_size=1,
+    max_size=15,
 )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=account_rows, encoding=st.sampled_from(ENCODINGS))
 def test_round_trip_any_valid_accounts(rows, encoding):
-    frame = pd.DataFrame({
-        "account_id": [f"K{i:03d}" for i in range(len(rows))],
-        "name": [name for name, _, _ in rows],
-        "annual_revenue": [revenue for _, revenue, _ in rows],
-        **{col: pd.array([levels[j] for _, _, levels in rows], dtype="Int64") for j, col in enumerate(INDICATORS)},
-    })
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"K{i:03d}" for i in range(len(rows))],
+            "name": [name for name, _, _ in rows],
+            "annual_revenue": [revenue for _, revenue, _ in rows],
+            **{col: pd.array([levels[j] for _, _, levels in rows], dtype="Int64") for j, col in enumerate(INDICATORS)},
+        }
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.csv"
         frame.to_csv(path, index=False, encoding=encoding)
@@ -552,8 +622,10 @@ def test_round_trip_any_valid_accounts(rows, encoding):
     assert loaded["name"].tolist() == frame["name"].tolist()
     assert loaded["annual_revenue"].tolist() == frame["annual_revenue"].tolist()
     for column in INDICATORS:
-        assert loaded[column].astype(object).where(loaded[column].notna(), None).tolist() == \
-            frame[column].astype(object).where(frame[column].notna(), None).tolist()
+        assert (
+            loaded[column].astype(object).where(loaded[column].notna(), None).tolist()
+            == frame[column].astype(object).where(frame[column].notna(), None).tolist()
+        )
 
 
 not_an_indicator = st.one_of(
@@ -575,8 +647,11 @@ def test_any_invalid_indicator_is_rejected(value, column):
 
 
 @settings(max_examples=150, deadline=None)
-@given(data=st.one_of(st.binary(max_size=200),
-                      st.text("account_id,nme\"\n\r1-.5甲 ", max_size=120).map(lambda s: s.encode("utf-8"))))
+@given(
+    data=st.one_of(
+        st.binary(max_size=200), st.text('account_id,nme"\n\r1-.5甲 ', max_size=120).map(lambda s: s.encode("utf-8"))
+    )
+)
 def test_arbitrary_bytes_give_a_frame_or_a_data_error(data):
     try:
         frame = _validated(read_table(data, "x.csv"), SCHEMAS["accounts.csv"], "x.csv")

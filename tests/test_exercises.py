@@ -37,8 +37,15 @@ from tests.support.submissions import (
 TESTS = {
     "ex01_concepts": {**{f"ex01_q{i}_test": 2 for i in range(1, 8)}},
     "ex02_roles": {**{f"ex02_q{i}_test": 2 for i in range(1, 8)}},
-    "ex03_relationship_tiers": {"ex03_q1_test": 2, "ex03_q2_test": 2, "ex03_q3_test": 2, "ex03_q4_test": 3,
-                                "ex03_q5_test": 2, "ex03_q6_test": 2, "ex03_q7_test": 2},
+    "ex03_relationship_tiers": {
+        "ex03_q1_test": 2,
+        "ex03_q2_test": 2,
+        "ex03_q3_test": 2,
+        "ex03_q4_test": 3,
+        "ex03_q5_test": 2,
+        "ex03_q6_test": 2,
+        "ex03_q7_test": 2,
+    },
     "ex04_foundations": {**{f"ex04_q{i}_test": 2 for i in range(1, 8)}},
     "ex05_account_plan": {},
 }
@@ -81,8 +88,11 @@ def cohort(tmp_path_factory):
 def test_grade_ids_and_points_are_stable(assignment):
     nb = source(assignment)
     tests = {grade_id(c): nbgrader_meta(c)["points"] for c in nb.cells if is_test(c)}
-    written = {grade_id(c): nbgrader_meta(c)["points"] for c in nb.cells
-               if c.cell_type == "markdown" and nbgrader_meta(c).get("grade")}
+    written = {
+        grade_id(c): nbgrader_meta(c)["points"]
+        for c in nb.cells
+        if c.cell_type == "markdown" and nbgrader_meta(c).get("grade")
+    }
     assert tests == TESTS[assignment]
     assert written == WRITTEN[assignment]
     assert sum(tests.values()) + sum(written.values()) == TOTAL
@@ -172,8 +182,8 @@ def test_solutions_score_full_and_untouched_learner_versions_zero(cohort, assign
     blank = grades(cohort.course, "blank", assignment)
     right = grades(cohort.course, "right", assignment)
     for gid in WRITTEN[assignment]:
-        assert blank[gid]["auto"] == 0 and not blank[gid]["needs_manual"]   # nothing written
-        assert right[gid]["auto"] is None and right[gid]["needs_manual"]     # for the trainer
+        assert blank[gid]["auto"] == 0 and not blank[gid]["needs_manual"]  # nothing written
+        assert right[gid]["auto"] is None and right[gid]["needs_manual"]  # for the trainer
 
 
 def test_feedback_holds_no_hidden_test_mark_scheme_or_solution(cohort):
@@ -200,10 +210,10 @@ def test_feedback_shows_the_learner_their_hints_and_scores(cohort):
     text = path.read_text(encoding="utf-8")
     assert "得分 0.0 / 20.0" in text
     assert "结论：不正确" in text and "没有作答" in text
-    right = (cohort.course / "feedback" / "right" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html")
+    right = cohort.course / "feedback" / "right" / "ex03_relationship_tiers" / "ex03_relationship_tiers.html"
     right = right.read_text(encoding="utf-8")
     assert "kam-verdict kam-right" in right and "kam-verdict kam-wrong" not in right
-    assert "✔ tier_q1" not in right   # "写法正确……提交评分后才知道" is outdated once graded
+    assert "✔ tier_q1" not in right  # "写法正确……提交评分后才知道" is outdated once graded
 
 
 # ------------------------------------------------------------------ what the graded cells judge
@@ -211,10 +221,22 @@ try:  # the shared vocabulary of topics, once it lives in the package
     from kamlib.grading.topics import TOPICS
 except ImportError:
     TOPICS = (
-        "concepts", "roles.account_manager", "roles.executive_sponsor", "roles.sales_manager", "roles.team",
-        "tiers.types", "tiers.indicators", "tiers.rule",
-        "foundations.know", "foundations.analyse", "foundations.prioritise", "foundations.direction",
-        "foundations.proactive", "foundations.plan", "foundations.team", "account_plan",
+        "concepts",
+        "roles.account_manager",
+        "roles.executive_sponsor",
+        "roles.sales_manager",
+        "roles.team",
+        "tiers.types",
+        "tiers.indicators",
+        "tiers.rule",
+        "foundations.know",
+        "foundations.analyse",
+        "foundations.prioritise",
+        "foundations.direction",
+        "foundations.proactive",
+        "foundations.plan",
+        "foundations.team",
+        "account_plan",
     )
 
 
@@ -224,8 +246,11 @@ def graded_cells(assignment: str):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_graded_cell_carries_a_topic(assignment):
-    untagged = {grade_id(c): c.metadata.get("kam") for c in graded_cells(assignment)
-                if c.metadata.get("kam", {}).get("topic") not in TOPICS}
+    untagged = {
+        grade_id(c): c.metadata.get("kam")
+        for c in graded_cells(assignment)
+        if c.metadata.get("kam", {}).get("topic") not in TOPICS
+    }
     assert not untagged, untagged
 
 
@@ -235,9 +260,12 @@ def _free_names(code: str) -> set[str]:
     import builtins
 
     tree = ast.parse(code)
-    bound = {alias.asname or alias.name.split(".")[0]
-             for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-             for alias in node.names}
+    bound = {
+        alias.asname or alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     bound |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return used - bound - set(dir(builtins))
@@ -301,7 +329,7 @@ def test_no_question_gives_away_another_answer(assignment):
     nb = source(assignment)
     questions = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("### 第")]
     for i, text in enumerate(questions):
-        later = "\n".join(questions[i + 1:])
+        later = "\n".join(questions[i + 1 :])
         for word in re.findall(r"客户[甲乙丙丁戊己庚辛]", text):
             for tier in Tier:
                 assert not re.search(rf"{word}[^。\n]*(被判定为|是|属于){tier.label_zh}", later), (word, tier)
@@ -315,7 +343,7 @@ def test_at_most_a_few_autograded_points_grade_writing_code():
         for cell in nb.cells:
             if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
                 inside = re.sub(r"\bTier\.[A-Z_]+", "", "\n".join(cell_region_lines(cell.source, *SOLUTION)))
-                if re.search(r"[\w\]\)]\s*[\.\[(]", inside):   # a call, an index or an attribute
+                if re.search(r"[\w\]\)]\s*[\.\[(]", inside):  # a call, an index or an attribute
                     coding.append(grade_id(cell))
     assert coding == ["ex04_q4_answer"], coding
 
@@ -339,7 +367,7 @@ def test_growth_goals_for_a30_imply_a_growing_customer():
     import nbformat
 
     _, a30 = _a30()
-    now = a30["annual_revenue"] / a30["share_of_wallet"]      # the customer's purchases today
+    now = a30["annual_revenue"] / a30["share_of_wallet"]  # the customer's purchases today
     lesson = nbformat.read(Path(__file__).resolve().parents[1] / "course" / "04_foundations.ipynb", as_version=4)
     texts = ["\n".join(c.source for c in lesson.cells), _cell_text("ex05_account_plan", "ex05_part3_answer")]
     for text in texts:

@@ -12,8 +12,20 @@ from kamlib.cli import main
 from tests.support.browser import ARTIFACTS
 from tests.support.courses import clone_course
 
-ENGLISH_LABELS = ("Score", "Test cell", "Written response", "Student's answer", "Grade cell", "Comments",
-                  "No response", "Traceback", "NotImplementedError:", "(Top)", "In [", "Out[")
+ENGLISH_LABELS = (
+    "Score",
+    "Test cell",
+    "Written response",
+    "Student's answer",
+    "Grade cell",
+    "Comments",
+    "No response",
+    "Traceback",
+    "NotImplementedError:",
+    "(Top)",
+    "In [",
+    "Out[",
+)
 HEADINGS_JS = """() => Array.from(document.querySelectorAll('.nbgrader_cell .panel-heading'))
     .filter(h => h.querySelector('.kam-verdict'))
     .map(h => ({text: h.innerText, verdict: h.querySelector('.kam-verdict').innerText}))"""
@@ -35,7 +47,7 @@ def test_the_feedback_page_is_chinese_and_each_verdict_matches_its_score(browser
     assert [label for label in ENGLISH_LABELS if label in text] == []
     assert "写法正确" not in text
     headings = page.evaluate(HEADINGS_JS)
-    assert len(headings) == 3, headings            # two autograded questions and one written answer
+    assert len(headings) == 3, headings  # two autograded questions and one written answer
     for heading in headings:
         verdict = heading["verdict"]
         score = re.search(r"得分：\s*(待批改|([\d.]+)\s*/\s*([\d.]+))", heading["text"])

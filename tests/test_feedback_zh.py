@@ -24,19 +24,36 @@ from tests.support.submissions import Kit, grade_id
 pytestmark = pytest.mark.slow  # the real ex03 through kam grade, kam feedback and nbgrader
 
 ASSIGNMENT = "ex03_relationship_tiers"
-ENGLISH_LABELS = ("Score", "Test cell", "Written response", "Student's answer", "Grade cell", "Comments",
-                  "No response", "Traceback", "(Top)", "In [", "Out[")
+ENGLISH_LABELS = (
+    "Score",
+    "Test cell",
+    "Written response",
+    "Student's answer",
+    "Grade cell",
+    "Comments",
+    "No response",
+    "Traceback",
+    "(Top)",
+    "In [",
+    "Out[",
+)
 EXPLANATION = "客户甲只按公开信息参与竞争、与四五家比价：这是第一种关系“供应商”的特征。"
 
 
 def kam(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "kam"), *args], cwd=course, env=tool_env(),
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "kam"), *args],
+        cwd=course,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def plain(page: Path) -> str:
     body = page.read_text(encoding="utf-8")
-    body = re.sub(r"<(style|script)\b.*?</\1>", "", body[body.index("<body"):], flags=re.S)
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", body[body.index("<body") :], flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -65,7 +82,7 @@ def course(tmp_path_factory) -> Path:
     nbformat.write(kit.solved(), _target(root, "right"))
     wrong = kit.solved()
     _answer(wrong, "ex03_q1_answer", "tier_q1 = Tier.PARTNERSHIP")
-    _answer(wrong, "ex03_q2_answer", 'tier_q2 = "PREFERRED_SUPPLIER"')   # the wrong form
+    _answer(wrong, "ex03_q2_answer", 'tier_q2 = "PREFERRED_SUPPLIER"')  # the wrong form
     nbformat.write(wrong, _target(root, "wrong"))
     nbformat.write(kit.release, _target(root, "blank"))
     graded = kam(root, "grade", ASSIGNMENT, "--jobs", "2")
@@ -93,14 +110,14 @@ def _hidden_lines(root: Path) -> tuple[str, ...]:
 def test_kam_feedback_speaks_chinese_with_one_verdict_per_question(course):
     run = kam(course, "feedback", ASSIGNMENT)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "反馈" in run.stderr and "名学员" in run.stderr   # the start line above the progress bar
+    assert "反馈" in run.stderr and "名学员" in run.stderr  # the start line above the progress bar
     pages = {s: course / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html" for s in ("right", "wrong", "blank")}
     for student, page in pages.items():
         text = plain(page)
         assert [label for label in ENGLISH_LABELS if label in text] == [], student
         assert "写法正确" not in text and "提交评分后才知道" not in text
         assert find_leaks(page.read_text(encoding="utf-8"), _hidden_lines(course)) == []
-        assert "参考答案：" not in text and EXPLANATION not in text   # off by default
+        assert "参考答案：" not in text and EXPLANATION not in text  # off by default
     right, wrong, blank = (verdicts(pages[s]) for s in ("right", "wrong", "blank"))
     q1, q2 = "第 1 题", "第 2 题"
     assert right[q1] == ("2 / 2 分", "正确") and right[q2] == ("2 / 2 分", "正确")
@@ -124,8 +141,9 @@ def test_kam_feedback_speaks_chinese_with_one_verdict_per_question(course):
 
 def test_plain_nbgrader_feedback_uses_the_same_page_and_the_answers_option(course):
     config = course / "nbgrader_config.py"
-    config.write_text(config.read_text(encoding="utf-8")
-                      + f'\nc.ExplainGrades.show_answers = ["{ASSIGNMENT}"]\n', encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8") + f'\nc.ExplainGrades.show_answers = ["{ASSIGNMENT}"]\n', encoding="utf-8"
+    )
     run = run_nbgrader(course, "generate_feedback", "--force", ASSIGNMENT)
     assert run.returncode == 0, run.stderr[-2000:]
     page = course / "feedback" / "wrong" / ASSIGNMENT / f"{ASSIGNMENT}.html"

@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY = ROOT / "course" / "术语表.md"
 LESSONS = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
-KAMLIB_TEXT = [ROOT / "kamlib" / name for name in
-               ("tiers.py", "roles.py", "priorities.py", "widgets.py", "checks.py")]
+KAMLIB_TEXT = [ROOT / "kamlib" / name for name in ("tiers.py", "roles.py", "priorities.py", "widgets.py", "checks.py")]
 DATA_CARDS = sorted((ROOT / "kamlib" / "data").glob("*.md"))
 # Words about how the course material was produced have no place in what learners read.
 PRODUCTION_WORDS = ("网页抓取", "抓取", "scrape")
@@ -35,8 +34,7 @@ def glossary() -> list[dict[str, str]]:
 
 def banned() -> dict[str, str]:
     """Each variant not to use → the glossary's term."""
-    return {variant: row["term"] for row in glossary()
-            for variant in re.split(r"[、，]", row["avoid"]) if variant}
+    return {variant: row["term"] for row in glossary() for variant in re.split(r"[、，]", row["avoid"]) if variant}
 
 
 def notebook_text(path: Path) -> str:
@@ -74,7 +72,7 @@ def test_no_production_detail_in_learner_text(path):
 def test_lesson_prose_names_no_code_identifier(path):
     """No function names, English column names or duty ids in what a lesson says."""
     markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
-    prose = re.sub(r"\]\([^)]*\)|https?://\S+", "", markdown)   # link targets are not prose
+    prose = re.sub(r"\]\([^)]*\)|https?://\S+", "", markdown)  # link targets are not prose
     assert not re.findall(r"\b[a-z]+_[a-z_]+\b", prose), "snake_case identifier in prose"
     assert not re.findall(r"\b(?:AM|ES|SM)-[A-Za-z0-9]+", prose), "duty id in prose"
     code = [span for span in re.findall(r"`([^`\n]+)`", prose) if re.search(r"[A-Za-z_]{3,}", span)]
@@ -95,6 +93,7 @@ def test_one_quotation_mark_style(where):
     if where.endswith(".ipynb"):
         for path in LESSONS + EXERCISES:
             if str(path.relative_to(ROOT)) == where:
-                markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
-                                     if c.cell_type == "markdown")
+                markdown = "\n".join(
+                    c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+                )
                 assert not re.findall(r"\"[\u4e00-\u9fff]+\"", markdown)

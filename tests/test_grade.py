@@ -44,22 +44,25 @@ def test_scores_equal_stock_nbgrader_autograde(template, tmp_path):
     (cohort / "submitted" / "s7_no_notebook" / "ps1").mkdir(parents=True)
     ours = clone_course(cohort, tmp_path / "kam")
 
-    stock = subprocess.run(["nbgrader", "autograde", "ps1"], cwd=cohort, env=tool_env(),
-                           capture_output=True, text=True, timeout=300)
-    kam = subprocess.run([KAM, "grade", "ps1", "--jobs", "2"], cwd=ours, env=tool_env(),
-                         capture_output=True, text=True, timeout=300)
+    stock = subprocess.run(
+        ["nbgrader", "autograde", "ps1"], cwd=cohort, env=tool_env(), capture_output=True, text=True, timeout=300
+    )
+    kam = subprocess.run(
+        [KAM, "grade", "ps1", "--jobs", "2"], cwd=ours, env=tool_env(), capture_output=True, text=True, timeout=300
+    )
 
-    assert stock.returncode == 1, stock.stderr[-2000:]   # nbgrader reports the broken ones...
-    assert kam.returncode == 1, kam.stderr[-2000:]       # ...and so does kam, after grading the rest
+    assert stock.returncode == 1, stock.stderr[-2000:]  # nbgrader reports the broken ones...
+    assert kam.returncode == 1, kam.stderr[-2000:]  # ...and so does kam, after grading the rest
     expected, actual = _tables(cohort), _tables(ours)
     # kam grades in the sandbox with verdicts outside the kernel (as exercises/ does), which
     # grades a submission whose kernel exits; stock nbgrader leaves it ungraded. All else is equal.
     dies = "s5_kernel_dies"
     assert actual.cells.query("student_id == @dies and autograded")["auto_score"].tolist() == [0.0, 0.0]
     for name in ("cells", "comments", "submissions"):
-        ours_, stock_ = (getattr(t, name)[getattr(t, name)["student_id"] != dies].reset_index(drop=True)
-                         for t in (actual, expected))
-        pd.testing.assert_frame_equal(ours_, stock_)                       # per cell, comment, submission
+        ours_, stock_ = (
+            getattr(t, name)[getattr(t, name)["student_id"] != dies].reset_index(drop=True) for t in (actual, expected)
+        )
+        pd.testing.assert_frame_equal(ours_, stock_)  # per cell, comment, submission
     for student in ["s1_right", "s2_partly", "s3_blank", "s6_endless"]:
         assert (ours / "autograded" / student / "ps1" / "ps1.ipynb").is_file()
     # the cohort is mixed indeed: full, partial and no marks, and ungradable submissions
@@ -84,16 +87,17 @@ def test_manual_grades_and_comments_survive_regrade(template, tmp_path):
     assert [o.status for o in first.outcomes] == ["graded", "graded"]
 
     from nbgrader.api import Gradebook
+
     with chdir(root), Gradebook(Course.load(root).db_url, "tiny") as gb:
         essay = gb.find_grade("essay", "ps1", "ps1", "alice")
         essay.manual_score, essay.needs_manual_grade = 2.5, False
-        override = gb.find_grade("test_answer", "ps1", "ps1", "bob")   # trainer overrules the tests
+        override = gb.find_grade("test_answer", "ps1", "ps1", "bob")  # trainer overrules the tests
         override.manual_score, override.extra_credit = 1.0, 0.5
         gb.find_comment("essay", "ps1", "ps1", "alice").manual_comment = "理由充分，再举一个例子更好。"
         gb.find_comment("answer", "ps1", "ps1", "bob").manual_comment = "差一点：再核对一下数值。"
         gb.db.commit()
 
-    again = _grade(root, jobs=2)                      # without --force: nothing to do
+    again = _grade(root, jobs=2)  # without --force: nothing to do
     assert [o.status for o in again.outcomes] == ["skipped", "skipped"]
     submit(root, "bob", answers=RIGHT, timestamp="2025-03-02 09:00:00.000000 UTC")  # bob resubmits
     regrade = _grade(root, jobs=2, force=True)
@@ -103,8 +107,8 @@ def test_manual_grades_and_comments_survive_regrade(template, tmp_path):
     comments = _tables(root).comments.set_index(["student_id", "cell"])
     assert cells.loc[("alice", "essay"), "manual_score"] == 2.5
     assert cells.loc[("alice", "essay"), "score"] == 2.5
-    assert cells.loc[("bob", "test_answer"), "auto_score"] == 2.0          # new answer, new auto score
-    assert cells.loc[("bob", "test_answer"), "manual_score"] == 1.0        # the trainer's grade stays
+    assert cells.loc[("bob", "test_answer"), "auto_score"] == 2.0  # new answer, new auto score
+    assert cells.loc[("bob", "test_answer"), "manual_score"] == 1.0  # the trainer's grade stays
     assert cells.loc[("bob", "test_answer"), "extra_credit"] == 0.5
     assert comments.loc[("alice", "essay"), "manual_comment"] == "理由充分，再举一个例子更好。"
     assert comments.loc[("bob", "answer"), "manual_comment"] == "差一点：再核对一下数值。"
@@ -139,12 +143,16 @@ def test_concurrent_workers_keep_the_gradebook_whole(template, tmp_path):
 
 def test_gradebook_lock_excludes_other_processes_and_is_reentrant(tmp_path):
     lock = GradebookLock(str(tmp_path / "gb.lock"))
-    probe = ("import fcntl, sys\nfh = open(sys.argv[1], 'a+b')\n"
-             "try:\n    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n    sys.exit(3)\n")
+    probe = (
+        "import fcntl, sys\nfh = open(sys.argv[1], 'a+b')\n"
+        "try:\n    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n    sys.exit(3)\n"
+    )
+
     def other_process_gets_it() -> bool:
         return subprocess.run([sys.executable, "-c", probe, lock.path]).returncode == 0
+
     lock.acquire()
-    lock.acquire()                      # nested gradebook sessions in one worker
+    lock.acquire()  # nested gradebook sessions in one worker
     lock.release()
     assert not other_process_gets_it()
     lock.release()
@@ -186,8 +194,14 @@ def test_scores_equal_stock_nbgrader_on_a_real_exercise(tmp_path):
     ours = clone_course(base, tmp_path / "kam")
 
     stock = run_nbgrader(base, "autograde", ADVERSARIAL)
-    kam = subprocess.run([KAM, "grade", ADVERSARIAL, "--jobs", "2"], cwd=ours, env=tool_env(),
-                         capture_output=True, text=True, timeout=600)
+    kam = subprocess.run(
+        [KAM, "grade", ADVERSARIAL, "--jobs", "2"],
+        cwd=ours,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert stock.returncode == kam.returncode == 1, kam.stdout + kam.stderr[-2000:]
     expected, actual = _tables(base), _tables(ours)
     pd.testing.assert_frame_equal(actual.cells, expected.cells)
@@ -210,7 +224,7 @@ def test_a_worker_process_that_dies_costs_only_its_own_submission(template, tmp_
 
     def dying(assignment, student, force, expected):
         if student == "crasher":
-            os._exit(1)                   # the grading process itself goes down
+            os._exit(1)  # the grading process itself goes down
         return original(assignment, student, force, expected)
 
     monkeypatch.setattr(parallel, "_grade_one", dying)

@@ -14,9 +14,23 @@ from kamlib.grading.hidden_tests import SAFE_ERRORS, find_leaks, strip_notebook
 from tests.support.run_cache import run_folder
 from tests.support.submissions import ADVERSARIAL, graded_cohort, grades, read_notebook, test_scores
 
-GRADED = ["right", "blank", "tests_edited_to_pass", "tests_deleted", "answer_and_test_deleted",
-          "infinite_loop", "unresponsive_kernel", "kernel_killed", "kernel_exit", "tracebacks_hidden",
-          "custom_exc", "fake_results", "always_equal", "million_lines", "extra_chinese_files"]
+GRADED = [
+    "right",
+    "blank",
+    "tests_edited_to_pass",
+    "tests_deleted",
+    "answer_and_test_deleted",
+    "infinite_loop",
+    "unresponsive_kernel",
+    "kernel_killed",
+    "kernel_exit",
+    "tracebacks_hidden",
+    "custom_exc",
+    "fake_results",
+    "always_equal",
+    "million_lines",
+    "extra_chinese_files",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +49,7 @@ def cell(nb, gid):
 def test_the_cases_cover_what_they_claim(cohort):
     assert set(cohort.cases) == {*GRADED, "not_json", "missing_notebook"}
     full, half = cohort.cases["right"].expected, cohort.cases["tests_deleted"].expected
-    assert sum(full.values()) == 15 and 0 < sum(half.values()) < 15    # the cases tell right from wrong
+    assert sum(full.values()) == 15 and 0 < sum(half.values()) < 15  # the cases tell right from wrong
 
 
 @pytest.mark.parametrize("student", GRADED)
@@ -45,17 +59,17 @@ def test_each_submission_gets_exactly_the_score_it_deserves(cohort, student):
 
 def test_one_broken_notebook_is_reported_and_the_cohort_is_graded(cohort):
     run = cohort.runs["autograde"]
-    assert run.returncode == 1                       # nbgrader says some submission failed...
-    assert "for student 'not_json'" in run.stderr    # ...names it...
+    assert run.returncode == 1  # nbgrader says some submission failed...
+    assert "for student 'not_json'" in run.stderr  # ...names it...
     failed = [line for line in run.stderr.splitlines() if "There was an error processing assignment '" in line]
-    assert len(failed) == 1, failed                  # ...and only it: kernels dying are not failures
+    assert len(failed) == 1, failed  # ...and only it: kernels dying are not failures
     for assignment in ("ex01_concepts", "ex02_roles", "ex04_foundations", "ex05_account_plan"):
         assert grades(cohort.course, "right", assignment) is not None
 
 
 def test_a_notebook_that_is_not_json_scores_zero_and_is_flagged(cohort):
     found = grades(cohort.course, "not_json", ADVERSARIAL)
-    assert all(g["auto"] is None and g["needs_manual"] for g in found.values())   # score 0, flagged
+    assert all(g["auto"] is None and g["needs_manual"] for g in found.values())  # score 0, flagged
     assert not (cohort.course / "autograded" / "not_json" / ADVERSARIAL).exists()
 
 
@@ -78,14 +92,20 @@ def test_an_infinite_loop_is_interrupted_after_30_seconds_with_a_chinese_message
     assert any(o.ename == "CellTimeoutError" and "超过 30 秒" in o.traceback[0] for o in errors)
 
 
-@pytest.mark.parametrize("student, error", [("kernel_killed", "DeadKernelError"), ("kernel_exit", "DeadKernelError"),
-                                            ("unresponsive_kernel", "CellTimeoutError")])
+@pytest.mark.parametrize(
+    "student, error",
+    [
+        ("kernel_killed", "DeadKernelError"),
+        ("kernel_exit", "DeadKernelError"),
+        ("unresponsive_kernel", "CellTimeoutError"),
+    ],
+)
 def test_a_dead_or_deaf_kernel_fails_its_cell_and_marks_the_rest_not_executed(cohort, student, error):
     nb = autograded(cohort, student)
     names = [o.ename for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert names.count(error) == 1
     first = names.index(error)
-    assert names[first + 1:] and set(names[first + 1:]) == {"CellNotExecuted"}
+    assert names[first + 1 :] and set(names[first + 1 :]) == {"CellNotExecuted"}
 
 
 def test_a_million_printed_lines_keep_1000_in_the_autograded_notebook(cohort):
@@ -117,16 +137,19 @@ def _test_cell(source, outputs):
 
 def test_strip_notebook_removes_hidden_tests_mark_schemes_and_telling_tracebacks():
     source = 'check(x)\n### BEGIN HIDDEN TESTS\nassert x == "秘密"\n### END HIDDEN TESTS'
-    error = new_output("error", ename="AssertionError", evalue="",
-                       traceback=['----> 3 assert x == "秘密"', "AssertionError: "])
+    error = new_output(
+        "error", ename="AssertionError", evalue="", traceback=['----> 3 assert x == "秘密"', "AssertionError: "]
+    )
     hint = new_output("stream", name="stdout", text="✔ x 写法正确。\n")
     noise = new_output("stream", name="stderr", text='  assert x == "秘密"\n')
     safe = new_output("error", ename="CellTimeoutError", evalue="", traceback=["超时"])
-    nb = nbformat.v4.new_notebook(cells=[
-        _test_cell(source, [hint, noise, error, safe]),
-        nbformat.v4.new_markdown_cell("问题\n### BEGIN MARK SCHEME\n要点：机密\n### END MARK SCHEME\n"),
-        _test_cell('### BEGIN HIDDEN TESTS\nassert y == "暗号"', []),        # unterminated: cut to the end
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            _test_cell(source, [hint, noise, error, safe]),
+            nbformat.v4.new_markdown_cell("问题\n### BEGIN MARK SCHEME\n要点：机密\n### END MARK SCHEME\n"),
+            _test_cell('### BEGIN HIDDEN TESTS\nassert y == "暗号"', []),  # unterminated: cut to the end
+        ]
+    )
     text = nbformat.writes(strip_notebook(nb))
     assert "秘密" not in text and "机密" not in text and "暗号" not in text
     test = nb.cells[0]
@@ -136,7 +159,7 @@ def test_strip_notebook_removes_hidden_tests_mark_schemes_and_telling_tracebacks
     assert test.outputs[1].ename == "AssertionError" and "答案不正确" in test.outputs[1].traceback[0]
     assert test.outputs[2] == safe and "CellTimeoutError" in SAFE_ERRORS
     assert nb.cells[1].source.strip() == "问题"
-    plain = nbformat.v4.new_notebook(cells=[_test_cell("x = 1", [error])])   # no hidden tests: kept
+    plain = nbformat.v4.new_notebook(cells=[_test_cell("x = 1", [error])])  # no hidden tests: kept
     assert strip_notebook(plain).cells[0].outputs == [error]
 
 

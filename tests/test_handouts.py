@@ -104,8 +104,9 @@ def test_pdf_has_pages_and_chinese_text(built, skip_or_fail):
     info = subprocess.run(["pdfinfo", str(printed)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages > 1
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(printed), "-"], capture_output=True,
-                          check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(printed), "-"], capture_output=True, check=True
+    ).stdout.decode()
     squeezed = re.sub(r"\s+", "", text)
     assert re.sub(r"\s+", "", _title()) in squeezed
     assert "重点客户管理" in squeezed and len(CJK.findall(text)) > 1000
@@ -115,8 +116,22 @@ def test_pdf_has_pages_and_chinese_text(built, skip_or_fail):
     assert re.search(r"KamSans|WenQuanYi|CJK|SourceHan", fonts), f"no Chinese font embedded:\n{fonts}"
     if shutil.which("pdftoppm"):  # keep page 1 for a human to look at
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(printed),
-                        str(ARTIFACTS / f"{LESSON.stem}-page1")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "60",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(printed),
+                str(ARTIFACTS / f"{LESSON.stem}-page1"),
+            ],
+            check=True,
+        )
 
 
 # --- failures -------------------------------------------------------------------------

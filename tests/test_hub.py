@@ -113,8 +113,9 @@ class Hub:
 
     # ---------------------------------------------------------- users
     def add_user(self, name: str) -> None:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True,
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            ["useradd", "--create-home", "--shell", "/bin/bash", name], check=True, capture_output=True, timeout=30
+        )
         self.users.append(name)
 
     def home(self, name: str) -> Path:
@@ -140,10 +141,16 @@ class Hub:
 
     def run_as(self, name: str, *cmd: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
         t0 = time.monotonic()
-        done = subprocess.run(["runuser", "-u", name, "--", "env", "-i", *self.user_env(name), *cmd],
-                              cwd=cwd or self.home(name), capture_output=True, text=True, timeout=STEP_TIMEOUT)
+        done = subprocess.run(
+            ["runuser", "-u", name, "--", "env", "-i", *self.user_env(name), *cmd],
+            cwd=cwd or self.home(name),
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
+        )
         assert done.returncode == 0 or not check, (
-            f"{name}$ {' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}")
+            f"{name}$ {' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
+        )
         print(f"{time.monotonic() - t0:5.1f} s  {name}$ {' '.join(cmd)}")
         return done
 
@@ -151,7 +158,8 @@ class Hub:
     def write_config(self) -> Path:
         """deploy/jupyterhub_config.py, with only what a loopback test must change."""
         overlay = self.state / "test_jupyterhub_config.py"
-        overlay.write_text(f'''
+        overlay.write_text(
+            f"""
 c = get_config()
 load_subconfig({str(DEPLOY / "jupyterhub_config.py")!r})
 # TEST ONLY: DummyAuthenticator accepts any allowed user with this one password. The real
@@ -170,7 +178,9 @@ c.JupyterHub.load_roles.append({{
 }})
 # Where the real hub has /etc/jupyter/nbgrader_config.py and /srv/nbgrader/exchange.
 c.Spawner.environment = {{"JUPYTER_CONFIG_PATH": {str(self.etc)!r}, "KAM_EXCHANGE_ROOT": {str(self.exchange)!r}}}
-''', encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         return overlay
 
     def start(self) -> None:
@@ -185,8 +195,14 @@ c.Spawner.environment = {{"JUPYTER_CONFIG_PATH": {str(self.etc)!r}, "KAM_EXCHANG
             KAM_HUB_URL=self.url,
         )
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(overlay)], cwd=self.state, env=env,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [str(BIN / "jupyterhub"), "-f", str(overlay)],
+                cwd=self.state,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + HUB_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -206,15 +222,17 @@ c.Spawner.environment = {{"JUPYTER_CONFIG_PATH": {str(self.etc)!r}, "KAM_EXCHANG
             return ""
 
     def api(self, method: str, path: str, **kwargs):
-        r = self.requests.request(method, f"{self.url}/hub/api{path}", timeout=15,
-                                  headers={"Authorization": f"token {self.token}"}, **kwargs)
+        r = self.requests.request(
+            method, f"{self.url}/hub/api{path}", timeout=15, headers={"Authorization": f"token {self.token}"}, **kwargs
+        )
         assert r.ok, f"{method} {path} -> {r.status_code} {r.text}\n{self.log_tail()}"
         return r.json() if r.content else None
 
     def new_token(self, name: str) -> None:
         """A token for ``name`` with the owner's permissions (as the one of their server)."""
-        self.user_tokens[name] = self.api("POST", f"/users/{name}/tokens",
-                                          json={"note": "kam hub test", "expires_in": 600})["token"]
+        self.user_tokens[name] = self.api(
+            "POST", f"/users/{name}/tokens", json={"note": "kam hub test", "expires_in": 600}
+        )["token"]
 
     # ---------------------------------------------------------- cleanup
     def stop(self) -> None:
@@ -274,11 +292,17 @@ def hub():
 def usable_env(hub, skip_or_fail) -> None:
     """Every user's server and nbgrader run from this environment, so its interpreter must be
     readable by them (not so for a Python inside a private home folder)."""
-    probe = subprocess.run(["runuser", "-u", hub.trainee, "--", str(BIN / "python"), "-c", "import nbgrader"],
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        ["runuser", "-u", hub.trainee, "--", str(BIN / "python"), "-c", "import nbgrader"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if probe.returncode != 0:
-        skip_or_fail(f"JupyterHub 测试无法运行：其他用户无法运行本环境的 Python（{Path(sys.executable).resolve()}）："
-                     f"{probe.stderr.strip()[-200:]}；请用所有用户可读的 Python（如 /usr/bin/python3）建 .venv")
+        skip_or_fail(
+            f"JupyterHub 测试无法运行：其他用户无法运行本环境的 Python（{Path(sys.executable).resolve()}）："
+            f"{probe.stderr.strip()[-200:]}；请用所有用户可读的 Python（如 /usr/bin/python3）建 .venv"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -314,13 +338,18 @@ def test_only_the_roster_logs_in(hub):
     s = hub.requests.Session()
     login = f"{hub.url}/hub/login"
     xsrf = s.get(login, timeout=10).cookies.get("_xsrf")
-    ok = s.post(login, data={"username": hub.trainee, "password": hub.password, "_xsrf": xsrf},
-                allow_redirects=False, timeout=10)
+    ok = s.post(
+        login,
+        data={"username": hub.trainee, "password": hub.password, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert ok.status_code == 302, ok.text
     s2 = hub.requests.Session()
     xsrf = s2.get(login, timeout=10).cookies.get("_xsrf")
-    bad = s2.post(login, data={"username": "stranger", "password": hub.password, "_xsrf": xsrf},
-                  allow_redirects=False, timeout=10)
+    bad = s2.post(
+        login, data={"username": "stranger", "password": hub.password, "_xsrf": xsrf}, allow_redirects=False, timeout=10
+    )
     assert bad.status_code == 403
 
 
@@ -348,8 +377,14 @@ def test_release_submit_grade_and_feedback_through_the_exchange(hub, course):
     assert fetched.exists()
     # The trainee's answers: the source's solutions in the learner version, written as the trainee.
     answered = nbformat.writes(Kit(course, ASSIGNMENT).solved())
-    subprocess.run(["runuser", "-u", st, "--", "tee", str(fetched)], input=answered, text=True,
-                   capture_output=True, check=True, timeout=30)
+    subprocess.run(
+        ["runuser", "-u", st, "--", "tee", str(fetched)],
+        input=answered,
+        text=True,
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
     hub.run_as(st, "nbgrader", "submit", ASSIGNMENT)
 
     hub.run_as(tr, "nbgrader", "collect", ASSIGNMENT, cwd=course)
@@ -390,8 +425,9 @@ def _start_server(hub, name: str) -> dict:
 def _disabled_plugins(hub, name: str, headers: dict) -> set[str]:
     page = hub.requests.get(f"{hub.url}/user/{name}/lab", headers=headers, timeout=10)
     assert page.ok, page.status_code
-    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                                  page.text, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page.text, re.S).group(1)
+    )
     disabled = config["disabledExtensions"]
     return set(disabled) if isinstance(disabled, list) else {k for k, v in disabled.items() if v}
 
@@ -423,8 +459,11 @@ def test_the_trainees_server_starts_as_the_trainee_without_instructor_tools(hub,
             assert got == code, f"/{path}: {got}"
         listed = hub.requests.get(f"{hub.url}/user/{st}/assignments", headers=headers, timeout=30)
         assert listed.status_code != 404, "the trainee's Assignments list must be served"
-        news = hub.requests.get(f"{hub.url}/user/{st}/lab/api/settings/@jupyterlab/apputils-extension:notification",
-                                headers=headers, timeout=10).json()
+        news = hub.requests.get(
+            f"{hub.url}/user/{st}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+            headers=headers,
+            timeout=10,
+        ).json()
         assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
     finally:
         hub.requests.delete(f"{hub.url}/hub/api/users/{st}/server", timeout=30, headers=headers)

@@ -31,8 +31,9 @@ BAD_SETUP = "not a subdirectory of the notebook server root"
 
 def lab_commands(repo: Path) -> list[str]:
     """The shell commands ``make lab`` runs in ``repo`` (the virtualenv taken as built)."""
-    run = subprocess.run(["make", "-s", "-n", "-o", ".venv/.installed", "lab"], cwd=repo,
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        ["make", "-s", "-n", "-o", ".venv/.installed", "lab"], cwd=repo, capture_output=True, text=True, check=True
+    )
     return [line for line in run.stdout.splitlines() if line.strip()]
 
 
@@ -69,10 +70,17 @@ def lab(tmp_path_factory):
     (repo / ".venv").symlink_to(REPO / ".venv")
     home = tmp / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "LC_", "LANG"))}
-    env.update(LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8", LANGUAGE="en_US", HOME=str(home),
-               JUPYTER_CONFIG_DIR=str(home / ".jupyter"), JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(home / "lab-user-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "lab-workspaces"))
+    env.update(
+        LANG="en_US.UTF-8",
+        LC_ALL="en_US.UTF-8",
+        LANGUAGE="en_US",
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "lab-user-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "lab-workspaces"),
+    )
     *setup, start = lab_commands(repo)
     for command in setup:
         subprocess.run(command, shell=True, cwd=repo, env=env, check=True, timeout=120)
@@ -80,8 +88,9 @@ def lab(tmp_path_factory):
     log = tmp / "lab.log"
     extra = f" --no-browser --ServerApp.port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
     with log.open("w") as out:
-        server = subprocess.Popen(start + extra, shell=True, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            start + extra, shell=True, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -104,7 +113,7 @@ def lab(tmp_path_factory):
 
 def test_the_recipe_roots_the_server_at_the_repository_and_opens_the_index(lab):
     words = shlex.split(lab["start"])
-    assert INDEX not in words   # a notebook argument would root the server at course/
+    assert INDEX not in words  # a notebook argument would root the server at course/
     status, _, body = _get(f"{lab['base']}/api/contents?token={lab['token']}")
     assert status == 200
     names = {item["name"] for item in json.loads(body)["content"]}
@@ -116,8 +125,9 @@ def test_the_recipe_roots_the_server_at_the_repository_and_opens_the_index(lab):
 
 
 def test_the_ui_is_chinese_on_an_english_machine(lab):
-    status, _, body = _get(f"{lab['base']}/lab/api/settings/@jupyterlab/translation-extension:plugin"
-                           f"?token={lab['token']}")
+    status, _, body = _get(
+        f"{lab['base']}/lab/api/settings/@jupyterlab/translation-extension:plugin?token={lab['token']}"
+    )
     assert status == 200
     settings = json.loads(body)
     assert settings["schema"]["properties"]["locale"]["default"] == "zh_CN"

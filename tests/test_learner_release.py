@@ -26,7 +26,7 @@ def test_release_has_no_explanation_and_is_otherwise_unchanged(tmp_path):
     ours = _release(copy_clean_course(EXERCISES, tmp_path / "ours"))
     stock_course = copy_clean_course(EXERCISES, tmp_path / "stock")
     with (stock_course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
-        config.write(STOCK)     # nbgrader's own preprocessors, without StripExplanations
+        config.write(STOCK)  # nbgrader's own preprocessors, without StripExplanations
     stock = _release(stock_course)
 
     explained = [c for c in stock["cells"] if "explanation" in c["metadata"].get("kam", {})]

@@ -48,9 +48,7 @@ def scanned_files() -> list[Path]:
         if base.is_file():
             files.append(base)
         elif base.is_dir():
-            files.extend(
-                p for p in sorted(base.rglob("*")) if p.is_file() and not SKIPPED_DIRS & set(p.parts)
-            )
+            files.extend(p for p in sorted(base.rglob("*")) if p.is_file() and not SKIPPED_DIRS & set(p.parts))
     return files
 
 

@@ -73,9 +73,7 @@ def test_all_lessons_are_present():
 def test_committed_without_outputs_or_execution_counts(path):
     nb = _read(path)
     dirty = [
-        i
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
     ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts"
 
@@ -122,9 +120,13 @@ def test_uses_a_kamlib_quiz_and_a_kamlib_widget(path):
 @pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
 def test_quiz_keys_are_not_in_plain_sight(path):
     """Each quiz cell holds its answer and explanation only as an encoded key, which is valid."""
-    calls = [(cell, node) for cell in _read(path).cells if cell.cell_type == "code"
-             for node in ast.walk(ast.parse(cell.source))
-             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Quiz"]
+    calls = [
+        (cell, node)
+        for cell in _read(path).cells
+        if cell.cell_type == "code"
+        for node in ast.walk(ast.parse(cell.source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Quiz"
+    ]
     assert calls
     for number, (cell, node) in enumerate(calls, start=1):
         keywords = {k.arg: k.value for k in node.keywords}
@@ -163,16 +165,20 @@ def test_shows_a_chart_and_a_live_widget(executed):
     assert WIDGET_MIME in mimes, "no widget was displayed"
 
 
-
 # ---------------------------------------------------------------- one template, honest times
 TEMPLATE = ["学习目标", "开始之前", "1", "要点回顾", "反思"]
-READING_CHARS_PER_MINUTE = 200   # a trainee reading teaching text closely
-MINUTES = {"code": 0.5, "quiz": 1, "widget": 4, "prompt": 2}   # run and read / answer / play / think
+READING_CHARS_PER_MINUTE = 200  # a trainee reading teaching text closely
+MINUTES = {"code": 0.5, "quiz": 1, "widget": 4, "prompt": 2}  # run and read / answer / play / think
 
 
 def _headings(nb: nbformat.NotebookNode) -> list[str]:
-    return [line[3:].strip() for c in nb.cells if c.cell_type == "markdown"
-            for line in c.source.splitlines() if line.startswith("## ")]
+    return [
+        line[3:].strip()
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
 
 
 @pytest.mark.parametrize("path", TEACHING, ids=_ids(TEACHING))
@@ -196,8 +202,13 @@ def estimated_minutes(nb: nbformat.NotebookNode) -> float:
     quizzes = sum(s.count("Quiz(") for s in code)
     widgets = sum(any(f"{name}(" in s for name in WIDGETS) for s in code)
     prompts = text.count("想一想") + 3 * text.count("## 反思")
-    return (chars / READING_CHARS_PER_MINUTE + MINUTES["code"] * len(code) + MINUTES["quiz"] * quizzes
-            + MINUTES["widget"] * widgets + MINUTES["prompt"] * prompts)
+    return (
+        chars / READING_CHARS_PER_MINUTE
+        + MINUTES["code"] * len(code)
+        + MINUTES["quiz"] * quizzes
+        + MINUTES["widget"] * widgets
+        + MINUTES["prompt"] * prompts
+    )
 
 
 def _stated_minutes(source: str) -> int:
@@ -222,14 +233,22 @@ def test_index_times_agree_with_the_lessons():
 
 
 # ---------------------------------------------------------------- what is the deck's, what is the course's
-COURSE_OWN = {   # first mention in a lesson must say it is the course's own
+COURSE_OWN = {  # first mention in a lesson must say it is the course's own
     "01_concepts": ["帕累托图"],
     "03_relationship_tiers": ["判定规则"],
     "04_foundations": ["优先得分", "客户组合分组", "服务等级"],
 }
 OWN_MARKERS = ("本课程", "不是课件", "课件没有")
-OVERCLAIMS = ["三条要同时满足", "三条同时满足", "七项功能环环相扣", "他的责任分三块", "观点都出自这份课件",
-              "道理是真的", "关系越深，回报越集中", "课件的描述"]
+OVERCLAIMS = [
+    "三条要同时满足",
+    "三条同时满足",
+    "七项功能环环相扣",
+    "他的责任分三块",
+    "观点都出自这份课件",
+    "道理是真的",
+    "关系越深，回报越集中",
+    "课件的描述",
+]
 
 
 @pytest.mark.parametrize("lesson", sorted(COURSE_OWN))

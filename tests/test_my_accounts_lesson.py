@@ -23,21 +23,22 @@ TEMPLATE = ROOT / "course" / "客户表模板.xlsx"
 def run(folder: Path) -> str:
     """Execute the lesson in *folder*; return the text of its outputs (errors fail the test)."""
     nb = nbformat.read(LESSON, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
     return output_text(nb)
 
 
 def output_text(nb: nbformat.NotebookNode) -> str:
     """The text a trainee reads in the outputs of ``nb``; an error output fails the test."""
-    errors = [(out.ename, out.evalue) for cell in nb.cells for out in cell.get("outputs", [])
-              if out.output_type == "error"]
+    errors = [
+        (out.ename, out.evalue) for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"
+    ]
     assert not errors, errors
     texts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            texts.append(out.get("text", "") + "".join(str(v) for k, v in out.get("data", {}).items()
-                                                         if k.startswith("text/")))
+            texts.append(
+                out.get("text", "") + "".join(str(v) for k, v in out.get("data", {}).items() if k.startswith("text/"))
+            )
     return "\n".join(texts)
 
 
@@ -65,12 +66,15 @@ def test_on_the_case_company(lesson_run):
 def test_on_a_filled_template_next_to_it(folder):
     wb = openpyxl.load_workbook(TEMPLATE)
     accounts, contacts = wb["客户"], wb["联系人"]
-    accounts.append(["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周",
-                     "李"])
-    accounts.append(["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None,
-                     "李"])
-    accounts.append(["K003", "丙虚构化工厂", "企业", "化工", "华北", 300, 5, 3, 0.1, 3, 1, 3, 3, 1, 3, "张", "周",
-                     "李"])
+    accounts.append(
+        ["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"]
+    )
+    accounts.append(
+        ["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"]
+    )
+    accounts.append(
+        ["K003", "丙虚构化工厂", "企业", "化工", "华北", 300, 5, 3, 0.1, 3, 1, 3, 3, 1, 3, "张", "周", "李"]
+    )
     contacts.append(["P1", "K001", "王（虚构）", "总经理", "高层", "决策者", 2, None])
     contacts.append(["P2", "K001", "赵（虚构）", "设备部经理", "中层", "影响者", 4, "客户经理"])
     wb.save(folder / OWN_WORKBOOK)

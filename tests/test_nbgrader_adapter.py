@@ -22,11 +22,14 @@ from kamlib.grading import nbgrader_adapter as adapter
 pytestmark = pytest.mark.slow  # the SQL tests read the tiny course graded once per run
 
 
-@pytest.mark.parametrize("hook, params", [
-    ("init_destination", ["self", "assignment_id", "student_id"]),
-    ("init_assignment", ["self", "assignment_id", "student_id"]),
-    ("convert_single_notebook", ["self", "notebook_filename"]),
-])
+@pytest.mark.parametrize(
+    "hook, params",
+    [
+        ("init_destination", ["self", "assignment_id", "student_id"]),
+        ("init_assignment", ["self", "assignment_id", "student_id"]),
+        ("convert_single_notebook", ["self", "notebook_filename"]),
+    ],
+)
 def test_converters_have_the_hooks_the_tracked_converters_override(hook, params):
     assert list(inspect.signature(getattr(BaseConverter, hook)).parameters) == params
     # nbgrader's own run loop calls them, so overriding them sees every submission
@@ -73,7 +76,7 @@ def test_a_gradebook_session_is_opened_by_init_and_ended_by_close(graded, tmp_pa
     adapter.serialise_gradebook(lock)
     shutil.copy(graded / "gradebook.db", tmp_path / "gradebook.db")
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(url) as gb:                 # __exit__ ends the session through close()
+    with Gradebook(url) as gb:  # __exit__ ends the session through close()
         assert lock.held == 1
         gb.add_student("dave")
     assert lock.held == 0

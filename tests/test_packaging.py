@@ -102,8 +102,9 @@ def test_nbgrader_lab_extension_is_enabled():
 
 @pytest.mark.slow
 def test_nbgrader_server_extension_is_enabled():
-    out = subprocess.run([str(BIN / "jupyter"), "server", "extension", "list"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [str(BIN / "jupyter"), "server", "extension", "list"], capture_output=True, text=True, check=True
+    )
     listing = ANSI.sub("", out.stdout + out.stderr)
     for ext in ("formgrader", "validate_assignment", "assignment_list"):
         assert re.search(rf"nbgrader\.server_extensions\.{ext}\s+enabled", listing), listing
@@ -120,7 +121,8 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (whl,) = out.glob("kamlib-*.whl")
     return zipfile.ZipFile(whl)
@@ -129,8 +131,9 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
 @pytest.mark.slow
 def test_wheel_ships_the_data_cards_and_font(wheel):
     names = set(wheel.namelist())
-    cards = "\n".join(wheel.read(n).decode("utf-8") for n in names
-                      if n.startswith("kamlib/data/") and n.endswith(".md"))
+    cards = "\n".join(
+        wheel.read(n).decode("utf-8") for n in names if n.startswith("kamlib/data/") and n.endswith(".md")
+    )
     csvs = sorted((ROOT / "kamlib" / "data").glob("*.csv"))
     assert csvs
     for csv in csvs:

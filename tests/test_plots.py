@@ -33,20 +33,27 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture
 def small_accounts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "account_id": ["A01", "A02", "A03", "A04", "A05"],
-        "name": ["甲方重工股份有限公司", "乙方市水务局", "丙方医疗科技有限公司", "丁方食品有限公司",
-                 "戊方轨道交通建设管理中心"],
-        "annual_revenue": [500.0, 120.0, 80.0, 300.0, 10.0],
-        "growth_potential": [2, 5, 3, 4, 1],
-        "strategic_importance": [5, 3, 1, 4, 2],
-        "competition": pd.array([1, 2, 3, 4, None], dtype="Int64"),
-        "information_access": pd.array([1, 2, 3, 4, None], dtype="Int64"),
-        "pricing": pd.array([1, 2, 3, 4, 2], dtype="Int64"),
-        "contact_level": pd.array([1, 4, 3, 4, None], dtype="Int64"),
-        "contract": pd.array([1, 2, 1, 4, None], dtype="Int64"),
-        "visibility": pd.array([2, 2, 3, 4, 1], dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "account_id": ["A01", "A02", "A03", "A04", "A05"],
+            "name": [
+                "甲方重工股份有限公司",
+                "乙方市水务局",
+                "丙方医疗科技有限公司",
+                "丁方食品有限公司",
+                "戊方轨道交通建设管理中心",
+            ],
+            "annual_revenue": [500.0, 120.0, 80.0, 300.0, 10.0],
+            "growth_potential": [2, 5, 3, 4, 1],
+            "strategic_importance": [5, 3, 1, 4, 2],
+            "competition": pd.array([1, 2, 3, 4, None], dtype="Int64"),
+            "information_access": pd.array([1, 2, 3, 4, None], dtype="Int64"),
+            "pricing": pd.array([1, 2, 3, 4, 2], dtype="Int64"),
+            "contact_level": pd.array([1, 4, 3, 4, None], dtype="Int64"),
+            "contract": pd.array([1, 2, 1, 4, None], dtype="Int64"),
+            "visibility": pd.array([2, 2, 3, 4, 1], dtype="Int64"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +70,8 @@ def _charts(accounts: pd.DataFrame) -> dict[str, Figure]:
         "tier_distribution": plots.tier_distribution(classify_accounts(accounts)),
         "portfolio_matrix": plots.portfolio_matrix(accounts, scores),
         "allocation_chart": plots.allocation_chart(
-            allocate(100, scores), labels=accounts.set_index("account_id")["name"]),
+            allocate(100, scores), labels=accounts.set_index("account_id")["name"]
+        ),
         "duty_heatmap": plots.duty_heatmap(),
     }
 
@@ -145,8 +153,9 @@ def test_importing_and_drawing_change_no_global_matplotlib_setting():
         "p.pareto_chart(pareto(load_accounts())).savefig(io.BytesIO(), format='png')\n"
         "print([k for k, v in mpl.rcParams.items() if repr(v) != before[k]])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "KAMLIB_STRICT_GLYPHS": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "KAMLIB_STRICT_GLYPHS": "1"}
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
@@ -195,9 +204,13 @@ def _kamlib_strings() -> list[str]:
 
 def test_bundled_cmap_covers_every_chinese_character_in_kamlib_and_lessons():
     cmap = TTFont(FONT)["cmap"].getBestCmap()
-    sources = [*(ROOT / "kamlib").rglob("*.py"), *(ROOT / "kamlib").rglob("*.csv"),
-               *(ROOT / "kamlib").rglob("*.md"), *(ROOT / "course").glob("*.ipynb"),
-               *(ROOT / "exercises" / "source").rglob("*.ipynb")]
+    sources = [
+        *(ROOT / "kamlib").rglob("*.py"),
+        *(ROOT / "kamlib").rglob("*.csv"),
+        *(ROOT / "kamlib").rglob("*.md"),
+        *(ROOT / "course").glob("*.ipynb"),
+        *(ROOT / "exercises" / "source").rglob("*.ipynb"),
+    ]
     chars = set("".join(_kamlib_strings()))
     for path in sources:
         chars |= set(path.read_text(encoding="utf-8"))
@@ -229,7 +242,7 @@ def _render(text: str, families: list[str]) -> None:
 
 
 def _lines(chars: str, width: int = 60) -> str:
-    return "\n".join(chars[i:i + width] for i in range(0, len(chars), width))
+    return "\n".join(chars[i : i + width] for i in range(0, len(chars), width))
 
 
 def test_every_kamlib_label_renders_with_only_the_bundled_font(case_accounts):
@@ -256,8 +269,12 @@ def test_build_script_makes_the_committed_font(tmp_path, skip_or_fail):
     if not Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists():
         skip_or_fail("需要 fonts-wqy-microhei（Debian 软件包）才能重新生成字体")
     out = tmp_path / "KamSans-Regular.ttf"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "build_font.py"), "--output", str(out)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_font.py"), "--output", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     built, committed = (set(TTFont(f)["cmap"].getBestCmap()) for f in (out, FONT))
     assert TTFont(out)["name"].getDebugName(1) == plots.BUNDLED_FAMILY
     assert len(built) > 7000
@@ -316,11 +333,13 @@ def test_pareto_chart_errors(small_accounts):
 
 
 def test_tier_profile_labels_and_unknown():
-    fig = plots.tier_profile({"competition": 3, "pricing": 3, "contract": 2, "visibility": 3,
-                              "information_access": None})
+    fig = plots.tier_profile(
+        {"competition": 3, "pricing": 3, "contract": 2, "visibility": 3, "information_access": None}
+    )
     texts = _texts(fig)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
-        ind.label_zh for ind in INDICATORS.values()]  # top to bottom in INDICATORS order
+        ind.label_zh for ind in INDICATORS.values()
+    ]  # top to bottom in INDICATORS order
     assert texts.count("未知") == 2  # information_access (None) and contact_level (absent)
     assert "合作伙伴关系" in _title(fig)
     xticks = [t.get_text().replace("\n", "") for t in fig.axes[0].get_xticklabels()]
@@ -379,13 +398,11 @@ def test_duty_heatmap_labels():
 
 
 def test_duty_heatmap_with_plain_id_index():
-    matrix = pd.DataFrame({"account_manager": [1, 0], "sales_manager": [0, 1]},
-                          index=["AM-C1", "SM-1"])
+    matrix = pd.DataFrame({"account_manager": [1, 0], "sales_manager": [0, 1]}, index=["AM-C1", "SM-1"])
     fig = plots.duty_heatmap(matrix)
     rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert rows[0].startswith("AM-C1 ") and HAN.search(rows[0])
     _png(fig)
-
 
 
 def test_strict_glyph_mode_turns_missing_glyphs_into_errors_in_a_fresh_process():

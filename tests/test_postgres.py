@@ -72,8 +72,9 @@ def point_at(course: Path, db_url: str) -> None:
 
 
 def start_nbgrader(course: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([NBGRADER, *args], cwd=course, env=tool_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [NBGRADER, *args], cwd=course, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def wait_all(*processes: subprocess.Popen) -> None:
@@ -95,15 +96,32 @@ def snapshot(db_url: str, assignment: str = ASSIGNMENT) -> dict:
             notebooks = {}
             for nb in sub.notebooks:
                 notebooks[nb.name] = {
-                    "score": nb.score, "max_score": nb.max_score, "code_score": nb.code_score,
-                    "written_score": nb.written_score, "needs_manual_grade": nb.needs_manual_grade,
-                    "failed_tests": nb.failed_tests, "flagged": nb.flagged,
-                    "grades": {g.name: (g.auto_score, g.manual_score, g.extra_credit, g.max_score,
-                                        g.needs_manual_grade, g.failed_tests) for g in nb.grades},
+                    "score": nb.score,
+                    "max_score": nb.max_score,
+                    "code_score": nb.code_score,
+                    "written_score": nb.written_score,
+                    "needs_manual_grade": nb.needs_manual_grade,
+                    "failed_tests": nb.failed_tests,
+                    "flagged": nb.flagged,
+                    "grades": {
+                        g.name: (
+                            g.auto_score,
+                            g.manual_score,
+                            g.extra_credit,
+                            g.max_score,
+                            g.needs_manual_grade,
+                            g.failed_tests,
+                        )
+                        for g in nb.grades
+                    },
                     "comments": {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments},
                 }
-            result[sub.student_id] = {"score": sub.score, "max_score": sub.max_score,
-                                      "needs_manual_grade": sub.needs_manual_grade, "notebooks": notebooks}
+            result[sub.student_id] = {
+                "score": sub.score,
+                "max_score": sub.max_score,
+                "needs_manual_grade": sub.needs_manual_grade,
+                "notebooks": notebooks,
+            }
     return result
 
 
@@ -126,8 +144,7 @@ def runs(tmp_path_factory, postgres_server, postgres_url) -> dict:
     sqlite_course = copy_clean_course(EXERCISES, base / "sqlite")
     pg_course = copy_clean_course(EXERCISES, base / "postgres")
     point_at(pg_course, postgres_url)
-    wait_all(*(start_nbgrader(c, "generate_assignment", "--force", ASSIGNMENT)
-               for c in (sqlite_course, pg_course)))
+    wait_all(*(start_nbgrader(c, "generate_assignment", "--force", ASSIGNMENT) for c in (sqlite_course, pg_course)))
 
     kit = Kit(sqlite_course, ASSIGNMENT)
     half = kit.solved(kit.first_half)
@@ -178,9 +195,14 @@ def test_graders_writing_at_once_lose_nothing(runs):
     Without kam, two stock nbgrader processes."""
     course = runs["fresh_course"]
     if Path(KAM).exists():
-        first = subprocess.Popen([KAM, "grade", ASSIGNMENT, "--jobs", "2", "--student", "a_right", "a_blank"],
-                                 cwd=course, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
+        first = subprocess.Popen(
+            [KAM, "grade", ASSIGNMENT, "--jobs", "2", "--student", "a_right", "a_blank"],
+            cwd=course,
+            env=tool_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     else:
         first = start_nbgrader(course, "autograde", ASSIGNMENT, f"--student={GROUPS[0]}")
     second = start_nbgrader(course, "autograde", ASSIGNMENT, f"--student={GROUPS[1]}")

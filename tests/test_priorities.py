@@ -26,13 +26,15 @@ from kamlib.priorities import (
 
 @pytest.fixture
 def accounts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "account_id": ["A01", "A02", "A03", "A04", "A05"],
-        "name": ["甲公司", "乙公司", "丙公司", "丁公司", "戊公司"],
-        "annual_revenue": [500.0, 120.0, 80.0, 300.0, 0.0],
-        "growth_potential": [2, 5, 3, 4, 1],
-        "strategic_importance": [5, 3, 1, 4, 1],
-    })
+    return pd.DataFrame(
+        {
+            "account_id": ["A01", "A02", "A03", "A04", "A05"],
+            "name": ["甲公司", "乙公司", "丙公司", "丁公司", "戊公司"],
+            "annual_revenue": [500.0, 120.0, 80.0, 300.0, 0.0],
+            "growth_potential": [2, 5, 3, 4, 1],
+            "strategic_importance": [5, 3, 1, 4, 1],
+        }
+    )
 
 
 # ---------------------------------------------------------------- pareto
@@ -58,8 +60,10 @@ def test_smallest_set_for_share(accounts):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.floats(0, 1e4, allow_subnormal=False), min_size=1, max_size=30).filter(
-    lambda xs: sum(xs) > 0), st.floats(0.01, 1.0))
+@given(
+    st.lists(st.floats(0, 1e4, allow_subnormal=False), min_size=1, max_size=30).filter(lambda xs: sum(xs) > 0),
+    st.floats(0.01, 1.0),
+)
 def test_smallest_set_is_smallest(revenues, share):
     df = pd.DataFrame({"annual_revenue": revenues})
     chosen = smallest_set_for_share(df, share)
@@ -108,12 +112,15 @@ def test_priority_scores_minmax(accounts):
     assert s.tolist() == pytest.approx([100, 24, 16, 60, 0])
 
 
-@pytest.mark.parametrize("weights, message", [
-    ({"siz": 1}, "未知的权重：'siz'"),
-    ({"size": -1, "potential": 1}, "权重 size 为 -1"),
-    ({"size": 0, "potential": 0}, "权重之和为 0"),
-    ({"size": float("nan")}, "权重 size 为 nan"),
-])
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ({"siz": 1}, "未知的权重：'siz'"),
+        ({"size": -1, "potential": 1}, "权重 size 为 -1"),
+        ({"size": 0, "potential": 0}, "权重之和为 0"),
+        ({"size": float("nan")}, "权重 size 为 nan"),
+    ],
+)
 def test_priority_scores_bad_weights(accounts, weights, message):
     with pytest.raises(ValueError, match=message):
         priority_scores(accounts, weights)
@@ -134,14 +141,22 @@ def test_priority_scores_constant_revenue(accounts):
 
 
 account_rows = st.lists(
-    st.tuples(st.floats(0, 1e4, allow_nan=False), st.integers(1, 5), st.integers(1, 5)),
-    min_size=1, max_size=25)
+    st.tuples(st.floats(0, 1e4, allow_nan=False), st.integers(1, 5), st.integers(1, 5)), min_size=1, max_size=25
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(account_rows, st.fixed_dictionaries({
-    "size": st.floats(0, 10), "potential": st.floats(0, 10), "importance": st.floats(0, 10),
-}).filter(lambda w: sum(w.values()) > 0), st.sampled_from(["rank", "minmax"]))
+@given(
+    account_rows,
+    st.fixed_dictionaries(
+        {
+            "size": st.floats(0, 10),
+            "potential": st.floats(0, 10),
+            "importance": st.floats(0, 10),
+        }
+    ).filter(lambda w: sum(w.values()) > 0),
+    st.sampled_from(["rank", "minmax"]),
+)
 def test_priority_scores_range_and_monotone(rows, weights, scale):
     df = pd.DataFrame(rows, columns=["annual_revenue", "growth_potential", "strategic_importance"])
     s = priority_scores(df, weights, size_scale=scale)
@@ -158,8 +173,13 @@ def test_priority_scores_range_and_monotone(rows, weights, scale):
 def test_portfolio_quadrants(accounts):
     q = portfolio_quadrants(accounts)
     # revenue median 120: large = A01, A04; potential median 3: high = A02, A04
-    assert q.to_dict() == {"A01": "重点维护", "A02": "选择培育", "A03": "维持观察",
-                           "A04": "重点发展", "A05": "维持观察"}
+    assert q.to_dict() == {
+        "A01": "重点维护",
+        "A02": "选择培育",
+        "A03": "维持观察",
+        "A04": "重点发展",
+        "A05": "维持观察",
+    }
     assert set(q) <= set(QUADRANTS)
     assert list(QUADRANTS) == ["重点发展", "重点维护", "选择培育", "维持观察"]
 
@@ -192,25 +212,27 @@ def test_allocate_zero_scores_get_rest_only_after_caps():
     assert allocate(10, scores, caps=pd.Series({"a": 5, "b": 9, "c": 9})).tolist() == [5, 3, 2]
 
 
-@pytest.mark.parametrize("budget, caps, scores, message", [
-    (-5, None, {"a": 1.0}, "预算 budget 为 -5"),
-    (10.5, None, {"a": 1.0}, "预算 budget 为 10.5"),
-    (400.0, None, {"a": 1.0}, "预算 budget 为 400.0"),
-    ("10", None, {"a": 1.0}, "预算 budget 为 '10'"),
-    (10, None, {"a": -1.0}, "客户 a 的得分为 -1.0"),
-    (10, None, {"a": float("nan")}, "客户 a 的得分为 nan"),
-    (10, 3, {"a": 1.0, "b": 1.0}, "上限之和为 6，小于预算 10"),
-    (10, -1, {"a": 1.0}, "上限 caps 为 -1"),
-    (10, {"a": 20}, {"a": 1.0, "b": 1.0}, r"缺少这些客户的上限：\['b'\]"),
-])
+@pytest.mark.parametrize(
+    "budget, caps, scores, message",
+    [
+        (-5, None, {"a": 1.0}, "预算 budget 为 -5"),
+        (10.5, None, {"a": 1.0}, "预算 budget 为 10.5"),
+        (400.0, None, {"a": 1.0}, "预算 budget 为 400.0"),
+        ("10", None, {"a": 1.0}, "预算 budget 为 '10'"),
+        (10, None, {"a": -1.0}, "客户 a 的得分为 -1.0"),
+        (10, None, {"a": float("nan")}, "客户 a 的得分为 nan"),
+        (10, 3, {"a": 1.0, "b": 1.0}, "上限之和为 6，小于预算 10"),
+        (10, -1, {"a": 1.0}, "上限 caps 为 -1"),
+        (10, {"a": 20}, {"a": 1.0, "b": 1.0}, r"缺少这些客户的上限：\['b'\]"),
+    ],
+)
 def test_allocate_rejects_bad_input(budget, caps, scores, message):
     caps = pd.Series(caps) if isinstance(caps, dict) else caps
     with pytest.raises(ValueError, match=message):
         allocate(budget, pd.Series(scores), caps)
 
 
-score_values = st.one_of(st.sampled_from([0.0, 1.0, 2.5, 10.0, 60.0]),
-                         st.floats(0, 100, allow_nan=False))
+score_values = st.one_of(st.sampled_from([0.0, 1.0, 2.5, 10.0, 60.0]), st.floats(0, 100, allow_nan=False))
 
 
 @st.composite
@@ -298,8 +320,7 @@ def test_allocate_monotone_in_score(problem):
 
 
 @PROPERTY
-@given(st.lists(score_values, min_size=1, max_size=20).filter(lambda s: sum(s) > 0),
-       st.integers(0, 1000))
+@given(st.lists(score_values, min_size=1, max_size=20).filter(lambda s: sum(s) > 0), st.integers(0, 1000))
 def test_allocate_without_caps_within_one_of_exact_share(scores, budget):
     s = pd.Series(scores)
     out = allocate(budget, s)
@@ -327,12 +348,14 @@ def test_allocate_caps_below_budget_is_an_error(problem):
 # ---------------------------------------------------------------- performance review
 @pytest.fixture
 def orders() -> pd.DataFrame:
-    return pd.DataFrame({
-        "order_id": range(1, 9),
-        "account_id": ["A01", "A01", "A01", "A01", "A02", "A02", "A03", "A03"],
-        "year": [2023, 2024, 2024, 2025, 2023, 2025, 2024, 2025],
-        "amount": [100.0, 60.0, 50.0, 90.0, 50.0, 51.0, 30.0, 30.0],
-    })
+    return pd.DataFrame(
+        {
+            "order_id": range(1, 9),
+            "account_id": ["A01", "A01", "A01", "A01", "A02", "A02", "A03", "A03"],
+            "year": [2023, 2024, 2024, 2025, 2023, 2025, 2024, 2025],
+            "amount": [100.0, 60.0, 50.0, 90.0, 50.0, 51.0, 30.0, 30.0],
+        }
+    )
 
 
 def test_performance_review(orders):
@@ -402,7 +425,7 @@ def test_service_plan_hours_sum_to_budget_and_step_down_by_level():
     assert [name for name, _ in by_level] == [level.name for level in SERVICE_LEVELS]
     lows = by_level.min().tolist()
     highs = by_level.max().tolist()
-    assert all(high - low <= 1 for low, high in zip(lows, highs, strict=True))   # one level, one share
+    assert all(high - low <= 1 for low, high in zip(lows, highs, strict=True))  # one level, one share
     assert lows[0] > highs[1] and lows[1] > highs[2]
 
 

@@ -26,9 +26,13 @@ def test_record_and_show(monkeypatch, tmp_path):
     assert json.loads(path.read_text(encoding="utf-8"))["lessons"]["01_concepts"] == {"done": ["1"], "total": 2}
     page = progress.progress_html(["01_concepts", "02_roles", "03_relationship_tiers"], ["ex01_concepts", "ex02_roles"])
     rows = dict(__import__("re").findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", page))
-    assert rows == {"01_concepts": "答对 1 / 2 道自测题", "02_roles": "还没有答对的题",
-                    "03_relationship_tiers": "答对 2 / 6 道自测题",
-                    "ex01_concepts": "✔ 已完成（2 道自动评分题全部答对）", "ex02_roles": "还没有答对的题"}
+    assert rows == {
+        "01_concepts": "答对 1 / 2 道自测题",
+        "02_roles": "还没有答对的题",
+        "03_relationship_tiers": "答对 2 / 6 道自测题",
+        "ex01_concepts": "✔ 已完成（2 道自动评分题全部答对）",
+        "ex02_roles": "还没有答对的题",
+    }
 
 
 def test_a_broken_file_is_read_as_empty_and_then_replaced(monkeypatch, tmp_path):

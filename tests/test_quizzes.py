@@ -57,8 +57,13 @@ def test_quiz_without_selection_asks_to_choose():
 
 
 def test_quiz_multiple_choice_needs_exact_set():
-    q = quiz("三个主要职位是？", {"A": "客户经理", "B": "行政支持者", "C": "销售经理", "D": "前台"},
-             {"A", "B", "C"}, explanation="三个职位。", hint="前台不是。")
+    q = quiz(
+        "三个主要职位是？",
+        {"A": "客户经理", "B": "行政支持者", "C": "销售经理", "D": "前台"},
+        {"A", "B", "C"},
+        explanation="三个职位。",
+        hint="前台不是。",
+    )
     assert q.multiple and set(q.checkboxes) == {"A", "B", "C", "D"}
     q.select("A", "B")
     assert q.submit() is False and "提示：前台不是。" in q.feedback

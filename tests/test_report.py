@@ -44,8 +44,9 @@ def csv(path) -> pd.DataFrame:
 
 
 def answer(student, grade_id, value, missing=False, assignment="ps1"):
-    return AnswerRecord(assignment, assignment, student, grade_id, "" if missing else value, missing, True,
-                        "2025-03-01T10:00:00+00:00")
+    return AnswerRecord(
+        assignment, assignment, student, grade_id, "" if missing else value, missing, True, "2025-03-01T10:00:00+00:00"
+    )
 
 
 @pytest.fixture
@@ -57,8 +58,8 @@ def test_pending_answers_are_left_out_of_the_share_and_counted(graded):
     c = cohort_of(graded)
     subs = c.submissions.set_index(["assignment", "student_id"])
     assert subs.loc[("ps1", "alice"), "status"] == "待批改" and subs.loc[("ps1", "alice"), "pending"] == 1
-    assert subs.loc[("ps1", "alice"), "share"] == 1.0            # 3 of the 3 points graded so far
-    assert subs.loc[("ps1", "bob"), "share"] == pytest.approx(1 / 6)   # his blank essay scores 0
+    assert subs.loc[("ps1", "alice"), "share"] == 1.0  # 3 of the 3 points graded so far
+    assert subs.loc[("ps1", "bob"), "share"] == pytest.approx(1 / 6)  # his blank essay scores 0
     assert subs.loc[("ps2", "bob"), "status"] == "未提交"
     answers = c.answers.set_index(["assignment", "student_id", "cell"])
     assert answers.loc[("ps1", "bob", "essay"), "status"] == "未作答"  # the answer stub left in place
@@ -70,13 +71,14 @@ def test_pending_answers_are_left_out_of_the_share_and_counted(graded):
 
 def test_the_risk_list_is_ordered_by_severity(graded):
     t = learner_summary(cohort_of(graded))
-    assert t["学员编号"].tolist() == ["carol", "bob", "alice"]   # 0 % before 8 %, both high
+    assert t["学员编号"].tolist() == ["carol", "bob", "alice"]  # 0 % before 8 %, both high
     assert t["严重程度"].tolist() == ["高", "高", ""]
     assert "低于 60%" in t.loc[1, "原因"] and "未提交 ps2" in t.loc[1, "原因"]
 
 
 def test_a_grade_entered_by_the_trainer_changes_the_report(course):
     from nbgrader.api import Gradebook
+
     with Gradebook(db_url(course), "tiny") as gb:
         essay = gb.find_grade("essay", "ps1", "ps1", "alice")
         essay.manual_score, essay.needs_manual_grade = 1.5, False
@@ -86,17 +88,24 @@ def test_a_grade_entered_by_the_trainer_changes_the_report(course):
         gb.db.commit()
     c = cohort_of(course)
     assert c.submissions.set_index(["assignment", "student_id"]).loc[("ps1", "alice"), "share"] == 0.75
-    page = (course / "reports" / "learners" / "alice.html")
+    page = course / "reports" / "learners" / "alice.html"
     assert main(["--course", str(course), "report"]) == 0
     text = page.read_text(encoding="utf-8")
     assert "理由对，但没有说出八成这个数字。" in text and "1.5 / 3" in text
 
 
 def test_recorded_answers_give_common_answers_and_not_attempted(course, tmp_path):
-    record_answers(db_url(course), [answer("alice", "test_answer", "42"), answer("bob", "test_answer", "41"),
-                         answer("carol", "test_answer", "", missing=True),
-                         answer("alice", "test_share", "0.8"), answer("bob", "test_share", "0.8"),
-                         answer("carol", "test_share", "", missing=True)])
+    record_answers(
+        db_url(course),
+        [
+            answer("alice", "test_answer", "42"),
+            answer("bob", "test_answer", "41"),
+            answer("carol", "test_answer", "", missing=True),
+            answer("alice", "test_share", "0.8"),
+            answer("bob", "test_share", "0.8"),
+            answer("carol", "test_share", "", missing=True),
+        ],
+    )
     page = report(course, tmp_path / "out")
     section = page.split("四、常见错误答案")[1].split("五、")[0]
     assert "最常见的错误是 41（33%）" in section
@@ -118,13 +127,13 @@ def test_a_submission_that_could_not_be_graded_stays_out_of_the_statistics(cours
     c = cohort_of(course)
     assert progress(c).loc["carol"].isna().all()
     t = learner_summary(c).set_index("学员编号")
-    assert t.loc["carol", "无法评分数"] == 1 and t.loc["carol", "原因"] == "未提交 ps2"   # not a 0 % average
+    assert t.loc["carol", "无法评分数"] == 1 and t.loc["carol", "原因"] == "未提交 ps2"  # not a 0 % average
     assert t.loc["carol", "严重程度"] == "中"
     page = report(course, tmp_path / "out")
     standing = page.split("一、评分进展")[1].split("二、")[0]
     assert "无法评分的提交" in standing and BROKEN in standing
     items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
-    assert items.loc["test_answer", "计入人数"] == 2                   # alice and bob only
+    assert items.loc["test_answer", "计入人数"] == 2  # alice and bob only
     learner = (tmp_path / "out" / "learners" / "carol.html").read_text(encoding="utf-8")
     assert "无法评分" in learner and BROKEN in learner
     assert main(["--course", str(course), "export", "--out", str(tmp_path / "grades.csv")]) == 0
@@ -149,9 +158,15 @@ def _tag(course, headings: dict[str, str], topics: dict[str, str]) -> None:
 
 
 def test_questions_are_named_by_their_headings_and_grouped_by_topic(course, tmp_path):
-    _tag(course, {"answer": "### 第 1 题 情形判断（2 分）", "share": "### 第 2 题（1 分）",
-                  "essay": "### 第 3 题 说明理由（文字题，人工评分，3 分）"},
-         {"test_answer": "tiers.rule", "test_share": "concepts", "essay": "tiers.rule"})
+    _tag(
+        course,
+        {
+            "answer": "### 第 1 题 情形判断（2 分）",
+            "share": "### 第 2 题（1 分）",
+            "essay": "### 第 3 题 说明理由（文字题，人工评分，3 分）",
+        },
+        {"test_answer": "tiers.rule", "test_share": "concepts", "essay": "tiers.rule"},
+    )
     page = report(course, tmp_path / "out", "ps1")
     items = csv(tmp_path / "out" / "items.csv").set_index("题目编号")
     assert items.loc["test_answer", "题目"] == "第 1 题 情形判断" and items.loc["test_share", "题目"] == "第 2 题"
@@ -161,7 +176,7 @@ def test_questions_are_named_by_their_headings_and_grouped_by_topic(course, tmp_
     # concepts: 1 + 1 + 0 of 3 points; tiers.rule: 2 + 0 + 0 (+ bob's and carol's blank essays) of 2+2+2+3+3
     assert topics.index("层级判定与升级") < topics.index("重点客户管理的概念")
     assert "<td>67%</td>" in topics and "<td>17%</td>" in topics
-    assert "ps1 小测验" in page                                     # the assignment's title
+    assert "ps1 小测验" in page  # the assignment's title
     # each learner's page points to the lesson section of the topics that learner has not mastered
     mastery = analyse(cohort_of(course, "ps1")).mastery
     pointer = review_pointer("tiers.rule")
@@ -193,11 +208,20 @@ def test_the_page_is_self_contained_with_every_section(graded, tmp_path, capsys)
     (out / "learners" / "dora.html").write_text("an earlier run's learner", encoding="utf-8")
     page = report(graded, out)
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
-    assert len(images) == 5              # distribution, trend, facility, topic and progress heat maps
+    assert len(images) == 5  # distribution, trend, facility, topic and progress heat maps
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
-    assert not re.search(r"(src|href)=['\"](?!data:|learners/)", page)   # nothing fetched from elsewhere
-    for text in ("一、评分进展", "二、得分分布与走势", "三、各题分析", "四、常见错误答案", "五、知识点掌握",
-                 "六、学员进度", "七、风险学员", "风险学员 <span class='risk'>2</span> 人", "Cronbach α"):
+    assert not re.search(r"(src|href)=['\"](?!data:|learners/)", page)  # nothing fetched from elsewhere
+    for text in (
+        "一、评分进展",
+        "二、得分分布与走势",
+        "三、各题分析",
+        "四、常见错误答案",
+        "五、知识点掌握",
+        "六、学员进度",
+        "七、风险学员",
+        "风险学员 <span class='risk'>2</span> 人",
+        "Cronbach α",
+    ):
         assert text in page, text
     risk = page.split("七、风险学员")[1]
     assert "bob" in risk and "carol" in risk and "alice" not in risk
@@ -242,20 +266,22 @@ def test_every_graded_question_of_the_course_is_named_by_its_heading():
     exercises = Path(__file__).resolve().parents[1] / "exercises"
     cells = list(graded_cells(exercises))
     assert len(cells) >= 37
-    for cell in cells:                     # never a mark scheme's heading, never the raw grade_id
+    for cell in cells:  # never a mark scheme's heading, never the raw grade_id
         assert re.fullmatch(r"第 \d+ 题( \S.*)?", cell.title), (cell.grade_id, cell.title)
         assert "分）" not in cell.title
     titles = assignment_titles(exercises)
     assert titles["ex03_relationship_tiers"] == "练习 3：四种类型的客户关系"
 
 
-def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per_question(course, tmp_path,
-                                                                                           monkeypatch):
+def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per_question(
+    course, tmp_path, monkeypatch
+):
     import time
 
     from nbgrader.api import Gradebook
+
     with Gradebook(db_url(course), "tiny") as gb:
-        gb.remove_submission("ps2", "alice")          # now nobody has handed in ps2
+        gb.remove_submission("ps2", "alice")  # now nobody has handed in ps2
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time.tzset()
     try:
@@ -264,8 +290,8 @@ def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per
         monkeypatch.delenv("TZ")
         time.tzset()
     grades = csv(tmp_path / "g.csv").set_index(["作业", "学员编号"])
-    assert set(grades.index.get_level_values("作业")) == {"ps1"}       # ps2 is not collected yet
-    assert grades.loc[("ps1", "alice"), "提交时间"] == "2025-03-01 18:00:00+08:00"   # submitted 10:00 UTC
+    assert set(grades.index.get_level_values("作业")) == {"ps1"}  # ps2 is not collected yet
+    assert grades.loc[("ps1", "alice"), "提交时间"] == "2025-03-01 18:00:00+08:00"  # submitted 10:00 UTC
     assert list(grades.columns[-3:]) == ["test_answer（2 分）", "test_share（1 分）", "essay（3 分）"]
     assert grades.loc[("ps1", "alice"), "essay（3 分）"] == "待批改"
     assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0

@@ -33,8 +33,14 @@ def kam(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=tool_env(),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), *args],
+        cwd=course,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def one_chinese_sentence(run: subprocess.CompletedProcess) -> str:
@@ -57,10 +63,14 @@ def grade_by_hand(course: Path, student: str = "alice", score: float = 2.5) -> N
 
 def needs_manual(course: Path, student: str, grade_id: str) -> bool:
     with closing(sqlite3.connect(course / "gradebook.db")) as con:
-        return bool(con.execute(
-            "SELECT g.needs_manual_grade FROM grade g JOIN base_cell c ON g.cell_id = c.id "
-            "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment a ON n.assignment_id = a.id "
-            "WHERE c.name = ? AND a.student_id = ?", (grade_id, student)).fetchone()[0])
+        return bool(
+            con.execute(
+                "SELECT g.needs_manual_grade FROM grade g JOIN base_cell c ON g.cell_id = c.id "
+                "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment a ON n.assignment_id = a.id "
+                "WHERE c.name = ? AND a.student_id = ?",
+                (grade_id, student),
+            ).fetchone()[0]
+        )
 
 
 @pytest.fixture
@@ -82,10 +92,10 @@ def test_rotation_never_drops_the_last_backup_holding_manual_grades(course):
     grade_by_hand(course)
     kept = backup_gradebook(db, keep=2, now=datetime(2030, 1, 1, 9, 0, 0))
     assert describe(kept).manual == 1
-    with closing(sqlite3.connect(db)) as con:            # the accident: every grade gone
+    with closing(sqlite3.connect(db)) as con:  # the accident: every grade gone
         con.execute("DELETE FROM grade")
         con.commit()
-    for minute in range(1, 6):                            # then five runs that each change something
+    for minute in range(1, 6):  # then five runs that each change something
         with closing(sqlite3.connect(db)) as con:
             con.execute("UPDATE student SET first_name = ? WHERE id = 'alice'", (f"v{minute}",))
             con.commit()
@@ -135,11 +145,17 @@ def test_a_truncated_gradebook_is_one_chinese_sentence_in_every_command(course):
     for command in (["report"], ["export"], ["feedback", "ps1"], ["grade", "ps1"], ["roster", "x.csv"]):
         err = one_chinese_sentence(kam(course, *command))
         assert "已损坏" in err and "kam restore gradebook.db.bak-" in err, command
-    assert db.read_bytes() == data   # left as it was, for whoever wants to rescue it
-    script = subprocess.run([str(Path(sys.executable).parent / "kam"), "report"], cwd=course, env=tool_env(),
-                            capture_output=True, text=True, timeout=300)   # the console script a trainer types
+    assert db.read_bytes() == data  # left as it was, for whoever wants to rescue it
+    script = subprocess.run(
+        [str(Path(sys.executable).parent / "kam"), "report"],
+        cwd=course,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # the console script a trainer types
     assert "已损坏" in one_chinese_sentence(script)
-    db.write_bytes(b"")              # an emptied file is no gradebook either
+    db.write_bytes(b"")  # an emptied file is no gradebook either
     assert "已损坏" in one_chinese_sentence(kam(course, "report"))
 
 
@@ -149,7 +165,7 @@ def test_a_lost_gradebook_without_backups_is_rebuilt_by_regrading(course):
     err = one_chinese_sentence(kam(course, "grade", "ps1"))
     assert "nbgrader generate_assignment --force" in err
     assert nbgrader(course, "generate_assignment", "--force", "ps1").returncode == 0
-    run = kam(course, "grade", "ps1")                     # no --force needed, nothing "已评分" skipped
+    run = kam(course, "grade", "ps1")  # no --force needed, nothing "已评分" skipped
     assert run.returncode == 0, run.stdout + run.stderr
     assert "成功 3 份" in run.stdout and "跳过" not in run.stdout
     assert "已重新评分" in run.stdout and "alice" in run.stdout
@@ -160,7 +176,7 @@ def test_a_lost_gradebook_without_backups_is_rebuilt_by_regrading(course):
 
 def test_feedback_after_restoring_an_older_backup_says_how_to_regrade(course):
     db = course / "gradebook.db"
-    first = backups(db)[0]          # taken before anything was graded
+    first = backups(db)[0]  # taken before anything was graded
     assert kam(course, "restore", first.name).returncode == 0
     run = kam(course, "feedback", "ps1")
     assert run.returncode == 1
@@ -171,8 +187,12 @@ def test_feedback_after_restoring_an_older_backup_says_how_to_regrade(course):
 def test_force_keeps_manual_grades_of_unchanged_answers_and_says_which_changed(course):
     grade_by_hand(course, "alice")
     grade_by_hand(course, "carol", 0.0)
-    submit(course, "carol", answers={"essay": "我重新写了：因为八成收入来自该客户。"},
-           timestamp="2025-03-02 10:00:00.000000 UTC")
+    submit(
+        course,
+        "carol",
+        answers={"essay": "我重新写了：因为八成收入来自该客户。"},
+        timestamp="2025-03-02 10:00:00.000000 UTC",
+    )
     run = kam(course, "grade", "ps1", "--force")
     assert run.returncode == 0, run.stdout + run.stderr
     assert not needs_manual(course, "alice", "essay")

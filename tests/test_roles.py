@@ -19,8 +19,10 @@ from kamlib.roles import (
 from tests.support.deck import CORRECTIONS, SCRAPE_ERRORS, corrected_deck, normalise
 
 EXPECTED_IDS = (
-    ["AM-main"] + [f"AM-{g}{i}" for g in "CET" for i in range(1, 5)]
-    + ["ES-main"] + [f"ES-{i}" for i in range(1, 10)]
+    ["AM-main"]
+    + [f"AM-{g}{i}" for g in "CET" for i in range(1, 5)]
+    + ["ES-main"]
+    + [f"ES-{i}" for i in range(1, 10)]
     + [f"SM-{i}" for i in range(1, 8)]
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -72,7 +74,9 @@ def test_counts_per_role():
     assert per_role == {"account_manager": 1 + 4 + 4 + 4, "executive_sponsor": 1 + 9, "sales_manager": 7}
     assert [d.id for d in DUTIES if d.main] == ["AM-main", "ES-main"]
     assert Counter(d.id[:4] for d in DUTIES if d.role == "account_manager" and not d.main) == {
-        "AM-C": 4, "AM-E": 4, "AM-T": 4,
+        "AM-C": 4,
+        "AM-E": 4,
+        "AM-T": 4,
     }
 
 
@@ -127,7 +131,14 @@ def test_the_two_main_duties_are_the_deck_sentences():
 def test_duties_table():
     table = duties()
     assert list(table.columns) == [
-        "id", "role", "role_zh", "main", "towards", "towards_zh", "text_zh", "slide",
+        "id",
+        "role",
+        "role_zh",
+        "main",
+        "towards",
+        "towards_zh",
+        "text_zh",
+        "slide",
     ]
     assert table["id"].tolist() == EXPECTED_IDS
     row = table.set_index("id").loc["SM-6"]
@@ -211,8 +222,14 @@ def contacts() -> pd.DataFrame:
             "level": ["操作层", "中层", "高层", "中层", "高层", "操作层"],
             "buying_role": ["使用者", "影响者", "决策者", "采购把关者", "决策者", "使用者"],
             "relationship_strength": [3, 4, 5, 2, 4, 3],
-            "owner_role": ["account_manager", "sales_manager", "executive_sponsor",
-                           "account_manager", "executive_sponsor", "account_manager"],
+            "owner_role": [
+                "account_manager",
+                "sales_manager",
+                "executive_sponsor",
+                "account_manager",
+                "executive_sponsor",
+                "account_manager",
+            ],
         }
     )
 
@@ -256,6 +273,7 @@ def test_account_team_names_a_missing_column_and_a_bad_owner_role():
 
 def test_account_team_on_the_case_data():
     import kamlib.data as data
+
     case_accounts, case_contacts = data.load_accounts(), data.load_contacts()
     for account_id in ("A02", "A16"):
         team = account_team(account_id, case_accounts, case_contacts)

@@ -22,8 +22,9 @@ BIN = Path(sys.executable).parent
 
 
 def _kam(course: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "kam"), *args], cwd=course, env=env or tool_env(), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [str(BIN / "kam"), *args], cwd=course, env=env or tool_env(), capture_output=True, text=True, timeout=300
+    )
 
 
 def _without_bwrap(tmp_path: Path) -> dict:
@@ -72,7 +73,9 @@ def test_no_sandbox_grades_anyway_says_so_and_marks_the_answers(template, tmp_pa
     assert "本次评分不使用沙箱" in run.stderr
     answers = read_answers(f"sqlite:///{course / 'gradebook.db'}", "ps1")
     assert {a.grade_id: (a.answer, a.sandboxed) for a in answers if a.student == "alice"} == {
-        "test_answer": ("42", False), "test_share": ("0.8", False)}
+        "test_answer": ("42", False),
+        "test_share": ("0.8", False),
+    }
     report = _kam(course, "report", "--out", str(tmp_path / "reports"))
     assert report.returncode == 0, report.stderr
     standing = (tmp_path / "reports" / "report.html").read_text(encoding="utf-8").split("二、")[0]
@@ -80,7 +83,7 @@ def test_no_sandbox_grades_anyway_says_so_and_marks_the_answers(template, tmp_pa
 
 
 def test_kam_grade_sandboxes_a_course_whose_config_does_not(template, tmp_path):
-    course = clone_course(template, tmp_path / "course")     # the tiny course's config is stock nbgrader's
+    course = clone_course(template, tmp_path / "course")  # the tiny course's config is stock nbgrader's
     submit(course, "alice", answers={**RIGHT, "share": "import os\nshare = 0.8 if os.getuid() == 65534 else 0.1"})
     run = _kam(course, "grade", "ps1")
     assert run.returncode == 0, run.stdout + run.stderr

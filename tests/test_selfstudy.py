@@ -22,7 +22,7 @@ AUTOGRADED = ["ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_fo
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # Wrong but well-formed answers, made from the right value by this kernel-side helper.
-WRONG = '''
+WRONG = """
 from kamlib.roles import DUTIES
 from kamlib.tiers import Tier as _Tier
 def _wrong(value):
@@ -39,7 +39,7 @@ def _wrong(value):
     if type(value) is dict:
         return {k: v % 4 + 1 for k, v in value.items()}
     return value + 1
-'''
+"""
 
 
 def course_copy(dest: Path) -> Path:
@@ -71,10 +71,16 @@ def test_every_assignment_gets_a_self_study_notebook_and_nothing_else_is_made(bu
 def test_no_solution_hidden_test_mark_scheme_or_explanation_in_plain_text(built):
     for source in sorted((EXERCISES / "source").glob("*/*.ipynb")):
         nb = nbformat.read(source, as_version=4)
-        secrets = [line for cell in nb.cells for region in (SOLUTION, HIDDEN, MARK_SCHEME)
-                   for line in region_lines(cell.source, *region) if len(line) > 6]
-        secrets += [cell.metadata["kam"]["explanation"] for cell in nb.cells
-                    if cell.metadata.get("kam", {}).get("explanation")]
+        secrets = [
+            line
+            for cell in nb.cells
+            for region in (SOLUTION, HIDDEN, MARK_SCHEME)
+            for line in region_lines(cell.source, *region)
+            if len(line) > 6
+        ]
+        secrets += [
+            cell.metadata["kam"]["explanation"] for cell in nb.cells if cell.metadata.get("kam", {}).get("explanation")
+        ]
         text = _notebook(built, source.parent.name).read_text(encoding="utf-8")
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{source.name}: {leaked[:3]}"
@@ -91,17 +97,23 @@ def test_rebuilding_keeps_an_answered_notebook(built):
     before = path.read_bytes()
     results = dict(build(built))
     assert results[path] is False and path.read_bytes() == before
-    path.unlink()                                   # a deleted notebook is made again
+    path.unlink()  # a deleted notebook is made again
     assert dict(build(built))[path] is True
 
 
 def answered(root: Path, assignment: str, wrong: bool) -> nbformat.NotebookNode:
     """The self-study notebook with the source's solutions typed in (then spoiled when ``wrong``)."""
     source = nbformat.read(EXERCISES / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-    tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    }
+    tests = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+    }
     nb = nbformat.read(_notebook(root, assignment), as_version=4)
     cells = [nbformat.v4.new_code_cell(WRONG)] if wrong else []
     for cell in nb.cells:
@@ -112,7 +124,7 @@ def answered(root: Path, assignment: str, wrong: bool) -> nbformat.NotebookNode:
             spoil = "\n".join(f"{n} = _wrong({n})" for n in names_used(tests[gid]))
             cells.append(nbformat.v4.new_code_cell(spoil))
         cells.append(cell)
-    if wrong:      # the setup cell must run before the helper
+    if wrong:  # the setup cell must run before the helper
         cells.insert(0, cells.pop(next(i for i, c in enumerate(cells) if "nbgrader" in c.metadata)))
     nb.cells = cells
     return nb
@@ -120,8 +132,9 @@ def answered(root: Path, assignment: str, wrong: bool) -> nbformat.NotebookNode:
 
 def _run(nb, folder: Path, tmp_path: Path) -> list[tuple[str, str]]:
     """(grade_id, printed text) of each check cell, after running ``nb`` top to bottom in a fresh kernel."""
-    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
+    ).execute()
     return check_outputs(nb)
 
 
@@ -154,8 +167,8 @@ def test_right_answers_get_a_tick_and_wrong_ones_a_cross_with_a_review_hint(buil
         assert "复习：第三课" in text and "幻灯片" in text, (gid, text)
         assert "Traceback" not in text
 
-@pytest.mark.slow
 
+@pytest.mark.slow
 def test_unanswered_question_says_so_in_chinese(built, tmp_path, monkeypatch):
     monkeypatch.setenv("KAM_PROGRESS_FILE", str(tmp_path / "progress.json"))
     folder = _notebook(built, "ex01_concepts").parent
@@ -175,8 +188,8 @@ def test_a_key_is_opaque_and_round_trips():
     with pytest.raises(answer_key.AnswerKeyError, match="答案密钥"):
         answer_key.decode(key[:-6] + "AAAAAA")
 
-@pytest.mark.slow
 
+@pytest.mark.slow
 def test_validate_flags_every_unanswered_question_in_chinese(built):
     """nbgrader's Validate on an unfinished self-study notebook: every question named, no traceback."""
     from submissions import run_nbgrader
@@ -187,7 +200,7 @@ def test_validate_flags_every_unanswered_question_in_chinese(built):
     answered_one = nbformat.read(fresh / nb, as_version=4)
     for cell in answered_one.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex03_q1_answer":
-            cell.source = "tier_q1 = Tier.STRATEGIC_ALLIANCE"      # answered (wrongly): not flagged
+            cell.source = "tier_q1 = Tier.STRATEGIC_ALLIANCE"  # answered (wrongly): not flagged
     nbformat.write(answered_one, fresh / nb)
     run = run_nbgrader(fresh, "validate", nb)
     out = ANSI.sub("", run.stdout)
@@ -222,11 +235,15 @@ def test_explain_on_request(built, capsys):
     from kamlib.selfstudy import check, explain
 
     path = _notebook(built, "ex03_relationship_tiers")
-    keys = [re.search(r'check\("([^"]+)"\)', c.source).group(1)
-            for c in nbformat.read(path, as_version=4).cells if 'check("' in c.source]
+    keys = [
+        re.search(r'check\("([^"]+)"\)', c.source).group(1)
+        for c in nbformat.read(path, as_version=4).cells
+        if 'check("' in c.source
+    ]
     explain(1)
     assert "请先运行这道题的检查单元格" in capsys.readouterr().out
     from kamlib.tiers import Tier
+
     check(keys[0], {"tier_q1": Tier.PARTNERSHIP})
     out = capsys.readouterr().out
     assert "✗ 还不对" in out and "讲解：" not in out and "explain(1)" in out
@@ -239,8 +256,11 @@ def test_the_explanation_comes_after_three_wrong_tries(built, capsys):
     from kamlib.tiers import Tier
 
     path = _notebook(built, "ex03_relationship_tiers")
-    keys = [re.search(r'check\("([^"]+)"\)', c.source).group(1)
-            for c in nbformat.read(path, as_version=4).cells if 'check("' in c.source]
+    keys = [
+        re.search(r'check\("([^"]+)"\)', c.source).group(1)
+        for c in nbformat.read(path, as_version=4).cells
+        if 'check("' in c.source
+    ]
     outs = []
     for _ in range(MAX_TRIES):
         check(keys[6], {"tier_q7": Tier.VENDOR})

@@ -29,18 +29,21 @@ def _error_of(code: str) -> BaseException:
     raise AssertionError(f"{code!r} did not fail")
 
 
-@pytest.mark.parametrize("code, words", [
-    ("tier_q1 = Tier.partnership", ["全大写", "Tier.PARTNERSHIP"]),
-    ("tier_q1 = Tier.partner", ["全大写", "Tier.STRATEGIC_ALLIANCE"]),
-    ("tier_q1 = Tier.VENDOR：", ["中文标点", "“：”", "英文输入法"]),
-    ("scores = {\"competition\"： 2}", ["中文标点", "“：”"]),
-    ("answer_1 = “B”", ["中文标点", "“”"[0]]),
-    ("print（1）", ["中文标点", "“（”"]),
-    ("raise NotImplementedError()", ["还没有作答", "raise NotImplementedError()"]),
-    ("x = tier_q1", ["找不到 tier_q1", "请先运行上面的单元格"]),
-    ("del Tier\nx = Tier.VENDOR", ["找不到 Tier", "请先运行上面的单元格"]),
-    ("assert False, '请按上面的提示修改答案。'", ["请按上面的提示修改答案"]),
-])
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("tier_q1 = Tier.partnership", ["全大写", "Tier.PARTNERSHIP"]),
+        ("tier_q1 = Tier.partner", ["全大写", "Tier.STRATEGIC_ALLIANCE"]),
+        ("tier_q1 = Tier.VENDOR：", ["中文标点", "“：”", "英文输入法"]),
+        ('scores = {"competition"： 2}', ["中文标点", "“：”"]),
+        ("answer_1 = “B”", ["中文标点", "“”"[0]]),
+        ("print（1）", ["中文标点", "“（”"]),
+        ("raise NotImplementedError()", ["还没有作答", "raise NotImplementedError()"]),
+        ("x = tier_q1", ["找不到 tier_q1", "请先运行上面的单元格"]),
+        ("del Tier\nx = Tier.VENDOR", ["找不到 Tier", "请先运行上面的单元格"]),
+        ("assert False, '请按上面的提示修改答案。'", ["请按上面的提示修改答案"]),
+    ],
+)
 def test_each_slip_gets_a_chinese_explanation(code, words):
     text = explain(_error_of(code))
     assert text is not None and all(w in text for w in words), text
@@ -53,16 +56,29 @@ def test_other_errors_keep_pythons_traceback(code):
 
 @pytest.mark.slow
 def test_in_a_kernel_the_cell_still_fails_but_shows_chinese(tmp_path):
-    cells = ["import kamlib.checks", "tier_q1 = Tier.partnership", "from kamlib.tiers import Tier",
-             "tier_q1 = Tier.partnership", "tier_q1 = Tier.VENDOR：", "raise NotImplementedError()",
-             "print(tier_q2)", "1 / 0"]
+    cells = [
+        "import kamlib.checks",
+        "tier_q1 = Tier.partnership",
+        "from kamlib.tiers import Tier",
+        "tier_q1 = Tier.partnership",
+        "tier_q1 = Tier.VENDOR：",
+        "raise NotImplementedError()",
+        "print(tier_q2)",
+        "1 / 0",
+    ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     errors = [[o for o in c.outputs if o.output_type == "error"] for c in nb.cells]
     assert errors[0] == [] and errors[2] == []
-    expected = {1: ("NameError", "找不到 Tier"), 3: ("AttributeError", "全大写"), 4: ("SyntaxError", "中文标点"),
-                5: ("NotImplementedError", "还没有作答"), 6: ("NameError", "找不到 tier_q2")}
+    expected = {
+        1: ("NameError", "找不到 Tier"),
+        3: ("AttributeError", "全大写"),
+        4: ("SyntaxError", "中文标点"),
+        5: ("NotImplementedError", "还没有作答"),
+        6: ("NameError", "找不到 tier_q2"),
+    }
     for index, (ename, words) in expected.items():
         [error] = errors[index]
         text = ANSI.sub("", "\n".join(error.traceback))
@@ -83,7 +99,7 @@ def test_submissions_with_slips_score_as_before(tmp_path):
     assert generated.returncode == 0, generated.stderr[-2000:]
     kit = Kit(course, ADVERSARIAL)
     q = {x.variable: x for x in kit.questions}
-    slips = {   # one learner who makes every slip, each in its own answer
+    slips = {  # one learner who makes every slip, each in its own answer
         "tier_q3": "tier_q3 = Tier.partnership",
         "tier_q1": "tier_q1 = Tier.VENDOR：",
         "tier_q2": "# 在此作答（写好后删除下面这一行）\nraise NotImplementedError()\ntier_q2 = Tier.PREFERRED_SUPPLIER",
@@ -94,7 +110,13 @@ def test_submissions_with_slips_score_as_before(tmp_path):
         kit._cell(nb, q[variable].answer_id).source = code
     case = Case(nb, expected=kit.only(x for x in kit.questions if x.variable not in slips))
     case.write(course, "slips", ADVERSARIAL)
-    run = subprocess.run([str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"], cwd=course, env=tool_env(),
-                         capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"],
+        cwd=course,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert test_scores(course, "slips", ADVERSARIAL) == case.expected

@@ -10,33 +10,45 @@ from kamlib.plots import stakeholder_chart
 from kamlib.stakeholders import GAP_KINDS, STRONG, gap_table, stakeholder_gaps, stakeholder_map
 from kamlib.widgets import StakeholderExplorer, chart_png
 
-ACCOUNTS = pd.DataFrame({
-    "account_id": ["K1", "K2", "K3"],
-    "name": ["甲虚构厂", "乙虚构局", "丙虚构公司"],
-    "account_manager": ["张", "张", "张"],
-    "executive_sponsor": [None, "周", "周"],
-    "sales_manager": ["李", "李", "李"],
-})
+ACCOUNTS = pd.DataFrame(
+    {
+        "account_id": ["K1", "K2", "K3"],
+        "name": ["甲虚构厂", "乙虚构局", "丙虚构公司"],
+        "account_manager": ["张", "张", "张"],
+        "executive_sponsor": [None, "周", "周"],
+        "sales_manager": ["李", "李", "李"],
+    }
+)
 
 
 def person(cid, aid, level, role, strength, owner, title="经理"):
-    return {"contact_id": cid, "account_id": aid, "name": f"联系人{cid}", "title": title, "level": level,
-            "buying_role": role, "relationship_strength": strength, "owner_role": owner}
+    return {
+        "contact_id": cid,
+        "account_id": aid,
+        "name": f"联系人{cid}",
+        "title": title,
+        "level": level,
+        "buying_role": role,
+        "relationship_strength": strength,
+        "owner_role": owner,
+    }
 
 
-CONTACTS = pd.DataFrame([
-    # K1: a decision maker covered by the vacant executive sponsor, another by nobody; one strong thread
-    person("P1", "K1", "高层", "决策者", 4, "executive_sponsor", "总经理"),
-    person("P2", "K1", "高层", "决策者", 2, None, "副总经理"),
-    person("P3", "K1", "中层", "影响者", 2, "account_manager"),
-    # K2: no decision maker; everyone held by the account manager; two strong threads
-    person("P4", "K2", "中层", "采购把关者", 4, "account_manager"),
-    person("P5", "K2", "操作层", "使用者", 3, "account_manager"),
-    # K3: a weakly held decision maker, otherwise well covered
-    person("P6", "K3", "高层", "决策者", 2, "executive_sponsor", "董事长"),
-    person("P7", "K3", "中层", "影响者", 4, "account_manager"),
-    person("P8", "K3", "操作层", "使用者", 5, "sales_manager"),
-])
+CONTACTS = pd.DataFrame(
+    [
+        # K1: a decision maker covered by the vacant executive sponsor, another by nobody; one strong thread
+        person("P1", "K1", "高层", "决策者", 4, "executive_sponsor", "总经理"),
+        person("P2", "K1", "高层", "决策者", 2, None, "副总经理"),
+        person("P3", "K1", "中层", "影响者", 2, "account_manager"),
+        # K2: no decision maker; everyone held by the account manager; two strong threads
+        person("P4", "K2", "中层", "采购把关者", 4, "account_manager"),
+        person("P5", "K2", "操作层", "使用者", 3, "account_manager"),
+        # K3: a weakly held decision maker, otherwise well covered
+        person("P6", "K3", "高层", "决策者", 2, "executive_sponsor", "董事长"),
+        person("P7", "K3", "中层", "影响者", 4, "account_manager"),
+        person("P8", "K3", "操作层", "使用者", 5, "sales_manager"),
+    ]
+)
 
 
 def kinds(account_id: str) -> list[str]:
@@ -53,8 +65,12 @@ def test_map_rows_owner_and_coverage():
 
 def test_uncovered_decision_makers_and_a_single_thread():
     gaps = stakeholder_gaps("K1", ACCOUNTS, CONTACTS)
-    assert [g.kind for g in gaps] == ["uncovered_decision_maker", "uncovered_decision_maker", "single_thread",
-                                      "one_position"]  # only the account manager holds anyone
+    assert [g.kind for g in gaps] == [
+        "uncovered_decision_maker",
+        "uncovered_decision_maker",
+        "single_thread",
+        "one_position",
+    ]  # only the account manager holds anyone
     assert "行政支持者一职空缺" in gaps[0].message and gaps[0].contacts == ("联系人P1",)
     assert "还没有我方人员负责" in gaps[1].message
     assert gaps[2].contacts == ("联系人P1",)
@@ -80,9 +96,13 @@ def test_an_account_without_contacts_and_an_unknown_account():
 def test_gap_table_counts_accounts_per_kind():
     table = gap_table(ACCOUNTS, CONTACTS)
     counts = dict(zip(table["缺口"], table["客户数"], strict=True))
-    assert counts == {GAP_KINDS["no_decision_maker"]: 1, GAP_KINDS["uncovered_decision_maker"]: 1,
-                      GAP_KINDS["weak_decision_maker"]: 1, GAP_KINDS["single_thread"]: 1,
-                      GAP_KINDS["one_position"]: 2}
+    assert counts == {
+        GAP_KINDS["no_decision_maker"]: 1,
+        GAP_KINDS["uncovered_decision_maker"]: 1,
+        GAP_KINDS["weak_decision_maker"]: 1,
+        GAP_KINDS["single_thread"]: 1,
+        GAP_KINDS["one_position"]: 2,
+    }
 
 
 def test_case_gaps_follow_the_rules():

@@ -106,9 +106,7 @@ def test_unknown_indicator_is_named_with_the_allowed_keys():
 # --- validation --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "value", [0, 5, -1, True, False, np.bool_(True), 2.5, math.inf, "3", "三", [3], np.int64(7)]
-)
+@pytest.mark.parametrize("value", [0, 5, -1, True, False, np.bool_(True), 2.5, math.inf, "3", "三", [3], np.int64(7)])
 def test_invalid_levels_are_rejected_with_a_chinese_message(value):
     with pytest.raises(ValueError) as err:
         classify({**all_at(2), "pricing": value})
@@ -203,8 +201,9 @@ def test_result_holds_plain_ints_in_indicator_order(scores):
 
 
 def test_reasons_name_the_rule_and_the_indicators_above_and_below():
-    r = classify({"competition": 1, "information_access": 4, "pricing": 3,
-                  "contact_level": 3, "contract": 2, "visibility": 3})
+    r = classify(
+        {"competition": 1, "information_access": 4, "pricing": 3, "contact_level": 3, "contract": 2, "visibility": 3}
+    )
     assert r.tier is Tier.PARTNERSHIP and r.mixed
     assert all(CJK.search(s) for s in r.reasons)
     text = "\n".join(r.reasons)
@@ -302,8 +301,14 @@ def test_classify_accounts_names_the_row_of_a_bad_value():
 
 
 def test_steps_prefer_indicators_closest_to_the_target_then_indicator_order():
-    scores = {"competition": 1, "information_access": 2, "pricing": 2,
-              "contact_level": 3, "contract": 1, "visibility": 2}  # tier 2, 1 at >= 3
+    scores = {
+        "competition": 1,
+        "information_access": 2,
+        "pricing": 2,
+        "contact_level": 3,
+        "contract": 1,
+        "visibility": 2,
+    }  # tier 2, 1 at >= 3
     assert classify(scores).tier is Tier.PREFERRED_SUPPLIER
     assert steps_to_next_tier(scores) == [
         Step("information_access", 2, 3),
@@ -337,8 +342,9 @@ def test_steps_lift_exactly_one_tier_and_no_smaller_set_would(scores):
 
 def test_exactly_half_is_not_called_less_than_half():
     """Three of six at level 3 is exactly half: the reason says 未超过半数, not 不到半数."""
-    result = classify({"competition": 3, "information_access": 3, "pricing": 3,
-                       "contact_level": 2, "contract": 2, "visibility": 2})
+    result = classify(
+        {"competition": 3, "information_access": 3, "pricing": 3, "contact_level": 2, "contract": 2, "visibility": 2}
+    )
     assert result.tier == Tier.PREFERRED_SUPPLIER
     text = "".join(result.reasons)
     assert "只有 3 个，未超过半数" in text and "不到半数" not in text

@@ -12,8 +12,13 @@ COURSE = Path(__file__).resolve().parents[1] / "course"
 
 def _headings(lesson: str) -> set[str]:
     cells = json.loads((COURSE / lesson).read_text(encoding="utf-8"))["cells"]
-    return {line[3:].strip() for c in cells if c["cell_type"] == "markdown"
-            for line in "".join(c["source"]).splitlines() if line.startswith("## ")}
+    return {
+        line[3:].strip()
+        for c in cells
+        if c["cell_type"] == "markdown"
+        for line in "".join(c["source"]).splitlines()
+        if line.startswith("## ")
+    }
 
 
 def test_every_topic_has_a_review_pointer():

@@ -45,8 +45,13 @@ def no_leaked_figures():
 
 
 def test_widgets_have_a_chinese_title_and_the_rerun_note(accounts):
-    made = [TierExplorer(), DutyMatching(), ParetoExplorer(accounts), AllocationPlanner(accounts),
-            GoalPlanner(accounts.iloc[0])]
+    made = [
+        TierExplorer(),
+        DutyMatching(),
+        ParetoExplorer(accounts),
+        AllocationPlanner(accounts),
+        GoalPlanner(accounts.iloc[0]),
+    ]
     for widget in made:
         assert isinstance(widget, ipywidgets.VBox)
         assert re.search(r"[\u4e00-\u9fff]", widget.children[0].value), "Chinese title"
@@ -60,8 +65,9 @@ def test_tier_explorer_defaults_to_vendor():
     te = TierExplorer()
     assert te.scores == {k: 1 for k in KEYS}
     assert te.tier is Tier.VENDOR and "卖主关系" in text(te.tier_html)
-    assert [INDICATORS[k].label_zh in text(te.children[i + 1].children[0].children[0])
-            for i, k in enumerate(KEYS)] == [True] * 6
+    assert [INDICATORS[k].label_zh in text(te.children[i + 1].children[0].children[0]) for i, k in enumerate(KEYS)] == [
+        True
+    ] * 6
 
 
 def test_tier_explorer_all_three_is_partnership():
@@ -87,8 +93,14 @@ def test_tier_explorer_level_text_follows_slider():
 
 
 def test_tier_explorer_shows_the_steps_to_next_tier():
-    scores = {"competition": 2, "information_access": 3, "pricing": 1,
-              "contact_level": 2, "contract": 2, "visibility": 1}
+    scores = {
+        "competition": 2,
+        "information_access": 3,
+        "pricing": 1,
+        "contact_level": 2,
+        "contract": 2,
+        "visibility": 1,
+    }
     te = TierExplorer(scores)
     assert te.tier is Tier.PREFERRED_SUPPLIER
     steps = steps_to_next_tier(scores)
@@ -143,8 +155,11 @@ _SHARED_EXPLORER = TierExplorer()
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.integers(1, 4), min_size=6, max_size=6),
-       st.lists(st.booleans(), min_size=6, max_size=6), st.integers(0, 5))
+@given(
+    st.lists(st.integers(1, 4), min_size=6, max_size=6),
+    st.lists(st.booleans(), min_size=6, max_size=6),
+    st.integers(0, 5),
+)
 def test_tier_explorer_raising_a_slider_never_lowers_the_tier(levels, unknown, which):
     te = _SHARED_EXPLORER
     te.set_scores({k: (None if u else v) for k, v, u in zip(KEYS, levels, unknown, strict=True)})
@@ -219,12 +234,12 @@ def test_pareto_explorer_count_matches_smallest_set(accounts):
         expected = smallest_set_for_share(accounts, threshold / 100)
         assert pe.count == len(expected)
         share = expected["cum_share"].iloc[-1]
-        assert (f"前 {len(expected)} 家客户（占客户数 {len(expected) / len(accounts):.0%}）"
-                f"贡献了 {share:.1%} 的销售额") in text(pe.summary_html)
+        assert (
+            f"前 {len(expected)} 家客户（占客户数 {len(expected) / len(accounts):.0%}）贡献了 {share:.1%} 的销售额"
+        ) in text(pe.summary_html)
         assert share >= threshold / 100
         assert all(name in text(pe.accounts_html) for name in expected["name"])
-        assert not any(name in text(pe.accounts_html)
-                       for name in accounts["name"] if name not in set(expected["name"]))
+        assert not any(name in text(pe.accounts_html) for name in accounts["name"] if name not in set(expected["name"]))
 
 
 def test_pareto_explorer_slider_redraws(accounts):
@@ -295,8 +310,10 @@ def test_allocation_planner_shows_each_service_level(accounts):
     """The level table: every level with its accounts, hours and share of sales."""
     ap = AllocationPlanner(accounts)
     rows = re.findall(r"<tr><td>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)（", ap.levels_html.value)
-    expected = [(level.name, str(int((ap.levels == level.name).sum())),
-                 str(int(ap.allocation[ap.levels == level.name].sum()))) for level in SERVICE_LEVELS]
+    expected = [
+        (level.name, str(int((ap.levels == level.name).sum())), str(int(ap.allocation[ap.levels == level.name].sum())))
+        for level in SERVICE_LEVELS
+    ]
     assert rows == expected
     assert sum(int(hours) for _, _, hours in rows) == 400
     for level in SERVICE_LEVELS:

@@ -58,17 +58,48 @@ def fill(path: Path, accounts: list[dict], contacts: list[dict], out: Path) -> P
 
 
 MY_ACCOUNTS = [
-    {"客户编号": "K001", "名称": "甲虚构机械厂", "客户类型": "企业", "销售额（万元）": 1200.5, "增长潜力": 4,
-     "战略重要性": 5, "采购份额": 0.35, "竞争状况": 2, "信息获取": 2, "价格": 1, "接触层级": 3, "合同与协议": 2,
-     "知名度": 2, "客户经理": "张（虚构）", "销售经理": "李（虚构）"},
-    {"客户编号": "K002", "名称": "乙虚构水务局", "客户类型": "政府", "销售额（万元）": "35", "增长潜力": 2,
-     "战略重要性": 3, "竞争状况": 1, "信息获取": 1, "价格": 1, "接触层级": 1},
+    {
+        "客户编号": "K001",
+        "名称": "甲虚构机械厂",
+        "客户类型": "企业",
+        "销售额（万元）": 1200.5,
+        "增长潜力": 4,
+        "战略重要性": 5,
+        "采购份额": 0.35,
+        "竞争状况": 2,
+        "信息获取": 2,
+        "价格": 1,
+        "接触层级": 3,
+        "合同与协议": 2,
+        "知名度": 2,
+        "客户经理": "张（虚构）",
+        "销售经理": "李（虚构）",
+    },
+    {
+        "客户编号": "K002",
+        "名称": "乙虚构水务局",
+        "客户类型": "政府",
+        "销售额（万元）": "35",
+        "增长潜力": 2,
+        "战略重要性": 3,
+        "竞争状况": 1,
+        "信息获取": 1,
+        "价格": 1,
+        "接触层级": 1,
+    },
 ]
 MY_CONTACTS = [
-    {"联系人编号": "P1", "客户编号": "K001", "姓名": "王（虚构）", "职务": "总经理", "层级": "高层",
-     "采购角色": "决策者", "关系强度": 2, "我方维护角色": "客户经理"},
-    {"联系人编号": "P2", "客户编号": "K001", "姓名": "赵（虚构）", "层级": "中层",
-     "采购角色": "影响者", "关系强度": 4},
+    {
+        "联系人编号": "P1",
+        "客户编号": "K001",
+        "姓名": "王（虚构）",
+        "职务": "总经理",
+        "层级": "高层",
+        "采购角色": "决策者",
+        "关系强度": 2,
+        "我方维护角色": "客户经理",
+    },
+    {"联系人编号": "P2", "客户编号": "K001", "姓名": "赵（虚构）", "层级": "中层", "采购角色": "影响者", "关系强度": 4},
 ]
 
 
@@ -101,13 +132,18 @@ def test_template_has_the_sheets_headers_drop_downs_and_guide(tmp_path):
 def test_the_committed_template_is_what_account_template_writes(tmp_path):
     def content(path: Path) -> dict:
         wb = openpyxl.load_workbook(path)
-        return {ws.title: ([list(r) for r in ws.iter_rows(values_only=True)],
-                           sorted((str(v.sqref), v.type, v.formula1) for v in ws.data_validations.dataValidation))
-                for ws in wb}
+        return {
+            ws.title: (
+                [list(r) for r in ws.iter_rows(values_only=True)],
+                sorted((str(v.sqref), v.type, v.formula1) for v in ws.data_validations.dataValidation),
+            )
+            for ws in wb
+        }
 
     assert COMMITTED_TEMPLATE.is_file(), "course/客户表模板.xlsx is missing"
-    assert content(COMMITTED_TEMPLATE) == content(template(tmp_path)), \
+    assert content(COMMITTED_TEMPLATE) == content(template(tmp_path)), (
         "regenerate it: account_template('course/客户表模板.xlsx')"
+    )
 
 
 def test_the_unfilled_template_says_it_holds_only_examples(tmp_path):
@@ -153,8 +189,7 @@ def test_a_contact_of_an_unknown_account_is_named(tmp_path):
 
 
 # ---------------------------------------------------------------- plain workbooks
-def workbook(tmp_path: Path, rows: list[list], title: str = ACCOUNTS_SHEET, name: str = "客户.xlsx",
-             edit=None) -> Path:
+def workbook(tmp_path: Path, rows: list[list], title: str = ACCOUNTS_SHEET, name: str = "客户.xlsx", edit=None) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title
@@ -187,6 +222,7 @@ def test_english_headers_and_any_sheet_name_when_there_is_only_one(tmp_path):
 def test_missing_sheet_lists_the_sheets(tmp_path):
     def more(wb, ws):
         wb.create_sheet("Sheet2")
+
     path = workbook(tmp_path, [ENGLISH, *GOOD], title="Sheet1", edit=more)
     with pytest.raises(DataError, match="没有名为“客户”的工作表") as caught:
         load_accounts(path)
@@ -233,6 +269,7 @@ def test_no_header_in_the_first_rows(tmp_path):
 def test_merged_header_cells(tmp_path):
     def merge(wb, ws):
         ws.merge_cells("C1:D1")
+
     with pytest.raises(DataError, match="合并单元格") as caught:
         load_accounts(workbook(tmp_path, [ENGLISH, *GOOD], edit=merge))
     assert caught.value.problems[0].value == "C1:D1" and caught.value.problems[0].row == 1
@@ -259,6 +296,7 @@ def test_hidden_columns_and_rows_are_read(tmp_path):
     def hide(wb, ws):
         ws.column_dimensions["D"].hidden = True
         ws.row_dimensions[3].hidden = True
+
     frame = load_accounts(workbook(tmp_path, [ENGLISH, *GOOD], edit=hide))
     assert frame["competition"].tolist() == [1, 3] and frame["account_id"].tolist() == ["K1", "K2"]
 
@@ -310,6 +348,7 @@ def test_a_formula_error_is_named(tmp_path):
 def test_a_date_in_a_number_column_is_named_with_its_number(tmp_path):
     def as_date(wb, ws):
         ws["D2"].number_format = "yyyy-mm-dd"
+
     with pytest.raises(DataError, match="日期格式") as caught:
         load_accounts(workbook(tmp_path, [ENGLISH, ["K1", "甲", 5, 3, 1, 1, 1, 1, 1]], edit=as_date))
     found = problem(caught, 2, "competition", "1900-01-03")
@@ -318,11 +357,15 @@ def test_a_date_in_a_number_column_is_named_with_its_number(tmp_path):
 
 def test_dates_stored_as_serial_numbers_are_read_as_dates(tmp_path):
     schema = SCHEMAS["orders.csv"]
-    rows = [[f.name for f in schema], ["O1", "K1", 45658, 2025, "减速机", 10],
-            ["O2", "K1", datetime(2024, 3, 5), 2024, "变频器", 2.5]]
+    rows = [
+        [f.name for f in schema],
+        ["O1", "K1", 45658, 2025, "减速机", 10],
+        ["O2", "K1", datetime(2024, 3, 5), 2024, "变频器", 2.5],
+    ]
     path = workbook(tmp_path, rows, title="orders")
-    raw, header, sheet, problems = read_sheet(path.read_bytes(), str(path), ("orders",), (), schema,
-                                              header_names(schema, {}))
+    raw, header, sheet, problems = read_sheet(
+        path.read_bytes(), str(path), ("orders",), (), schema, header_names(schema, {})
+    )
     assert problems == [] and header == 1 and sheet == "orders"
     frame = _validated(raw, schema, str(path), sheet=sheet)
     assert [d.date().isoformat() for d in frame["order_date"]] == ["2025-01-01", "2024-03-05"]
@@ -354,10 +397,13 @@ def test_a_csv_file_renamed_to_xlsx_is_read_as_csv(tmp_path):
     assert frame["account_id"].tolist() == ["K1"] and frame["annual_revenue"].tolist() == [12.5]
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"PK\x03\x04" + bytes(60), "压缩文件"),
-    (b"", "文件是空的"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"PK\x03\x04" + bytes(60), "压缩文件"),
+        (b"", "文件是空的"),
+    ],
+)
 def test_damaged_or_other_archives(tmp_path, content, words):
     path = tmp_path / "坏.xlsx"
     path.write_bytes(content)
@@ -377,8 +423,11 @@ def test_a_truncated_workbook(tmp_path):
 
 def test_owner_roles_in_chinese_and_a_bad_one(tmp_path):
     headers = ["contact_id", "account_id", "name", "level", "buying_role", "relationship_strength", "owner_role"]
-    rows = [headers, ["P1", "K1", "王", "高层", "决策者", 4, "行政支持者"],
-            ["P2", "K1", "赵", "中层", "影响者", 3, "老板"]]
+    rows = [
+        headers,
+        ["P1", "K1", "王", "高层", "决策者", 4, "行政支持者"],
+        ["P2", "K1", "赵", "中层", "影响者", 3, "老板"],
+    ]
     with pytest.raises(DataError) as caught:
         load_contacts(workbook(tmp_path, rows, title=CONTACTS_SHEET))
     found = problem(caught, 3, "owner_role", "老板")
@@ -389,9 +438,23 @@ def test_owner_roles_in_chinese_and_a_bad_one(tmp_path):
 
 def test_the_case_contacts_stay_strict():
     with pytest.raises(DataError):
-        _validated(pd.DataFrame({"contact_id": ["P1"], "account_id": ["A1"], "name": ["王"], "title": [""],
-                                 "level": ["高层"], "buying_role": ["决策者"], "relationship_strength": ["3"],
-                                 "owner_role": [""]}, index=[2]), SCHEMAS["contacts.csv"], "contacts.csv")
+        _validated(
+            pd.DataFrame(
+                {
+                    "contact_id": ["P1"],
+                    "account_id": ["A1"],
+                    "name": ["王"],
+                    "title": [""],
+                    "level": ["高层"],
+                    "buying_role": ["决策者"],
+                    "relationship_strength": ["3"],
+                    "owner_role": [""],
+                },
+                index=[2],
+            ),
+            SCHEMAS["contacts.csv"],
+            "contacts.csv",
+        )
 
 
 def test_a_missing_column_is_named_in_english_and_chinese(tmp_path):

@@ -7,14 +7,14 @@ survives anywhere in the kit and that the corrected deck still holds every quote
 """
 
 CORRECTIONS: dict[str, str] = {
-    "juemi": "绝密",                            # pinyin left by the scraper: 专门或绝密的信息 (slides 14–15)
-    "遍好": "偏好",                             # 偏好的供应商 (slide 15)
-    "技持": "支持",                             # 支持你为争取这一客户而作出的努力 (slide 21)
-    "掌据": "掌握",                             # 掌握开展工作的技能 (slide 12)
-    "战略联盟产关系": "战略联盟关系",            # slide 17's title
+    "juemi": "绝密",  # pinyin left by the scraper: 专门或绝密的信息 (slides 14–15)
+    "遍好": "偏好",  # 偏好的供应商 (slide 15)
+    "技持": "支持",  # 支持你为争取这一客户而作出的努力 (slide 21)
+    "掌据": "掌握",  # 掌握开展工作的技能 (slide 12)
+    "战略联盟产关系": "战略联盟关系",  # slide 17's title
     "16伙Leabharlann 关系": "16\n合作伙伴关系\n",  # slide 16's number and its garbled title
-    "确定优势程序": "确定优先顺序",              # slide 20: resources by size, potential and importance
-    "作 用": "作用",                            # 作用与职责, split across two lines
+    "确定优势程序": "确定优先顺序",  # slide 20: resources by size, potential and importance
+    "作 用": "作用",  # 作用与职责, split across two lines
 }
 """Scrape error -> corrected text."""
 

@@ -28,10 +28,10 @@ from kamlib.data import INDICATOR_COLUMNS, PRODUCT_LINES, SCHEMAS
 
 SEED = 20250601
 N_ACCOUNTS = 48
-TIER_COUNTS = {1: 18, 2: 15, 3: 10, 4: 5}       # vendor, preferred, partnership, alliance
-MIXED_COUNTS = {1: 2, 2: 2, 3: 1, 4: 1}         # accounts whose indicators span >= 2 levels
-TOP_SHARE = 0.72                                # revenue share of the top 20 % of accounts
-TOTAL_REVENUE = 12_800.0                        # 万元, all accounts, 2025
+TIER_COUNTS = {1: 18, 2: 15, 3: 10, 4: 5}  # vendor, preferred, partnership, alliance
+MIXED_COUNTS = {1: 2, 2: 2, 3: 1, 4: 1}  # accounts whose indicators span >= 2 levels
+TOP_SHARE = 0.72  # revenue share of the top 20 % of accounts
+TOTAL_REVENUE = 12_800.0  # 万元, all accounts, 2025
 TREND_COUNTS = {"shrinking": 12, "growing": 26, "volatile": 10}
 YEARS = (2023, 2024, 2025)
 FLOAT_DECIMALS = {"annual_revenue": 1, "share_of_wallet": 2, "amount": 1}
@@ -39,25 +39,74 @@ FLOAT_DECIMALS = {"annual_revenue": 1, "share_of_wallet": 2, "amount": 1}
 REGION_SLOTS = {"华东": 16, "华南": 9, "华北": 9, "华中": 7, "西南": 7}
 # account manager -> (region, sales manager); 华东 has two account managers
 TEAM = {
-    "陈思远": ("华东", "马俊峰"), "王雅琴": ("华东", "马俊峰"), "孙浩然": ("华中", "马俊峰"),
-    "刘志强": ("华南", "何晓东"), "赵敏": ("华北", "何晓东"), "李婷": ("西南", "何晓东"),
+    "陈思远": ("华东", "马俊峰"),
+    "王雅琴": ("华东", "马俊峰"),
+    "孙浩然": ("华中", "马俊峰"),
+    "刘志强": ("华南", "何晓东"),
+    "赵敏": ("华北", "何晓东"),
+    "李婷": ("西南", "何晓东"),
 }
 EXECUTIVE_SPONSORS = ("周建华", "吴国栋", "郑丽萍", "黄立新")  # 副总经理 ×2, 销售总监, 技术总监
 STAFFING_GAPS = {3: 1, 2: 1, 1: 2}  # accounts per tier without an executive sponsor
 ALLIANCE_ONLY = ("competition", "information_access", "pricing", "contact_level", "contract")
-GOVERNMENT_MAX_CONTRACT = 2   # each order goes through a formal procurement procedure
+GOVERNMENT_MAX_CONTRACT = 2  # each order goes through a formal procurement procedure
 
 # (industry, government?) -> number of accounts
 INDUSTRY_SLOTS = {
-    ("汽车制造", False): 8, ("工程机械", False): 6, ("轨道交通", False): 3, ("轨道交通", True): 2,
-    ("电力", False): 4, ("电力", True): 1, ("水务", False): 1, ("水务", True): 5,
-    ("市政", True): 2, ("食品饮料", False): 6, ("化工", False): 6, ("医疗设备", False): 4,
+    ("汽车制造", False): 8,
+    ("工程机械", False): 6,
+    ("轨道交通", False): 3,
+    ("轨道交通", True): 2,
+    ("电力", False): 4,
+    ("电力", True): 1,
+    ("水务", False): 1,
+    ("水务", True): 5,
+    ("市政", True): 2,
+    ("食品饮料", False): 6,
+    ("化工", False): 6,
+    ("医疗设备", False): 4,
 }
 CITIES = ("云川市", "星澜市", "青屿市", "鹭汀市", "枫岚市", "霁川市", "溪岚市", "岚湾市", "澄屿市", "栖鹭市")
-BRANDS = ("澄岳", "朗峰", "曜川", "沐霖", "宸翼", "峤北", "瑞澜", "嘉屿", "霁禾", "铭岫",
-          "昱衡", "舜澄", "栎川", "棠溪", "琨岳", "玥川", "砺锋", "澈源", "翊航", "骁驰",
-          "璟泰", "堇源", "岑木", "泓岱", "珩宇", "沄江", "钧岚", "翎川", "砚澄", "晗曦",
-          "朔禾", "渟渊", "岫峰", "璞川", "熠辰", "黛岭", "筠溪", "槿川")
+BRANDS = (
+    "澄岳",
+    "朗峰",
+    "曜川",
+    "沐霖",
+    "宸翼",
+    "峤北",
+    "瑞澜",
+    "嘉屿",
+    "霁禾",
+    "铭岫",
+    "昱衡",
+    "舜澄",
+    "栎川",
+    "棠溪",
+    "琨岳",
+    "玥川",
+    "砺锋",
+    "澈源",
+    "翊航",
+    "骁驰",
+    "璟泰",
+    "堇源",
+    "岑木",
+    "泓岱",
+    "珩宇",
+    "沄江",
+    "钧岚",
+    "翎川",
+    "砚澄",
+    "晗曦",
+    "朔禾",
+    "渟渊",
+    "岫峰",
+    "璞川",
+    "熠辰",
+    "黛岭",
+    "筠溪",
+    "槿川",
+)
 NAME_PATTERNS = {
     "汽车制造": ("{}汽车零部件有限公司", "{}汽车制造有限公司", "{}新能源汽车有限公司"),
     "工程机械": ("{}重工机械有限公司", "{}工程机械股份有限公司"),
@@ -76,35 +125,67 @@ GOV_PATTERNS = {
 }
 # share of each product line (PRODUCT_LINES order) in an industry's orders
 PRODUCT_MIX = {
-    "汽车制造": (0.25, 0.35, 0.10, 0.20, 0.10), "工程机械": (0.45, 0.15, 0.15, 0.10, 0.15),
-    "轨道交通": (0.30, 0.20, 0.20, 0.15, 0.15), "电力": (0.20, 0.05, 0.40, 0.15, 0.20),
-    "水务": (0.15, 0.00, 0.50, 0.10, 0.25), "市政": (0.10, 0.00, 0.45, 0.15, 0.30),
-    "食品饮料": (0.20, 0.30, 0.20, 0.20, 0.10), "化工": (0.25, 0.05, 0.35, 0.20, 0.15),
+    "汽车制造": (0.25, 0.35, 0.10, 0.20, 0.10),
+    "工程机械": (0.45, 0.15, 0.15, 0.10, 0.15),
+    "轨道交通": (0.30, 0.20, 0.20, 0.15, 0.15),
+    "电力": (0.20, 0.05, 0.40, 0.15, 0.20),
+    "水务": (0.15, 0.00, 0.50, 0.10, 0.25),
+    "市政": (0.10, 0.00, 0.45, 0.15, 0.30),
+    "食品饮料": (0.20, 0.30, 0.20, 0.20, 0.10),
+    "化工": (0.25, 0.05, 0.35, 0.20, 0.15),
     "医疗设备": (0.10, 0.50, 0.05, 0.30, 0.05),
 }
 COMPETITOR_COLUMNS = [f.name for f in SCHEMAS["competitors.csv"]]
 COMPETITORS = (
-    ("C1", "瀚翎传动科技有限公司", "减速机、伺服电机",
-     "以标准品低价走量，主打“够用就好”", "价格比我们低 10%–15%；现货多、交期短"),
-    ("C2", "欧森德传动（中国）有限公司", "伺服电机、变频器、工业传感器",
-     "外资品牌，强调高端精度与全球统一标准", "品牌知名度高；高端伺服与变频技术领先；在外资客户中有总部采购协议"),
-    ("C3", "蓝岙智能装备有限公司", "变频器、工业传感器、系统集成",
-     "卖整套自动化方案而不是单个部件", "方案设计能力强；能承接交钥匙项目；与设计院关系好"),
-    ("C4", "沐川机电服务有限公司", "维保服务、备品备件",
-     "专做多品牌设备的维修保养", "本地服务网点多，4 小时到场；维保合同价格灵活"),
+    (
+        "C1",
+        "瀚翎传动科技有限公司",
+        "减速机、伺服电机",
+        "以标准品低价走量，主打“够用就好”",
+        "价格比我们低 10%–15%；现货多、交期短",
+    ),
+    (
+        "C2",
+        "欧森德传动（中国）有限公司",
+        "伺服电机、变频器、工业传感器",
+        "外资品牌，强调高端精度与全球统一标准",
+        "品牌知名度高；高端伺服与变频技术领先；在外资客户中有总部采购协议",
+    ),
+    (
+        "C3",
+        "蓝岙智能装备有限公司",
+        "变频器、工业传感器、系统集成",
+        "卖整套自动化方案而不是单个部件",
+        "方案设计能力强；能承接交钥匙项目；与设计院关系好",
+    ),
+    (
+        "C4",
+        "沐川机电服务有限公司",
+        "维保服务、备品备件",
+        "专做多品牌设备的维修保养",
+        "本地服务网点多，4 小时到场；维保合同价格灵活",
+    ),
 )
 # contact titles: (enterprise titles, government titles) per level
 TITLES = {
-    "高层": (("总经理", "副总经理", "董事长", "总工程师", "生产副总"),
-             ("局长", "副局长", "主任", "副主任", "总工程师")),
-    "中层": (("设备部经理", "采购部经理", "生产部经理", "技术部经理", "项目经理", "质量部经理"),
-             ("设备科科长", "工程管理科科长", "运行管理科科长", "招标采购办主任", "项目负责人")),
-    "操作层": (("设备工程师", "电气工程师", "采购专员", "维修班长", "工艺工程师"),
-               ("设备管理员", "运行班长", "采购专员", "技术员")),
+    "高层": (
+        ("总经理", "副总经理", "董事长", "总工程师", "生产副总"),
+        ("局长", "副局长", "主任", "副主任", "总工程师"),
+    ),
+    "中层": (
+        ("设备部经理", "采购部经理", "生产部经理", "技术部经理", "项目经理", "质量部经理"),
+        ("设备科科长", "工程管理科科长", "运行管理科科长", "招标采购办主任", "项目负责人"),
+    ),
+    "操作层": (
+        ("设备工程师", "电气工程师", "采购专员", "维修班长", "工艺工程师"),
+        ("设备管理员", "运行班长", "采购专员", "技术员"),
+    ),
 }
 PURCHASING_TITLES = {"采购部经理", "招标采购办主任", "采购专员"}
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
-            "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
+    "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞辉宇晨欣怡博文浩然子轩梓涵一诺雨彤佳琪俊凯嘉乐思源志远建国海峰晓东春燕秋实立新国庆卫东振华"
 
 
@@ -121,7 +202,7 @@ def _revenues(rng: np.random.Generator) -> np.ndarray:
     low, high = 0.1, 4.0
     for _ in range(60):  # bisection on the Pareto exponent
         alpha = (low + high) / 2
-        weights = ranks ** -alpha * noise
+        weights = ranks**-alpha * noise
         if weights[:top].sum() / weights.sum() < TOP_SHARE:
             low = alpha
         else:
@@ -164,8 +245,9 @@ def _keep_level_four_for_alliances(levels: np.ndarray, tier: int) -> None:
                 levels[j] = 3
 
 
-def _move_government_to_tendered_accounts(industries: list[tuple[str, bool]], names: list[str],
-                                          tier: np.ndarray, levels: np.ndarray) -> None:
+def _move_government_to_tendered_accounts(
+    industries: list[tuple[str, bool]], names: list[str], tier: np.ndarray, levels: np.ndarray
+) -> None:
     """Swap identities so that every government buyer buys through formal procurement.
 
     A government account that came out as an alliance or with contract > 2 trades its name,
@@ -187,8 +269,9 @@ def _move_government_to_tendered_accounts(industries: list[tuple[str, bool]], na
         names[i], names[j] = names[j], names[i]
 
 
-def _pick(rng: np.random.Generator, candidates: Sequence[int], n: int,
-          weights: Sequence[float] | None = None) -> list[int]:
+def _pick(
+    rng: np.random.Generator, candidates: Sequence[int], n: int, weights: Sequence[float] | None = None
+) -> list[int]:
     """n distinct items of *candidates*, optionally weighted."""
     p = None if weights is None else np.asarray(weights, float) / np.sum(weights)
     return [candidates[i] for i in rng.choice(len(candidates), size=n, replace=False, p=p)]
@@ -201,7 +284,7 @@ def _accounts(rng: np.random.Generator) -> pd.DataFrame:
     tier = np.empty(n, dtype=int)
     start = 0
     for t in (4, 3, 2, 1):
-        tier[by_score[start:start + TIER_COUNTS[t]]] = t
+        tier[by_score[start : start + TIER_COUNTS[t]]] = t
         start += TIER_COUNTS[t]
     mixed = np.zeros(n, dtype=bool)
     for t, count in MIXED_COUNTS.items():
@@ -234,20 +317,22 @@ def _accounts(rng: np.random.Generator) -> pd.DataFrame:
     _move_government_to_tendered_accounts(industries, names, tier, levels)
 
     wallet_ranges = {1: (0.05, 0.25), 2: (0.20, 0.45), 3: (0.40, 0.65), 4: (0.60, 0.85)}
-    frame = pd.DataFrame({
-        "name": names,
-        "customer_type": ["政府" if gov else "企业" for _, gov in industries],
-        "industry": [industry for industry, _ in industries],
-        "region": regions,
-        "annual_revenue": revenue / 10,
-        "growth_potential": rng.choice(np.arange(1, 6), size=n, p=[0.1, 0.2, 0.3, 0.25, 0.15]),
-        "strategic_importance": np.clip(tier + 1 + rng.integers(-1, 2, n), 1, 5),
-        "share_of_wallet": np.round([rng.uniform(*wallet_ranges[t]) for t in tier], 2),
-        **{name: levels[:, j] for j, name in enumerate(INDICATOR_COLUMNS)},
-        "account_manager": managers,
-        "executive_sponsor": sponsors,
-        "sales_manager": [TEAM[am][1] for am in managers],
-    })
+    frame = pd.DataFrame(
+        {
+            "name": names,
+            "customer_type": ["政府" if gov else "企业" for _, gov in industries],
+            "industry": [industry for industry, _ in industries],
+            "region": regions,
+            "annual_revenue": revenue / 10,
+            "growth_potential": rng.choice(np.arange(1, 6), size=n, p=[0.1, 0.2, 0.3, 0.25, 0.15]),
+            "strategic_importance": np.clip(tier + 1 + rng.integers(-1, 2, n), 1, 5),
+            "share_of_wallet": np.round([rng.uniform(*wallet_ranges[t]) for t in tier], 2),
+            **{name: levels[:, j] for j, name in enumerate(INDICATOR_COLUMNS)},
+            "account_manager": managers,
+            "executive_sponsor": sponsors,
+            "sales_manager": [TEAM[am][1] for am in managers],
+        }
+    )
     frame = frame.iloc[rng.permutation(n)].reset_index(drop=True)
     frame.insert(0, "account_id", [f"A{i:02d}" for i in range(1, n + 1)])
     return _typed(frame, "accounts.csv")
@@ -286,8 +371,15 @@ def _orders(accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             count = int(np.clip(2 + round(np.sqrt(totals[year] / 10) / 6) + rng.integers(0, 2), 2, 10))
             days = np.sort(rng.choice(360, size=count, replace=False)) + 3  # Jan 4 .. Dec 28
             for day, amount in zip(days, _split(totals[year], count, rng)):
-                rows.append((account.account_id, np.datetime64(f"{year}-01-01") + day, year,
-                             PRODUCT_LINES[rng.choice(len(PRODUCT_LINES), p=mix)], amount / 10))
+                rows.append(
+                    (
+                        account.account_id,
+                        np.datetime64(f"{year}-01-01") + day,
+                        year,
+                        PRODUCT_LINES[rng.choice(len(PRODUCT_LINES), p=mix)],
+                        amount / 10,
+                    )
+                )
     frame = pd.DataFrame(rows, columns=["account_id", "order_date", "year", "product_line", "amount"])
     frame = frame.sort_values(["order_date", "account_id"], kind="stable").reset_index(drop=True)
     frame["order_date"] = frame["order_date"].dt.strftime("%Y-%m-%d")
@@ -296,8 +388,7 @@ def _orders(accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return _typed(frame, "orders.csv")
 
 
-def _contact_plan(level: int, has_sponsor: bool,
-                  rng: np.random.Generator) -> list[tuple[str, int, str, str | None]]:
+def _contact_plan(level: int, has_sponsor: bool, rng: np.random.Generator) -> list[tuple[str, int, str, str | None]]:
     """(level, strength, owner_role, title or None to draw) of each contact of an account.
 
     *level* is the account's contact_level. Level 4 (alliance accounts only) includes the
@@ -306,21 +397,21 @@ def _contact_plan(level: int, has_sponsor: bool,
     am, es, sm = "account_manager", "executive_sponsor", "sales_manager"
     if level == 1:
         plan = [("中层", int(rng.integers(1, 3)), am)]
-        plan += [(str(rng.choice(["中层", "操作层"])), int(rng.integers(1, 3)), str(rng.choice([am, sm])))
-                 for _ in range(rng.integers(1, 3))]
+        plan += [
+            (str(rng.choice(["中层", "操作层"])), int(rng.integers(1, 3)), str(rng.choice([am, sm])))
+            for _ in range(rng.integers(1, 3))
+        ]
     elif level == 2:
         plan = [("中层", int(rng.integers(3, 5)), am) for _ in range(rng.integers(2, 4))]
         if rng.random() < 0.5:
             plan.append(("高层", int(rng.integers(2, 4)), am))
-        plan += [("操作层", int(rng.integers(2, 5)), str(rng.choice([am, sm])))
-                 for _ in range(rng.integers(0, 2))]
+        plan += [("操作层", int(rng.integers(2, 5)), str(rng.choice([am, sm]))) for _ in range(rng.integers(0, 2))]
     elif level == 3:
         plan = [("高层", 4, es if has_sponsor and rng.random() < 0.6 else am)]
         if rng.random() < 0.5:
             plan.append(("高层", int(rng.integers(3, 5)), es if has_sponsor else am))
         plan += [("中层", int(rng.integers(3, 6)), am) for _ in range(2)]
-        plan += [("操作层", int(rng.integers(3, 5)), str(rng.choice([am, sm])))
-                 for _ in range(rng.integers(0, 2))]
+        plan += [("操作层", int(rng.integers(3, 5)), str(rng.choice([am, sm]))) for _ in range(rng.integers(0, 2))]
     else:
         plan = [("高层", 5, es)]
         plan += [("中层", int(rng.integers(4, 6)), am) for _ in range(2)]
@@ -344,11 +435,19 @@ def _contacts(accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             used.add(name)
             titles = TITLES[level][gov]
             title = fixed_title or str(titles[rng.integers(len(titles))])
-            role = ("决策者" if level == "高层" else "采购把关者" if title in PURCHASING_TITLES
-                    else "影响者" if level == "中层" else "使用者")
+            role = (
+                "决策者"
+                if level == "高层"
+                else "采购把关者"
+                if title in PURCHASING_TITLES
+                else "影响者"
+                if level == "中层"
+                else "使用者"
+            )
             rows.append((account.account_id, name, title, level, role, strength, owner))
-    frame = pd.DataFrame(rows, columns=["account_id", "name", "title", "level", "buying_role",
-                                        "relationship_strength", "owner_role"])
+    frame = pd.DataFrame(
+        rows, columns=["account_id", "name", "title", "level", "buying_role", "relationship_strength", "owner_role"]
+    )
     frame.insert(0, "contact_id", [f"P{i:03d}" for i in range(1, len(frame) + 1)])
     return _typed(frame, "contacts.csv")
 

@@ -187,7 +187,7 @@ def execute_lesson(path: Path, timeout: int = CELL_TIMEOUT, kernel_name: str = "
 
 
 def _model_id(ref: object) -> str | None:
-    return ref[len("IPY_MODEL_"):] if isinstance(ref, str) and ref.startswith("IPY_MODEL_") else None
+    return ref[len("IPY_MODEL_") :] if isinstance(ref, str) and ref.startswith("IPY_MODEL_") else None
 
 
 def _hidden(state: Mapping[str, Any], models: Mapping[str, Any]) -> bool:
@@ -276,8 +276,16 @@ def _widget_html(model_id: str, models: Mapping[str, Any], depth: int = 0) -> st
         return f'<div class="kam-control">{box} {text}</div>'
     if name == "ButtonModel":
         return f'<span class="kam-button">{html.escape(str(state.get("description", "")))}</span> '
-    if name in ("TextModel", "TextareaModel", "IntTextModel", "FloatTextModel", "BoundedIntTextModel",
-                "BoundedFloatTextModel", "ComboboxModel", "PasswordModel"):
+    if name in (
+        "TextModel",
+        "TextareaModel",
+        "IntTextModel",
+        "FloatTextModel",
+        "BoundedIntTextModel",
+        "BoundedFloatTextModel",
+        "ComboboxModel",
+        "PasswordModel",
+    ):
         value = "" if name == "PasswordModel" else str(state.get("value", ""))
         return f'<div class="kam-control">{label}<span class="kam-choice">{html.escape(value) or "&nbsp;" * 12}</span></div>'
     if name == "ImageModel":
@@ -300,7 +308,9 @@ def make_static(nb: nbformat.NotebookNode) -> int:
         if cell.cell_type == "markdown":
             cell.source = re.sub(
                 r"\[!\[([^\]]*)\]\((https?://[^)]+)\)\]\((https?://[^)]+)\)",
-                lambda m: f"[{'在 Binder 上打开本课（交互版）' if m.group(1) == 'Binder' else m.group(1)}]({m.group(3)})",
+                lambda m: (
+                    f"[{'在 Binder 上打开本课（交互版）' if m.group(1) == 'Binder' else m.group(1)}]({m.group(3)})"
+                ),
                 cell.source,
             )
             cell.source = re.sub(r"!\[([^\]]*)\]\((https?://[^)]+)\)", r"[\1](\2)", cell.source)
@@ -312,11 +322,14 @@ def make_static(nb: nbformat.NotebookNode) -> int:
             if WIDGET_VIEW not in data:
                 continue
             snapshot = _widget_html(data[WIDGET_VIEW].get("model_id", ""), saved)
-            out.data = nbformat.from_dict({
-                "text/html": (f'<div class="kam-widget"><div class="kam-widget-note">{WIDGET_NOTE}</div>'
-                              f"{snapshot}</div>"),
-                "text/plain": WIDGET_NOTE,
-            })
+            out.data = nbformat.from_dict(
+                {
+                    "text/html": (
+                        f'<div class="kam-widget"><div class="kam-widget-note">{WIDGET_NOTE}</div>{snapshot}</div>'
+                    ),
+                    "text/plain": WIDGET_NOTE,
+                }
+            )
             replaced += 1
     nb.metadata.pop("widgets", None)
     return replaced
@@ -341,8 +354,9 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
 # --- the whole build ----------------------------------------------------------------------
 
 
-def build_handout(lesson: Path, out_dir: Path, pdf: bool = True, chromium: Path | None = None,
-                  timeout: int = CELL_TIMEOUT) -> HandoutResult:
+def build_handout(
+    lesson: Path, out_dir: Path, pdf: bool = True, chromium: Path | None = None, timeout: int = CELL_TIMEOUT
+) -> HandoutResult:
     """Execute one lesson and write ``<stem>.html`` (and ``<stem>.pdf`` when ``pdf`` and Chromium).
 
     Never raises for a lesson problem: the result's ``error`` holds the Chinese message, and
@@ -378,8 +392,9 @@ def build_handout(lesson: Path, out_dir: Path, pdf: bool = True, chromium: Path 
     return result
 
 
-def build_handouts(lessons: Sequence[Path], out_dir: Path, pdf: bool = True,
-                   chromium: Path | None = None, echo: bool = True) -> list[HandoutResult]:
+def build_handouts(
+    lessons: Sequence[Path], out_dir: Path, pdf: bool = True, chromium: Path | None = None, echo: bool = True
+) -> list[HandoutResult]:
     """Build the handouts of every lesson in turn, printing one progress line per lesson."""
     results = []
     total = len(lessons)

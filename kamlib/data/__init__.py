@@ -22,20 +22,40 @@ import pandas as pd
 from kamlib.data._validation import DataError, Field, Problem, Schema, _validated, read_table
 
 __all__ = [
-    "DataError", "Problem", "INDICATOR_COLUMNS", "PRODUCT_LINES", "SCHEMAS", "COLUMN_LABELS_ZH",
-    "ACCOUNTS_SHEET", "CONTACTS_SHEET", "GUIDE_SHEET", "EXAMPLE_PREFIX", "OWN_CONTACTS_SCHEMA",
-    "zh_columns", "load_accounts", "load_orders", "load_contacts", "load_competitors",
-    "load_competitor_presence", "account_template", "OWN_WORKBOOK", "AccountsData", "load_own_or_case",
+    "DataError",
+    "Problem",
+    "INDICATOR_COLUMNS",
+    "PRODUCT_LINES",
+    "SCHEMAS",
+    "COLUMN_LABELS_ZH",
+    "ACCOUNTS_SHEET",
+    "CONTACTS_SHEET",
+    "GUIDE_SHEET",
+    "EXAMPLE_PREFIX",
+    "OWN_CONTACTS_SCHEMA",
+    "zh_columns",
+    "load_accounts",
+    "load_orders",
+    "load_contacts",
+    "load_competitors",
+    "load_competitor_presence",
+    "account_template",
+    "OWN_WORKBOOK",
+    "AccountsData",
+    "load_own_or_case",
 ]
 
-INDICATOR_COLUMNS = ("competition", "information_access", "pricing",
-                     "contact_level", "contract", "visibility")
+INDICATOR_COLUMNS = ("competition", "information_access", "pricing", "contact_level", "contract", "visibility")
 PRODUCT_LINES = ("减速机", "伺服电机", "变频器", "工业传感器", "维保服务")
 CONTACT_LEVELS = ("高层", "中层", "操作层")
 BUYING_ROLES = ("决策者", "影响者", "使用者", "采购把关者")
 OWNER_ROLES = ("account_manager", "executive_sponsor", "sales_manager")
-OWNER_ROLE_ALIASES = (("客户经理", "account_manager"), ("客户经理或团队领导者", "account_manager"),
-                      ("行政支持者", "executive_sponsor"), ("销售经理", "sales_manager"))
+OWNER_ROLE_ALIASES = (
+    ("客户经理", "account_manager"),
+    ("客户经理或团队领导者", "account_manager"),
+    ("行政支持者", "executive_sponsor"),
+    ("销售经理", "sales_manager"),
+)
 
 ACCOUNTS_SHEET, CONTACTS_SHEET, GUIDE_SHEET = "客户", "联系人", "说明"
 _SHEET_NAMES = {ACCOUNTS_SHEET: (ACCOUNTS_SHEET, "accounts"), CONTACTS_SHEET: (CONTACTS_SHEET, "contacts")}
@@ -94,8 +114,10 @@ PRESENCE_SCHEMA: Schema = (Field("account_id"), Field("competitor_id"))
 # A trainee's own contacts: title may be blank, and owner_role too (nobody on our side
 # looks after this person yet); our positions may be written in Chinese.
 OWN_CONTACTS_SCHEMA: Schema = tuple(
-    _optional(f.name) if f.name == "title"
-    else _optional(f.name, choices=OWNER_ROLES, aliases=OWNER_ROLE_ALIASES) if f.name == "owner_role"
+    _optional(f.name)
+    if f.name == "title"
+    else _optional(f.name, choices=OWNER_ROLES, aliases=OWNER_ROLE_ALIASES)
+    if f.name == "owner_role"
     else f
     for f in CONTACTS_SCHEMA
 )
@@ -112,22 +134,56 @@ SCHEMAS: dict[str, Schema] = {
 # Short Chinese headers for showing tables to trainees (the five files, then columns that
 # kamlib.tiers, kamlib.priorities and kamlib.roles add). Indicator labels match kamlib.tiers.
 COLUMN_LABELS_ZH: dict[str, str] = {
-    "account_id": "客户编号", "name": "名称", "customer_type": "客户类型", "industry": "行业",
-    "region": "大区", "annual_revenue": "销售额（万元）", "growth_potential": "增长潜力",
-    "strategic_importance": "战略重要性", "share_of_wallet": "采购份额",
-    "competition": "竞争状况", "information_access": "信息获取", "pricing": "价格",
-    "contact_level": "接触层级", "contract": "合同与协议", "visibility": "知名度",
-    "account_manager": "客户经理", "executive_sponsor": "行政支持者", "sales_manager": "销售经理",
-    "order_id": "订单编号", "order_date": "下单日期", "year": "年份", "product_line": "产品线",
+    "account_id": "客户编号",
+    "name": "名称",
+    "customer_type": "客户类型",
+    "industry": "行业",
+    "region": "大区",
+    "annual_revenue": "销售额（万元）",
+    "growth_potential": "增长潜力",
+    "strategic_importance": "战略重要性",
+    "share_of_wallet": "采购份额",
+    "competition": "竞争状况",
+    "information_access": "信息获取",
+    "pricing": "价格",
+    "contact_level": "接触层级",
+    "contract": "合同与协议",
+    "visibility": "知名度",
+    "account_manager": "客户经理",
+    "executive_sponsor": "行政支持者",
+    "sales_manager": "销售经理",
+    "order_id": "订单编号",
+    "order_date": "下单日期",
+    "year": "年份",
+    "product_line": "产品线",
     "amount": "金额（万元）",
-    "contact_id": "联系人编号", "title": "职务", "level": "层级", "buying_role": "采购角色",
-    "relationship_strength": "关系强度", "owner_role": "我方维护角色",
-    "competitor_id": "竞争对手编号", "products": "主要产品", "differentiation": "差异化方式",
+    "contact_id": "联系人编号",
+    "title": "职务",
+    "level": "层级",
+    "buying_role": "采购角色",
+    "relationship_strength": "关系强度",
+    "owner_role": "我方维护角色",
+    "competitor_id": "竞争对手编号",
+    "products": "主要产品",
+    "differentiation": "差异化方式",
     "advantages": "竞争优势",
-    "tier": "关系层级", "tier_label": "关系类型", "mixed": "关系不均衡", "known": "已知指标数",
-    "rank": "排名", "share": "占比", "cum_share": "累计占比", "cum_account_share": "累计客户占比",
-    "revenue": "销售额（万元）", "growth_pct": "增长率（%）", "trend": "走势", "missing": "缺少的职位",
-    "id": "编号", "role_zh": "职位", "towards_zh": "对象", "text_zh": "职责", "main": "主要职责",
+    "tier": "关系层级",
+    "tier_label": "关系类型",
+    "mixed": "关系不均衡",
+    "known": "已知指标数",
+    "rank": "排名",
+    "share": "占比",
+    "cum_share": "累计占比",
+    "cum_account_share": "累计客户占比",
+    "revenue": "销售额（万元）",
+    "growth_pct": "增长率（%）",
+    "trend": "走势",
+    "missing": "缺少的职位",
+    "id": "编号",
+    "role_zh": "职位",
+    "towards_zh": "对象",
+    "text_zh": "职责",
+    "main": "主要职责",
     "slide": "幻灯片",
 }
 
@@ -177,8 +233,13 @@ def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFra
     names = workbook.header_names(schema, _labels_for(schema))
     if kind == "xlsx":
         raw, header_row, sheet_name, problems = workbook.read_sheet(
-            data, source, _SHEET_NAMES[sheet], [n for names_ in _SHEET_NAMES.values() for n in names_] + [GUIDE_SHEET],
-            schema, names)
+            data,
+            source,
+            _SHEET_NAMES[sheet],
+            [n for names_ in _SHEET_NAMES.values() for n in names_] + [GUIDE_SHEET],
+            schema,
+            names,
+        )
     else:
         raw, header_row, sheet_name, problems = read_table(data, source), 1, None, []
     written = [str(c) for c in raw.columns]
@@ -188,8 +249,9 @@ def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFra
     if key in raw.columns:
         example = raw[key].str.startswith(EXAMPLE_PREFIX)
         if example.all() and len(raw):
-            raise DataError(source, [Problem(None, None, None, ONLY_EXAMPLES.format(COLUMN_LABELS_ZH.get(key, key)))],
-                            sheet_name)
+            raise DataError(
+                source, [Problem(None, None, None, ONLY_EXAMPLES.format(COLUMN_LABELS_ZH.get(key, key)))], sheet_name
+            )
         problems = [p for p in problems if p.row not in set(raw.index[example])]
         raw = raw[~example]
     try:
@@ -200,8 +262,9 @@ def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFra
     found = [p for p in found if (p.row, p.column) not in cells] + problems
     if kind == "xlsx":  # name a missing column by its template header too
         labels = _labels_for(schema)
-        shown.update({f.name: f"{f.name}（{labels[f.name]}）" for f in schema
-                      if f.name not in raw.columns and f.name in labels})
+        shown.update(
+            {f.name: f"{f.name}（{labels[f.name]}）" for f in schema if f.name not in raw.columns and f.name in labels}
+        )
     if found:
         raise DataError(source, [replace(p, column=shown.get(p.column, p.column)) for p in found], sheet_name)
     return frame
@@ -288,9 +351,15 @@ def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
     """
     path = Path(folder) / OWN_WORKBOOK
     if not path.is_file():
-        return AccountsData(load_accounts(), load_contacts(), False,
-                            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。",
-                            load_orders(), load_competitors(), load_competitor_presence())
+        return AccountsData(
+            load_accounts(),
+            load_contacts(),
+            False,
+            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。",
+            load_orders(),
+            load_competitors(),
+            load_competitor_presence(),
+        )
     accounts = load_accounts(path)
     try:
         contacts = load_contacts(path)
@@ -301,10 +370,17 @@ def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
         contacts = _validated_empty(OWN_CONTACTS_SCHEMA)
     strays = contacts[~contacts["account_id"].isin(accounts["account_id"])]
     if len(strays):
-        raise DataError(str(path), [Problem(None, "account_id", aid, f"联系人 {cid} 的客户编号在“{ACCOUNTS_SHEET}”表中找不到")
-                                    for cid, aid in zip(strays["contact_id"], strays["account_id"])], CONTACTS_SHEET)
-    return AccountsData(accounts, contacts, True,
-                        f"读取了你自己的“{OWN_WORKBOOK}”：{len(accounts)} 个客户、{len(contacts)} 位联系人。")
+        raise DataError(
+            str(path),
+            [
+                Problem(None, "account_id", aid, f"联系人 {cid} 的客户编号在“{ACCOUNTS_SHEET}”表中找不到")
+                for cid, aid in zip(strays["contact_id"], strays["account_id"])
+            ],
+            CONTACTS_SHEET,
+        )
+    return AccountsData(
+        accounts, contacts, True, f"读取了你自己的“{OWN_WORKBOOK}”：{len(accounts)} 个客户、{len(contacts)} 位联系人。"
+    )
 
 
 def _validated_empty(schema: Schema) -> pd.DataFrame:

@@ -164,14 +164,23 @@ def decode(data: bytes, source: str) -> str:
             furthest = max(furthest, skip + err.start)
             continue
         if "\x00" in text:
-            raise DataError(source, [Problem(None, None, None,
-                                             "文件中有空字符，可能是 UTF-16（“Unicode 文本”）格式。"
-                                             + _SAVE_AS_HINT)])
+            raise DataError(
+                source,
+                [Problem(None, None, None, "文件中有空字符，可能是 UTF-16（“Unicode 文本”）格式。" + _SAVE_AS_HINT)],
+            )
         return text
     row = data.count(b"\n", 0, furthest) + 1
-    raise DataError(source, [Problem(row, None, data[furthest:furthest + 4].hex(" "),
-                                     "无法识别文件编码（既不是 UTF-8 也不是 GBK），字节无法解码。"
-                                     + _SAVE_AS_HINT)])
+    raise DataError(
+        source,
+        [
+            Problem(
+                row,
+                None,
+                data[furthest : furthest + 4].hex(" "),
+                "无法识别文件编码（既不是 UTF-8 也不是 GBK），字节无法解码。" + _SAVE_AS_HINT,
+            )
+        ],
+    )
 
 
 def read_table(data: bytes, source: str) -> pd.DataFrame:
@@ -197,8 +206,11 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
         if not any(rec):
             continue
         if any(rec[width:]):
-            problems.append(Problem(row_no, None, None,
-                                    f"本行有 {len(rec)} 个字段，比表头的 {width} 列多（是否有未加引号的逗号？）"))
+            problems.append(
+                Problem(
+                    row_no, None, None, f"本行有 {len(rec)} 个字段，比表头的 {width} 列多（是否有未加引号的逗号？）"
+                )
+            )
             continue
         rows.append(rec[:width] + [""] * (width - len(rec)))
         index.append(row_no)
@@ -207,8 +219,9 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header, index=pd.Index(index, dtype="int64"), dtype=object)
 
 
-def _validated(raw: pd.DataFrame, schema: Schema, source: str, *,
-               header_row: int = 1, sheet: str | None = None) -> pd.DataFrame:
+def _validated(
+    raw: pd.DataFrame, schema: Schema, source: str, *, header_row: int = 1, sheet: str | None = None
+) -> pd.DataFrame:
     """Check raw strings (from :func:`read_table`) against *schema*; return typed columns.
 
     Columns come out in schema order (an absent optional column as all-NA), followed by
@@ -216,11 +229,16 @@ def _validated(raw: pd.DataFrame, schema: Schema, source: str, *,
     and the spreadsheet rows, the header being *header_row*).
     """
     columns = list(raw.columns)
-    problems = [Problem(header_row, name, None, "列名重复")
-                for name in dict.fromkeys(c for c in columns if columns.count(c) > 1)]
+    problems = [
+        Problem(header_row, name, None, "列名重复")
+        for name in dict.fromkeys(c for c in columns if columns.count(c) > 1)
+    ]
     present = ", ".join(columns) or "（无）"
-    problems += [Problem(header_row, f.name, None, f"缺少必需的列（文件中的列：{present}）")
-                 for f in schema if f.required and f.name not in columns]
+    problems += [
+        Problem(header_row, f.name, None, f"缺少必需的列（文件中的列：{present}）")
+        for f in schema
+        if f.required and f.name not in columns
+    ]
     if raw.empty:
         problems.append(Problem(None, None, None, "只有表头，没有数据行。"))
     if problems and (raw.empty or len(set(columns)) < len(columns)):

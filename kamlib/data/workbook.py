@@ -30,7 +30,7 @@ _SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开它，用“另存为 → Excel �
 
 
 def file_kind(data: bytes) -> str:
-    """"xlsx", "xls" (old binary Excel, or a password-protected workbook), "ods", "zip"
+    """ "xlsx", "xls" (old binary Excel, or a password-protected workbook), "ods", "zip"
     (some other zip archive) or "text" — by content, whatever the file is named."""
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
@@ -51,8 +51,7 @@ def file_kind(data: bytes) -> str:
 def unusable_reason(kind: str) -> str | None:
     """Why a file of this kind cannot be read (Chinese), or None when it can."""
     return {
-        "xls": "这是旧版 Excel（.xls）文件，或是加了打开密码的工作簿，无法直接读取。"
-               "请去掉密码，并" + _SAVE_AS_XLSX[1:],
+        "xls": "这是旧版 Excel（.xls）文件，或是加了打开密码的工作簿，无法直接读取。请去掉密码，并" + _SAVE_AS_XLSX[1:],
         "ods": "这是 OpenDocument 表格（.ods），不是 Excel 工作簿。" + _SAVE_AS_XLSX,
         "zip": "这是一个压缩文件，不是 Excel 工作簿（.xlsx）。" + _SAVE_AS_XLSX,
     }.get(kind)
@@ -85,19 +84,30 @@ def _load(data: bytes, source: str, formulas: bool):
         try:
             return openpyxl.load_workbook(io.BytesIO(data), data_only=not formulas)
         except Exception as err:  # a damaged archive, a missing part, invalid XML
-            raise DataError(source, [Problem(None, None, None, "文件已损坏，不是有效的 Excel 工作簿"
-                                             f"（{type(err).__name__}）。" + _SAVE_AS_XLSX)]) from err
+            raise DataError(
+                source,
+                [
+                    Problem(
+                        None,
+                        None,
+                        None,
+                        f"文件已损坏，不是有效的 Excel 工作簿（{type(err).__name__}）。" + _SAVE_AS_XLSX,
+                    )
+                ],
+            ) from err
 
 
 def _has_formulas(data: bytes) -> bool:
     """Whether any worksheet of the .xlsx archive holds a formula (an <f> element)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return any(re.search(rb"<(?:\w+:)?f[ >]", archive.read(n)) for n in archive.namelist()
-                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        return any(
+            re.search(rb"<(?:\w+:)?f[ >]", archive.read(n))
+            for n in archive.namelist()
+            if n.startswith("xl/worksheets/") and n.endswith(".xml")
+        )
 
 
-def pick_sheet(sheetnames: list[str], wanted: tuple[str, ...], reserved: Iterable[str],
-               source: str) -> str:
+def pick_sheet(sheetnames: list[str], wanted: tuple[str, ...], reserved: Iterable[str], source: str) -> str:
     """The sheet named one of *wanted* (loosely); else the only sheet not *reserved* for
     something else; else DataError listing the sheets."""
     by_name = {normalise_header(n): n for n in sheetnames}
@@ -109,9 +119,18 @@ def pick_sheet(sheetnames: list[str], wanted: tuple[str, ...], reserved: Iterabl
     if len(others) == 1:
         return others[0]
     present = "、".join(f"“{n}”" for n in sheetnames)
-    raise DataError(source, [Problem(None, None, None,
-                                     f"工作簿中没有名为“{wanted[0]}”的工作表（现有的工作表：{present}）。"
-                                     f"请把这张表所在的工作表改名为“{wanted[0]}”。")])
+    raise DataError(
+        source,
+        [
+            Problem(
+                None,
+                None,
+                None,
+                f"工作簿中没有名为“{wanted[0]}”的工作表（现有的工作表：{present}）。"
+                f"请把这张表所在的工作表改名为“{wanted[0]}”。",
+            )
+        ],
+    )
 
 
 def _cell_text(value: object, f: Field | None) -> tuple[str, str | None]:
@@ -134,8 +153,10 @@ def _cell_text(value: object, f: Field | None) -> tuple[str, str | None]:
             return day.isoformat(), None
         if kind in ("int", "float"):
             serial = to_excel(value)
-            return day.isoformat(), (f"单元格是日期格式（其中的数为 {serial:g}），{f.expected()}；如果本来填的是数，"
-                                     "请把单元格格式改为“常规”后重新输入")
+            return day.isoformat(), (
+                f"单元格是日期格式（其中的数为 {serial:g}），{f.expected()}；如果本来填的是数，"
+                "请把单元格格式改为“常规”后重新输入"
+            )
         return day.isoformat(), None
     if isinstance(value, (time, timedelta)):
         return str(value), None
@@ -151,8 +172,9 @@ def _cell_text(value: object, f: Field | None) -> tuple[str, str | None]:
     return str(value), None
 
 
-def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iterable[str],
-               schema: Schema, names: Mapping[str, str]) -> tuple[pd.DataFrame, int, str, list[Problem]]:
+def read_sheet(
+    data: bytes, source: str, wanted: tuple[str, ...], reserved: Iterable[str], schema: Schema, names: Mapping[str, str]
+) -> tuple[pd.DataFrame, int, str, list[Problem]]:
     """Read one worksheet of an .xlsx file as raw strings.
 
     Returns (frame, header row, sheet name, problems): the frame's columns are the header
@@ -170,21 +192,44 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
     if not any(v not in (None, "") for row in grid for v in row):
         raise DataError(source, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")], name)
 
-    header_row = next((r for r, row in enumerate(grid[:HEADER_SEARCH_ROWS], start=1)
-                       if any(v is not None and normalise_header(v) in names for v in row)), None)
+    header_row = next(
+        (
+            r
+            for r, row in enumerate(grid[:HEADER_SEARCH_ROWS], start=1)
+            if any(v is not None and normalise_header(v) in names for v in row)
+        ),
+        None,
+    )
     if header_row is None:
         required = "、".join(f.name for f in schema if f.required)
-        raise DataError(source, [Problem(None, None, None,
-                                         f"前 {HEADER_SEARCH_ROWS} 行中没有找到表头：表头应包含这些列（英文列名或中文表头均可）："
-                                         f"{required}。")], name)
+        raise DataError(
+            source,
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    f"前 {HEADER_SEARCH_ROWS} 行中没有找到表头：表头应包含这些列（英文列名或中文表头均可）："
+                    f"{required}。",
+                )
+            ],
+            name,
+        )
     problems: list[Problem] = []
     for merged in ws.merged_cells.ranges:
         if merged.min_row <= header_row <= merged.max_row:
-            problems.append(Problem(header_row, None, str(merged.coord),
-                                    "表头中有合并单元格；请取消合并，让每一列都有自己的列名"))
+            problems.append(
+                Problem(header_row, None, str(merged.coord), "表头中有合并单元格；请取消合并，让每一列都有自己的列名")
+            )
         elif merged.min_row > header_row and merged.min_col != merged.max_col:
-            problems.append(Problem(merged.min_row, None, str(merged.coord),
-                                    "数据区中有跨列的合并单元格；请取消合并，每个单元格填一个值"))
+            problems.append(
+                Problem(
+                    merged.min_row,
+                    None,
+                    str(merged.coord),
+                    "数据区中有跨列的合并单元格；请取消合并，每个单元格填一个值",
+                )
+            )
         elif merged.min_row > header_row:  # merged down one column: the value holds for every row
             top = grid[merged.min_row - 1][merged.min_col - 1]
             for r in range(merged.min_row, merged.max_row + 1):
@@ -205,8 +250,9 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
             continue
         for c in range(width, len(cells)):
             if cells[c] is not None and str(cells[c]).strip():
-                problems.append(Problem(r, f"{get_column_letter(c + 1)} 列", str(cells[c]),
-                                        "这一格有内容，但所在的列没有列名"))
+                problems.append(
+                    Problem(r, f"{get_column_letter(c + 1)} 列", str(cells[c]), "这一格有内容，但所在的列没有列名")
+                )
         texts = []
         for c in range(width):
             value = cells[c] if c < len(cells) else None
@@ -215,8 +261,10 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
             if value is None and formulas_ws is not None:  # a formula whose value was never saved
                 formula = formulas_ws.cell(row=r, column=c + 1).value
                 if isinstance(formula, str) and formula.startswith("="):
-                    reason = (f"是公式 {formula}，但文件中没有保存它的计算结果（文件不是用 Excel 或 WPS 保存的）；"
-                              "请在 Excel 或 WPS 中打开并保存一次后再试")
+                    reason = (
+                        f"是公式 {formula}，但文件中没有保存它的计算结果（文件不是用 Excel 或 WPS 保存的）；"
+                        "请在 Excel 或 WPS 中打开并保存一次后再试"
+                    )
             if reason:
                 problems.append(Problem(r, columns[c] or f"{get_column_letter(c + 1)} 列", text or None, reason))
             texts.append(text)
@@ -226,6 +274,10 @@ def read_sheet(data: bytes, source: str, wanted: tuple[str, ...], reserved: Iter
         if h is None and any(row[c] for row in rows):
             problems.append(Problem(header_row, f"{get_column_letter(c + 1)} 列", None, "这一列有数据，但列名为空"))
     kept = [c for c, h in enumerate(header) if h is not None]
-    frame = pd.DataFrame([[row[c] for c in kept] for row in rows], columns=[header[c] for c in kept],
-                         index=pd.Index(index, dtype="int64"), dtype=object)
+    frame = pd.DataFrame(
+        [[row[c] for c in kept] for row in rows],
+        columns=[header[c] for c in kept],
+        index=pd.Index(index, dtype="int64"),
+        dtype=object,
+    )
     return frame, header_row, name, problems

@@ -19,20 +19,28 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 __all__ = [
-    "AnswerRecord", "GradingFailure", "read_answers", "read_failures",
-    "record_answers", "record_failure", "clear_failure", "now_utc", "MAX_ANSWER_CHARS",
+    "AnswerRecord",
+    "GradingFailure",
+    "read_answers",
+    "read_failures",
+    "record_answers",
+    "record_failure",
+    "clear_failure",
+    "now_utc",
+    "MAX_ANSWER_CHARS",
 ]
 
 MAX_ANSWER_CHARS = 200
 
 _META = sa.MetaData()
 _ANSWERS = sa.Table(
-    "kam_answer", _META,
+    "kam_answer",
+    _META,
     sa.Column("assignment", sa.String(128), primary_key=True),
     sa.Column("notebook", sa.String(128), primary_key=True),
     sa.Column("student", sa.String(128), primary_key=True),
@@ -43,7 +51,8 @@ _ANSWERS = sa.Table(
     sa.Column("recorded_at", sa.String(32), nullable=False),
 )
 _FAILURES = sa.Table(
-    "kam_grading_failure", _META,
+    "kam_grading_failure",
+    _META,
     sa.Column("assignment", sa.String(128), primary_key=True),
     sa.Column("student", sa.String(128), primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
@@ -58,11 +67,11 @@ class AnswerRecord:
     assignment: str
     notebook: str
     student: str
-    grade_id: str      # the autograded test cell's grade_id
-    answer: str        # short rendering for people; "" when missing
-    missing: bool      # the answer variable was not defined
-    sandboxed: bool    # False when graded with ``kam grade --no-sandbox``
-    recorded_at: str   # ISO 8601 UTC
+    grade_id: str  # the autograded test cell's grade_id
+    answer: str  # short rendering for people; "" when missing
+    missing: bool  # the answer variable was not defined
+    sandboxed: bool  # False when graded with ``kam grade --no-sandbox``
+    recorded_at: str  # ISO 8601 UTC
 
 
 @dataclass(frozen=True)
@@ -72,11 +81,11 @@ class GradingFailure:
     assignment: str
     student: str
     reason: str
-    recorded_at: str   # ISO 8601 UTC
+    recorded_at: str  # ISO 8601 UTC
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @functools.lru_cache(maxsize=8)
@@ -140,5 +149,4 @@ def clear_failure(db_url: str, assignment: str, student: str) -> None:
     """Forget a failure once the submission has been graded."""
     with _engine(db_url).begin() as conn:
         if _has(conn, _FAILURES):
-            conn.execute(_FAILURES.delete().where(
-                _FAILURES.c.assignment == assignment, _FAILURES.c.student == student))
+            conn.execute(_FAILURES.delete().where(_FAILURES.c.assignment == assignment, _FAILURES.c.student == student))

@@ -20,13 +20,23 @@ import json
 import math
 from typing import Any
 
-__all__ = ["export", "export_expression", "decode_export", "decode", "render", "Opaque", "MISSING",
-           "AnswerFormatError", "MAX_EXPORT_CHARS"]
+__all__ = [
+    "export",
+    "export_expression",
+    "decode_export",
+    "decode",
+    "render",
+    "Opaque",
+    "MISSING",
+    "AnswerFormatError",
+    "MAX_EXPORT_CHARS",
+]
 
-MAX_EXPORT_CHARS = 2_000_000   # the whole export of one test cell, as JSON text
+MAX_EXPORT_CHARS = 2_000_000  # the whole export of one test cell, as JSON text
 MAX_DEPTH = 20
-_NUMPY_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                           "float16", "float32", "float64", "bool"})
+_NUMPY_DTYPES = frozenset(
+    {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "bool"}
+)
 _TABLE_DTYPES = frozenset({"int64", "float64", "bool", "object", "str", "string"})
 
 
@@ -96,15 +106,18 @@ def _encode_table(table: Any) -> dict:
     frame = table.to_frame() if type(table).__name__ == "Series" else table
     dtypes = {str(c): str(d) for c, d in frame.dtypes.items()}
     exact_strings = all(
-        type(x) is str or x is None
-        for c, d in frame.dtypes.items() if str(d) == "object" for x in frame[c]
+        type(x) is str or x is None for c, d in frame.dtypes.items() if str(d) == "object" for x in frame[c]
     )
     if not set(dtypes.values()) <= _TABLE_DTYPES or not exact_strings or len(frame.columns) != len(dtypes):
         return {"t": "opaque", "type": f"pandas.{type(table).__name__}"}
-    return {"t": type(table).__name__, "columns": list(dtypes), "dtypes": list(dtypes.values()),
-            "index": [_encode(i) for i in frame.index.tolist()],
-            "rows": [[_encode(x) for x in row] for row in frame.itertuples(index=False, name=None)],
-            "name": _encode(getattr(table, "name", None)) if type(table).__name__ == "Series" else None}
+    return {
+        "t": type(table).__name__,
+        "columns": list(dtypes),
+        "dtypes": list(dtypes.values()),
+        "index": [_encode(i) for i in frame.index.tolist()],
+        "rows": [[_encode(x) for x in row] for row in frame.itertuples(index=False, name=None)],
+        "name": _encode(getattr(table, "name", None)) if type(table).__name__ == "Series" else None,
+    }
 
 
 def export(names: list[str], namespace: dict) -> str:
@@ -188,13 +201,22 @@ def _decode_table(data: dict, depth: int) -> Any:
     import pandas as pd
 
     columns, dtypes, rows = data.get("columns"), data.get("dtypes"), data.get("rows")
-    if not (type(columns) is list and type(dtypes) is list and type(rows) is list and len(columns) == len(dtypes)
-            and set(dtypes) <= _TABLE_DTYPES and all(type(c) is str for c in columns)
-            and all(type(r) is list and len(r) == len(columns) for r in rows)):
+    if not (
+        type(columns) is list
+        and type(dtypes) is list
+        and type(rows) is list
+        and len(columns) == len(dtypes)
+        and set(dtypes) <= _TABLE_DTYPES
+        and all(type(c) is str for c in columns)
+        and all(type(r) is list and len(r) == len(columns) for r in rows)
+    ):
         raise AnswerFormatError("表格数据格式不对")
     index = [decode(i, depth + 1) for i in data.get("index") or []]
-    frame = pd.DataFrame([[decode(x, depth + 1) for x in r] for r in rows], columns=columns,
-                         index=index if len(index) == len(rows) else None)
+    frame = pd.DataFrame(
+        [[decode(x, depth + 1) for x in r] for r in rows],
+        columns=columns,
+        index=index if len(index) == len(rows) else None,
+    )
     for column, dtype in zip(columns, dtypes):
         frame[column] = frame[column].astype(dtype)
     if data["t"] == "Series" and len(columns) == 1:

@@ -30,8 +30,8 @@ class BackupInfo:
     taken: datetime
     assignments: tuple[str, ...] = ()
     learners: int = 0
-    grades: int = 0          # grades with a score (autograded or by hand)
-    manual: int = 0          # grades given by hand
+    grades: int = 0  # grades with a score (autograded or by hand)
+    manual: int = 0  # grades given by hand
     problem: str = ""
 
     @property

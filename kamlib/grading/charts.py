@@ -57,8 +57,13 @@ def facility_chart(labels: list[str], facility: pd.Series, low: float, high: flo
         ax.axvline(x * 100, color=kamlib.plots.LINE_COLOR, linestyle="--", linewidth=1)
     ax.set_xlabel("难度系数：平均得分 ÷ 分值（%）")
     for yi, value in zip(y, values):
-        ax.text(0 if np.isnan(value) else value + 1, yi, "—" if np.isnan(value) else f"{value:.0f}%",
-                va="center", fontsize=8)
+        ax.text(
+            0 if np.isnan(value) else value + 1,
+            yi,
+            "—" if np.isnan(value) else f"{value:.0f}%",
+            va="center",
+            fontsize=8,
+        )
     return fig
 
 
@@ -71,9 +76,12 @@ def trend_chart(titles: list[str], means: pd.Series) -> Figure:
     ax.plot(x, values, marker="o", color=kamlib.plots.BAR_COLOR)
     for xi, value in zip(x, values):
         if not np.isnan(value):
-            ax.annotate(f"{value:.0f}%", (xi, value), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=9)
-    ax.set_xticks(x, titles, fontsize=8, rotation=20 if len(titles) > 3 else 0, ha="right" if len(titles) > 3 else "center")
+            ax.annotate(
+                f"{value:.0f}%", (xi, value), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=9
+            )
+    ax.set_xticks(
+        x, titles, fontsize=8, rotation=20 if len(titles) > 3 else 0, ha="right" if len(titles) > 3 else "center"
+    )
     ax.set_ylim(0, 110)
     ax.set_ylabel("平均得分率（%）")
     return fig
@@ -86,11 +94,17 @@ def heatmap(table: pd.DataFrame, columns: list[str], empty: pd.DataFrame | None 
     labelled = len(table) <= LABELLED_ROWS
     fig, (ax,) = _figure(max(5.0, 0.9 * len(columns) + 2.5), (0.3 if labelled else 0.08) * len(table) + 1.8)
     values = table.to_numpy(dtype=float) * 100
-    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", vmin=0, vmax=100, aspect="auto",
-                      interpolation="nearest")
+    image = ax.imshow(
+        np.ma.masked_invalid(values), cmap="RdYlGn", vmin=0, vmax=100, aspect="auto", interpolation="nearest"
+    )
     ax.set_facecolor("#d9d9d9")
-    ax.set_xticks(range(len(columns)), columns, fontsize=8, rotation=30 if len(columns) > 6 else 0,
-                  ha="right" if len(columns) > 6 else "center")
+    ax.set_xticks(
+        range(len(columns)),
+        columns,
+        fontsize=8,
+        rotation=30 if len(columns) > 6 else 0,
+        ha="right" if len(columns) > 6 else "center",
+    )
     if labelled:
         ax.set_yticks(range(len(table)), table.index, fontsize=8)
         for (i, j), value in np.ndenumerate(values):

@@ -41,8 +41,19 @@ GRADED, NOT_ATTEMPTED, PENDING, FAILED, MISSING = "已评分", "未作答", "待
 COUNTED = (GRADED, NOT_ATTEMPTED)
 
 ANSWER_COLUMNS = [
-    "assignment", "notebook", "student_id", "name", "cell", "question", "topic", "autograded",
-    "points", "score", "status", "answer", "comment",
+    "assignment",
+    "notebook",
+    "student_id",
+    "name",
+    "cell",
+    "question",
+    "topic",
+    "autograded",
+    "points",
+    "score",
+    "status",
+    "answer",
+    "comment",
 ]
 
 
@@ -73,39 +84,61 @@ def collected(subs: pd.DataFrame) -> list[str]:
     return [a for a in dict.fromkeys(subs["assignment"]) if a in names]
 
 
-def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, failures: list,
-                 titles: dict[str, str] | None = None) -> Cohort:
+def build_cohort(
+    tables: GradeTables, catalog: list[GradedCell], answers: list, failures: list, titles: dict[str, str] | None = None
+) -> Cohort:
     """Join the gradebook ``tables`` with the source ``catalog`` (names, topics), the recorded
     ``answers`` (:class:`~kamlib.grading.answer_store.AnswerRecord`) and ``failures``
     (:class:`~kamlib.grading.answer_store.GradingFailure`)."""
     failed = {(f.assignment, f.student): f.reason for f in failures}
     subs = tables.submissions.copy()  # one that could not be graded was handed in, in the gradebook or not
-    subs["submitted"] = subs["submitted"].astype(bool) | np.array([k in failed for k in zip(subs["assignment"], subs["student_id"])], dtype=bool)
+    subs["submitted"] = subs["submitted"].astype(bool) | np.array(
+        [k in failed for k in zip(subs["assignment"], subs["student_id"])], dtype=bool
+    )
     names = collected(subs)
-    learners = (subs.drop_duplicates("student_id").set_index("student_id")
-                .apply(lambda r: f"{r['last_name'] or ''}{r['first_name'] or ''}", axis=1)
-                .rename("name").sort_index()) if len(subs) else pd.Series(dtype=str, name="name")
+    learners = (
+        (
+            subs.drop_duplicates("student_id")
+            .set_index("student_id")
+            .apply(lambda r: f"{r['last_name'] or ''}{r['first_name'] or ''}", axis=1)
+            .rename("name")
+            .sort_index()
+        )
+        if len(subs)
+        else pd.Series(dtype=str, name="name")
+    )
     source = {(c.assignment, c.grade_id): (i, c) for i, c in enumerate(catalog)}
 
     questions = tables.questions[tables.questions["assignment"].isin(names)].copy()
-    questions["order"] = [source.get((a, c), (len(source) + i, None))[0]
-                          for i, (a, c) in enumerate(zip(questions["assignment"], questions["cell"]))]
-    questions["question"] = [source[(a, c)][1].title if (a, c) in source else c
-                             for a, c in zip(questions["assignment"], questions["cell"])]
-    questions["topic"] = [(source[(a, c)][1].topic if (a, c) in source else None) or UNTAGGED
-                          for a, c in zip(questions["assignment"], questions["cell"])]
+    questions["order"] = [
+        source.get((a, c), (len(source) + i, None))[0]
+        for i, (a, c) in enumerate(zip(questions["assignment"], questions["cell"]))
+    ]
+    questions["question"] = [
+        source[(a, c)][1].title if (a, c) in source else c for a, c in zip(questions["assignment"], questions["cell"])
+    ]
+    questions["topic"] = [
+        (source[(a, c)][1].topic if (a, c) in source else None) or UNTAGGED
+        for a, c in zip(questions["assignment"], questions["cell"])
+    ]
     questions["assignment_order"] = questions["assignment"].map({a: i for i, a in enumerate(names)})
     questions = questions.sort_values(["assignment_order", "order"], ignore_index=True)
 
     # learner × question grid
-    grid = questions.merge(subs[subs["assignment"].isin(names)][["assignment", "student_id", "submitted"]],
-                           on="assignment")
+    grid = questions.merge(
+        subs[subs["assignment"].isin(names)][["assignment", "student_id", "submitted"]], on="assignment"
+    )
     cells = tables.cells.set_index(["assignment", "notebook", "student_id", "cell"])
-    grid = grid.join(cells[["auto_score", "manual_score", "score", "needs_manual_grade"]],
-                     on=["assignment", "notebook", "student_id", "cell"])
+    grid = grid.join(
+        cells[["auto_score", "manual_score", "score", "needs_manual_grade"]],
+        on=["assignment", "notebook", "student_id", "cell"],
+    )
     recorded = {(r.assignment, r.notebook, r.student, r.grade_id): r for r in answers}
-    comments = {(r.assignment, r.notebook, r.student_id, r.cell): r.manual_comment
-                for r in tables.comments.itertuples(index=False) if isinstance(r.manual_comment, str)}
+    comments = {
+        (r.assignment, r.notebook, r.student_id, r.cell): r.manual_comment
+        for r in tables.comments.itertuples(index=False)
+        if isinstance(r.manual_comment, str)
+    }
 
     status, score, shown, comment = [], [], [], []
     for row in grid.itertuples(index=False):
@@ -140,7 +173,8 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     per["pending"] = per["pending"].fillna(0).astype(int)
     per["reason"] = [failed.get((a, s), "") for a, s in zip(per["assignment"], per["student_id"])]
     per["status"] = np.select(
-        [~per["submitted"].astype(bool), per["reason"] != "", per["pending"] > 0], [MISSING, FAILED, PENDING], GRADED)
+        [~per["submitted"].astype(bool), per["reason"] != "", per["pending"] > 0], [MISSING, FAILED, PENDING], GRADED
+    )
     per["status"] = per["status"].astype(object)
     points = per["graded_points"].where(per["graded_points"] > 0)
     share = ((per["graded_score"] - per["late_penalty"]).clip(lower=0) / points).clip(upper=1)
@@ -151,8 +185,9 @@ def build_cohort(tables: GradeTables, catalog: list[GradedCell], answers: list, 
     per = per.sort_values(["student_id"], kind="stable")
     per["assignment_order"] = per["assignment"].map({a: i for i, a in enumerate(names)})
     per = per.sort_values(["assignment_order", "student_id"], ignore_index=True).drop(columns="assignment_order")
-    return Cohort(answers=grid[ANSWER_COLUMNS], submissions=per, learners=learners,
-                  assignments=names, titles=dict(titles or {}))
+    return Cohort(
+        answers=grid[ANSWER_COLUMNS], submissions=per, learners=learners, assignments=names, titles=dict(titles or {})
+    )
 
 
 # ---------------------------------------------------------------- per learner
@@ -176,16 +211,20 @@ def learner_summary(cohort: Cohort) -> pd.DataFrame:
     """One row per learner: share per assignment, average, missing and ungradable work,
     answers still to grade, trend, and risk with its severity and reasons; most at risk first."""
     table = progress(cohort)
-    status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status") \
-        .reindex(index=table.index, columns=table.columns)
+    status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status").reindex(
+        index=table.index, columns=table.columns
+    )
     pending = cohort.submissions.groupby("student_id")["pending"].sum()
     rows = []
     for student, shares in table.iterrows():
         states = status.loc[student]
         missing = [a for a in table.columns if states[a] == MISSING]
         failed = [a for a in table.columns if states[a] == FAILED]
-        counted = [0.0 if states[a] == MISSING else shares[a] for a in table.columns
-                   if states[a] == MISSING or not pd.isna(shares[a])]
+        counted = [
+            0.0 if states[a] == MISSING else shares[a]
+            for a in table.columns
+            if states[a] == MISSING or not pd.isna(shares[a])
+        ]
         average = float(np.mean(counted)) if counted else float("nan")
         reasons = []
         low = average < RISK_SHARE and len(counted) > len(missing)  # some work was graded, not only missed
@@ -195,16 +234,45 @@ def learner_summary(cohort: Cohort) -> pd.DataFrame:
             reasons.append(f"未提交 {'、'.join(missing)}")
         high = (low and average < HIGH_RISK_SHARE) or len(missing) >= 2
         severity = ("高" if high else "中") if reasons else ""
-        rows.append({"学员编号": student, "姓名": cohort.learners.get(student, ""),
-                     **{a: shares[a] for a in table.columns},
-                     "平均得分率": average, "未提交数": len(missing), "无法评分数": len(failed),
-                     "待批改": int(pending.get(student, 0)), "走势": trend(shares),
-                     "风险": bool(reasons), "严重程度": severity, "原因": "；".join(reasons)})
-    out = pd.DataFrame(rows, columns=["学员编号", "姓名", *table.columns, "平均得分率", "未提交数", "无法评分数",
-                                      "待批改", "走势", "风险", "严重程度", "原因"])
+        rows.append(
+            {
+                "学员编号": student,
+                "姓名": cohort.learners.get(student, ""),
+                **{a: shares[a] for a in table.columns},
+                "平均得分率": average,
+                "未提交数": len(missing),
+                "无法评分数": len(failed),
+                "待批改": int(pending.get(student, 0)),
+                "走势": trend(shares),
+                "风险": bool(reasons),
+                "严重程度": severity,
+                "原因": "；".join(reasons),
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "学员编号",
+            "姓名",
+            *table.columns,
+            "平均得分率",
+            "未提交数",
+            "无法评分数",
+            "待批改",
+            "走势",
+            "风险",
+            "严重程度",
+            "原因",
+        ],
+    )
     rank = out["严重程度"].map({"高": 0, "中": 1, "": 2})
-    order = pd.DataFrame({"rank": rank, "avg": out["平均得分率"].fillna(2.0), "miss": -out["未提交数"],
-                          "id": out["学员编号"]}).sort_values(["rank", "avg", "miss", "id"], kind="stable").index
+    order = (
+        pd.DataFrame(
+            {"rank": rank, "avg": out["平均得分率"].fillna(2.0), "miss": -out["未提交数"], "id": out["学员编号"]}
+        )
+        .sort_values(["rank", "avg", "miss", "id"], kind="stable")
+        .index
+    )
     return out.loc[order].reset_index(drop=True)
 
 
@@ -214,17 +282,41 @@ def cohort_trend(cohort: Cohort) -> pd.DataFrame:
     rows = []
     for name in cohort.assignments:
         part = subs[subs["assignment"] == name]
-        rows.append({"作业": name, "标题": cohort.title(name), "应交": len(part),
-                     "已交": int(part["submitted"].sum()),
-                     "已评分": int((part["status"] == GRADED).sum()),
-                     "待批改的答案": int(part["pending"].sum()),
-                     "待批改的学员": int((part["pending"] > 0).sum()),
-                     "无法评分": int((part["status"] == FAILED).sum()),
-                     "未提交": int((part["status"] == MISSING).sum()),
-                     "平均得分率": part["share"].mean(), "中位数": part["share"].median(),
-                     "最低": part["share"].min(), "最高": part["share"].max()})
-    return pd.DataFrame(rows, columns=["作业", "标题", "应交", "已交", "已评分", "待批改的答案", "待批改的学员",
-                                       "无法评分", "未提交", "平均得分率", "中位数", "最低", "最高"])
+        rows.append(
+            {
+                "作业": name,
+                "标题": cohort.title(name),
+                "应交": len(part),
+                "已交": int(part["submitted"].sum()),
+                "已评分": int((part["status"] == GRADED).sum()),
+                "待批改的答案": int(part["pending"].sum()),
+                "待批改的学员": int((part["pending"] > 0).sum()),
+                "无法评分": int((part["status"] == FAILED).sum()),
+                "未提交": int((part["status"] == MISSING).sum()),
+                "平均得分率": part["share"].mean(),
+                "中位数": part["share"].median(),
+                "最低": part["share"].min(),
+                "最高": part["share"].max(),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "作业",
+            "标题",
+            "应交",
+            "已交",
+            "已评分",
+            "待批改的答案",
+            "待批改的学员",
+            "无法评分",
+            "未提交",
+            "平均得分率",
+            "中位数",
+            "最低",
+            "最高",
+        ],
+    )
 
 
 # ---------------------------------------------------------------- topics
@@ -250,10 +342,16 @@ def weakest_topics(cohort: Cohort) -> pd.DataFrame:
     for topic in order:
         part = counted[counted["topic"] == topic]
         points = part["points"].sum()
-        rows.append({"topic": topic, "题数": int(answers.loc[answers["topic"] == topic, ["assignment", "cell"]]
-                                                 .drop_duplicates().shape[0]),
-                     "计入的答案": len(part), "掌握程度": part["score"].sum() / points if points else np.nan})
+        rows.append(
+            {
+                "topic": topic,
+                "题数": int(answers.loc[answers["topic"] == topic, ["assignment", "cell"]].drop_duplicates().shape[0]),
+                "计入的答案": len(part),
+                "掌握程度": part["score"].sum() / points if points else np.nan,
+            }
+        )
     table = pd.DataFrame(rows, columns=["topic", "题数", "计入的答案", "掌握程度"])
     table["position"] = range(len(table))
-    return table.sort_values(["掌握程度", "position"], na_position="last", kind="stable",
-                             ignore_index=True).drop(columns="position")
+    return table.sort_values(["掌握程度", "position"], na_position="last", kind="stable", ignore_index=True).drop(
+        columns="position"
+    )

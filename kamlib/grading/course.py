@@ -157,15 +157,12 @@ class Course:
             )
         found = self.submissions(assignment)
         if not found:
-            raise KamError(
-                f"没有学员提交作业“{assignment}”：{submitted} 下没有任何 学员编号/{assignment}/ 文件夹。"
-            )
+            raise KamError(f"没有学员提交作业“{assignment}”：{submitted} 下没有任何 学员编号/{assignment}/ 文件夹。")
         if students:
             missing = [s for s in students if s not in found]
             if missing:
                 raise KamError(
-                    f"以下学员没有提交作业“{assignment}”：{'、'.join(missing)}。"
-                    f"已提交的学员：{'、'.join(found)}"
+                    f"以下学员没有提交作业“{assignment}”：{'、'.join(missing)}。已提交的学员：{'、'.join(found)}"
                 )
             found = {s: found[s] for s in students}
         return found

@@ -8,7 +8,7 @@ per question holds the score of each learner's answer.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +18,20 @@ from .course import Course, KamError
 from .report import load_cohort
 
 COLUMNS_ZH = {
-    "assignment": "作业", "duedate": "截止时间", "student_id": "学员编号", "name": "姓名",
-    "email": "邮箱", "status": "状态", "reason": "无法评分的原因", "timestamp": "提交时间",
-    "raw_score": "原始得分", "late_penalty": "迟交扣分", "score": "得分", "max_score": "满分",
-    "pending": "待批改题数", "share": "得分率(%)",
+    "assignment": "作业",
+    "duedate": "截止时间",
+    "student_id": "学员编号",
+    "name": "姓名",
+    "email": "邮箱",
+    "status": "状态",
+    "reason": "无法评分的原因",
+    "timestamp": "提交时间",
+    "raw_score": "原始得分",
+    "late_penalty": "迟交扣分",
+    "score": "得分",
+    "max_score": "满分",
+    "pending": "待批改题数",
+    "share": "得分率(%)",
 }
 
 
@@ -31,7 +41,7 @@ def local_time(value) -> str:
         return ""
     moment = pd.Timestamp(value).to_pydatetime()
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
@@ -65,8 +75,9 @@ def _question_columns(cohort) -> pd.DataFrame:
     label = label + "（" + answers["points"].map(lambda p: f"{p:g}") + " 分）"
     value = answers["score"].astype(object).where(answers["status"].isin(COUNTED), "")
     value = value.mask(answers["status"] == PENDING, "待批改").mask(answers["status"] == FAILED, "无法评分")
-    wide = pd.DataFrame({"作业": answers["assignment"], "学员编号": answers["student_id"], "label": label,
-                         "value": value}).pivot(index=["作业", "学员编号"], columns="label", values="value")
+    wide = pd.DataFrame(
+        {"作业": answers["assignment"], "学员编号": answers["student_id"], "label": label, "value": value}
+    ).pivot(index=["作业", "学员编号"], columns="label", values="value")
     return wide.reindex(columns=list(dict.fromkeys(label)))
 
 
@@ -76,4 +87,3 @@ def export_grades(course: Course, out: Path, assignment: str | None = None, ques
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, encoding="utf-8-sig")
     return out
-

@@ -7,9 +7,7 @@ import os
 from pathlib import Path
 
 
-def explain_failure(
-    exc: BaseException | None, notebook: str | None, timeout: int | None, action: str = "评分"
-) -> str:
+def explain_failure(exc: BaseException | None, notebook: str | None, timeout: int | None, action: str = "评分") -> str:
     """One Chinese sentence saying why a submission was not graded.
 
     ``exc`` is the exception nbgrader caught (None when nbgrader gave up before

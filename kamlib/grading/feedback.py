@@ -43,7 +43,8 @@ def graded_students(course: Course, assignment: str) -> list[str]:
     """Students with an autograded folder for ``assignment``."""
     cd = course.coursedir
     return sorted(
-        student for student in _student_dirs(Path(cd.format_path(cd.autograded_directory, ".", ".")))
+        student
+        for student in _student_dirs(Path(cd.format_path(cd.autograded_directory, ".", ".")))
         if Path(cd.format_path(cd.autograded_directory, student, assignment)).is_dir()
     )
 
@@ -91,8 +92,12 @@ def generate_feedback(
         if student in recorded:
             outcome = _one(course, assignment, student, config, leaks)
         else:
-            outcome = FeedbackOutcome(student, [], "成绩库中没有这份作业的评分记录（成绩库可能被恢复或重建过），"
-                                                   f"请先运行：kam grade {assignment} --student {student}")
+            outcome = FeedbackOutcome(
+                student,
+                [],
+                "成绩库中没有这份作业的评分记录（成绩库可能被恢复或重建过），"
+                f"请先运行：kam grade {assignment} --student {student}",
+            )
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
@@ -100,9 +105,11 @@ def generate_feedback(
 
 
 def _feedback_config(course: Course) -> Config:
-    preprocessors = list(course.app.config.GenerateFeedback.get(
-        "preprocessors", GenerateFeedback.class_traits()["preprocessors"].default()
-    ))
+    preprocessors = list(
+        course.app.config.GenerateFeedback.get(
+            "preprocessors", GenerateFeedback.class_traits()["preprocessors"].default()
+        )
+    )
     if StripHiddenTests not in preprocessors:
         at = preprocessors.index(GetGrades) + 1 if GetGrades in preprocessors else 0
         preprocessors.insert(at, StripHiddenTests)

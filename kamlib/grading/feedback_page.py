@@ -31,7 +31,14 @@ OUTDATED = ("写法正确", "提交评分后才知道")  # the visible check's "
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 RIGHT, PARTLY, WRONG, FORM, PENDING, UNGRADED = "正确", "部分正确", "不正确", "格式不对", "待批改", "无法评分"
-VERDICT_CLASS = {RIGHT: "right", PARTLY: "partly", WRONG: "wrong", FORM: "form", PENDING: "pending", UNGRADED: "ungraded"}
+VERDICT_CLASS = {
+    RIGHT: "right",
+    PARTLY: "partly",
+    WRONG: "wrong",
+    FORM: "form",
+    PENDING: "pending",
+    UNGRADED: "ungraded",
+}
 
 
 def template_dir() -> str:
@@ -48,7 +55,7 @@ class FeedbackExporter(HTMLExporter):
         # this class's section outranks the HTMLExporter section nbgrader writes (template "feedback")
         own.FeedbackExporter.template_name = TEMPLATE_NAME
         own.FeedbackExporter.extra_template_basedirs = [template_dir()]
-        own.FeedbackExporter.exclude_input_prompt = True   # no "In [3]:" labels
+        own.FeedbackExporter.exclude_input_prompt = True  # no "In [3]:" labels
         own.FeedbackExporter.exclude_output_prompt = True
         super().__init__(config=own, **kwargs)
 
@@ -93,8 +100,11 @@ def keep_output(output: NotebookNode) -> NotebookNode | None:
     if output.get("output_type") == "error":
         return None
     if output.get("output_type") == "stream":
-        lines = [line for line in cell_text(output.get("text")).splitlines(keepends=True)
-                 if not any(marker in line for marker in OUTDATED)]
+        lines = [
+            line
+            for line in cell_text(output.get("text")).splitlines(keepends=True)
+            if not any(marker in line for marker in OUTDATED)
+        ]
         if not "".join(lines).strip():
             return None
         output["text"] = "".join(lines)
@@ -107,7 +117,8 @@ _UNANSWERED = ("raise NotImplementedError()", "YOUR ANSWER HERE", "（在此写�
 
 def is_unanswered(cell: NotebookNode) -> bool:
     return cell.metadata.nbgrader.get("comment") == NO_RESPONSE or any(
-        stub in cell_text(cell.get("source")) for stub in _UNANSWERED)
+        stub in cell_text(cell.get("source")) for stub in _UNANSWERED
+    )
 
 
 def answer_cell(cell: NotebookNode) -> None:

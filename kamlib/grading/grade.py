@@ -63,9 +63,9 @@ class Outcome:
 
     student: str
     status: Status
-    reason: str = ""                                 # Chinese; set when failed
-    notes: list[str] = field(default_factory=list)   # Chinese; graded but worth a look
-    log: str = ""                                    # nbgrader's log of this submission
+    reason: str = ""  # Chinese; set when failed
+    notes: list[str] = field(default_factory=list)  # Chinese; graded but worth a look
+    log: str = ""  # nbgrader's log of this submission
     seconds: float = 0.0
 
 
@@ -77,8 +77,8 @@ class GradeRun:
     jobs: int
     outcomes: list[Outcome]
     seconds: float
-    backup: Path | None               # the copy of the gradebook as it was before this run
-    stale: list[str] = field(default_factory=list)       # regraded: the gradebook had lost their grades
+    backup: Path | None  # the copy of the gradebook as it was before this run
+    stale: list[str] = field(default_factory=list)  # regraded: the gradebook had lost their grades
     no_timestamp: list[str] = field(default_factory=list)  # skipped: newer files but no timestamp.txt
 
     def count(self, status: Status) -> int:
@@ -120,8 +120,7 @@ def grade_assignment(
     expected = course.expected_notebooks(assignment)
     todo = [s for s, folder in submissions.items() if any(folder.glob("*.ipynb"))]
     forced, stale, no_timestamp = _plan(course, assignment, todo, force)
-    writes = bool(forced) or len(todo) < len(submissions) or any(
-        _newer(course.coursedir, assignment, s) for s in todo)
+    writes = bool(forced) or len(todo) < len(submissions) or any(_newer(course.coursedir, assignment, s) for s in todo)
     backup = backup_gradebook(course.db_path) if course.db_path and writes else None
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if on_start:
@@ -139,6 +138,7 @@ def grade_assignment(
 
     if todo:
         import kamlib.checks  # noqa: F401  (what the test cells import, loaded once before the workers fork)
+
         _run_pool(course, assignment, todo, expected, jobs, forced, quiet, sandbox, done)
     outcomes.sort(key=lambda o: o.student)
     _record_outcomes(course, assignment, outcomes)
@@ -148,8 +148,10 @@ def grade_assignment(
 
 def _folders(cd, assignment: str, student: str) -> tuple[Path, Path]:
     """The submitted and autograded folders of one submission (``cd``: nbgrader's CourseDirectory)."""
-    return (Path(cd.format_path(cd.submitted_directory, student, assignment)),
-            Path(cd.format_path(cd.autograded_directory, student, assignment)))
+    return (
+        Path(cd.format_path(cd.submitted_directory, student, assignment)),
+        Path(cd.format_path(cd.autograded_directory, student, assignment)),
+    )
 
 
 def _newer(cd, assignment: str, student: str) -> bool:
@@ -242,8 +244,9 @@ def _run_pool(course, assignment, students, expected, jobs, forced, quiet, sandb
                     batch_force = set(batch)
                 else:
                     batch, width, batch_force, queue = queue, jobs, forced, []
-                for student in _run_batch(context, initargs, assignment, batch, min(width, len(batch)),
-                                          batch_force, expected, record):
+                for student in _run_batch(
+                    context, initargs, assignment, batch, min(width, len(batch)), batch_force, expected, record
+                ):
                     breaks[student] += 1
                     if breaks[student] > MAX_BREAKS:
                         record(Outcome(student, "failed", reason="评分进程反复意外退出，未评分"))
@@ -252,8 +255,13 @@ def _run_pool(course, assignment, students, expected, jobs, forced, quiet, sandb
                     elif width > 1:
                         suspects.append(student)
                     else:
-                        record(Outcome(student, "failed", reason="评分进程在评这份作业时意外退出"
-                                                                 "（可能是内存耗尽或代码使 Python 崩溃），未评分"))
+                        record(
+                            Outcome(
+                                student,
+                                "failed",
+                                reason="评分进程在评这份作业时意外退出（可能是内存耗尽或代码使 Python 崩溃），未评分",
+                            )
+                        )
                 for marker in scratch.glob("started-*"):
                     marker.unlink()
         except BaseException:

@@ -31,17 +31,33 @@ FLAGS_ZH = {
 NOT_ANSWERED = "（未作答）"
 
 ITEM_COLUMNS = [
-    "assignment", "notebook", "cell", "question", "topic", "autograded", "points", "counted",
-    "not_attempted", "pending", "facility", "discrimination", "full", "partial", "zero", "flags",
+    "assignment",
+    "notebook",
+    "cell",
+    "question",
+    "topic",
+    "autograded",
+    "points",
+    "counted",
+    "not_attempted",
+    "pending",
+    "facility",
+    "discrimination",
+    "full",
+    "partial",
+    "zero",
+    "flags",
 ]
 
 
 def _matrix(cohort: Cohort, assignment: str) -> pd.DataFrame:
     """Learner × question scores of an assignment's gradable submissions (NaN: still to grade)."""
-    part = cohort.answers[(cohort.answers["assignment"] == assignment)
-                          & cohort.answers["status"].isin([*COUNTED, PENDING])]
-    return part.pivot_table(index="student_id", columns="cell", values="score", aggfunc="first", dropna=False) \
-        .reindex(columns=list(dict.fromkeys(part["cell"])))
+    part = cohort.answers[
+        (cohort.answers["assignment"] == assignment) & cohort.answers["status"].isin([*COUNTED, PENDING])
+    ]
+    return part.pivot_table(index="student_id", columns="cell", values="score", aggfunc="first", dropna=False).reindex(
+        columns=list(dict.fromkeys(part["cell"]))
+    )
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -57,8 +73,11 @@ def discrimination(matrix: pd.DataFrame) -> dict[str, float]:
     for cell in matrix.columns:
         rest = [c for c in complete if c != cell]
         rows = matrix[cell].notna()
-        out[cell] = (_pearson(matrix.loc[rows, cell].to_numpy(float), matrix.loc[rows, rest].sum(axis=1).to_numpy(float))
-                     if rest else float("nan"))
+        out[cell] = (
+            _pearson(matrix.loc[rows, cell].to_numpy(float), matrix.loc[rows, rest].sum(axis=1).to_numpy(float))
+            if rest
+            else float("nan")
+        )
     return out
 
 
@@ -101,18 +120,26 @@ def item_statistics(cohort: Cohort) -> pd.DataFrame:
             attempted = counted[counted["status"] != NOT_ATTEMPTED]["score"]
             facility = attempted.mean() / points if len(attempted) and points else float("nan")
             d = disc.get(cell, float("nan"))
-            rows.append({
-                "assignment": assignment, "notebook": notebook, "cell": cell,
-                "question": q["question"].iloc[0], "topic": q["topic"].iloc[0],
-                "autograded": bool(q["autograded"].iloc[0]), "points": points, "counted": n,
-                "not_attempted": int((q["status"] == NOT_ATTEMPTED).sum()),
-                "pending": int((q["status"] == PENDING).sum()),
-                "facility": facility, "discrimination": d,
-                "full": (attempted >= points).sum() / n if n else np.nan,
-                "partial": ((attempted > 0) & (attempted < points)).sum() / n if n else np.nan,
-                "zero": (attempted <= 0).sum() / n if n else np.nan,
-                "flags": flags(facility, d) if len(attempted) else [],
-            })
+            rows.append(
+                {
+                    "assignment": assignment,
+                    "notebook": notebook,
+                    "cell": cell,
+                    "question": q["question"].iloc[0],
+                    "topic": q["topic"].iloc[0],
+                    "autograded": bool(q["autograded"].iloc[0]),
+                    "points": points,
+                    "counted": n,
+                    "not_attempted": int((q["status"] == NOT_ATTEMPTED).sum()),
+                    "pending": int((q["status"] == PENDING).sum()),
+                    "facility": facility,
+                    "discrimination": d,
+                    "full": (attempted >= points).sum() / n if n else np.nan,
+                    "partial": ((attempted > 0) & (attempted < points)).sum() / n if n else np.nan,
+                    "zero": (attempted <= 0).sum() / n if n else np.nan,
+                    "flags": flags(facility, d) if len(attempted) else [],
+                }
+            )
     return pd.DataFrame(rows, columns=ITEM_COLUMNS)
 
 
@@ -134,12 +161,23 @@ def answer_groups(cohort: Cohort) -> pd.DataFrame:
         full = shown[(q["score"] >= q["points"]) & (shown != NOT_ANSWERED) & (shown != "")]
         correct = _most_common(full)
         counts = shown.replace("", "（未记录）").value_counts()
-        counts = counts.reset_index().set_axis(["answer", "count"], axis=1) \
+        counts = (
+            counts.reset_index()
+            .set_axis(["answer", "count"], axis=1)
             .sort_values(["count", "answer"], ascending=[False, True], kind="stable")
+        )
         for answer, count in zip(counts["answer"], counts["count"]):
-            rows.append({"assignment": assignment, "cell": cell, "question": q["question"].iloc[0],
-                         "answer": answer, "count": int(count), "share": count / len(q),
-                         "correct": correct is not None and answer == correct})
+            rows.append(
+                {
+                    "assignment": assignment,
+                    "cell": cell,
+                    "question": q["question"].iloc[0],
+                    "answer": answer,
+                    "count": int(count),
+                    "share": count / len(q),
+                    "correct": correct is not None and answer == correct,
+                }
+            )
     return pd.DataFrame(rows, columns=["assignment", "cell", "question", "answer", "count", "share", "correct"])
 
 

@@ -55,10 +55,14 @@ def _tracked(name: str) -> type:
     from nbgrader import converters
 
     base = getattr(converters, name)
-    return type(f"Tracked{name}", (_Tracked, base), {
-        "__doc__": f"nbgrader's ``{name}`` (configured by the ``{name}`` section), remembering what it did.",
-        "__module__": __name__,
-    })
+    return type(
+        f"Tracked{name}",
+        (_Tracked, base),
+        {
+            "__doc__": f"nbgrader's ``{name}`` (configured by the ``{name}`` section), remembering what it did.",
+            "__module__": __name__,
+        },
+    )
 
 
 def __getattr__(name: str) -> type:
@@ -125,8 +129,8 @@ class GradebookCounts:
 
     assignments: tuple[str, ...]
     learners: int
-    grades: int   # grades with a score (autograded or by hand)
-    manual: int   # grades given by hand
+    grades: int  # grades with a score (autograded or by hand)
+    manual: int  # grades given by hand
 
 
 def gradebook_counts(con: sqlite3.Connection) -> GradebookCounts:
@@ -135,6 +139,7 @@ def gradebook_counts(con: sqlite3.Connection) -> GradebookCounts:
         raise sqlite3.DatabaseError("quick_check")
     learners = con.execute("SELECT COUNT(*) FROM student").fetchone()[0]
     grades = con.execute(
-        "SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL OR manual_score IS NOT NULL").fetchone()[0]
+        "SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL OR manual_score IS NOT NULL"
+    ).fetchone()[0]
     manual = con.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0]
     return GradebookCounts(tuple(assignment_names(con)), learners, grades, manual)

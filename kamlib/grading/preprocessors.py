@@ -71,8 +71,16 @@ from .sandbox import Sandbox, SandboxedKernelManager
 from .topics import review_pointer
 from .verdicts import Verdict, judge, names_used
 
-__all__ = ["SandboxedExecute", "SaveAnswers", "SafeOverwriteCells", "StripHiddenTests", "ExplainGrades",
-           "StripExplanations", "ANSWER_KEYS", "secure_autograde"]
+__all__ = [
+    "SandboxedExecute",
+    "SaveAnswers",
+    "SafeOverwriteCells",
+    "StripHiddenTests",
+    "ExplainGrades",
+    "StripExplanations",
+    "ANSWER_KEYS",
+    "secure_autograde",
+]
 
 
 def _error(ename: str, text: str) -> NotebookNode:
@@ -143,8 +151,11 @@ class SandboxedExecute(Execute):
         values = self._export(test.names) if self._stop_reason is None else {}
         verdict = judge(test.source, values, test.points)
         cell.outputs = _learner_outputs(cell.outputs) + _verdict_outputs(verdict, cell.execution_count)
-        shown = [render(values[n]) if len(test.names) == 1 else f"{n} = {render(values[n])}"
-                 for n in test.names if n in values]
+        shown = [
+            render(values[n]) if len(test.names) == 1 else f"{n} = {render(values[n])}"
+            for n in test.names
+            if n in values
+        ]
         resources["kam"]["answers"][test.grade_id] = ("；".join(shown), not shown)
         return cell, resources
 
@@ -154,19 +165,23 @@ class SandboxedExecute(Execute):
         except DeadKernelError:
             self.log.error("第 %d 个单元格运行时内核退出，之后的单元格不再运行。", index + 1)
             self._stop_reason = f"内核在运行第 {index + 1} 个单元格时退出了。"
-            cell.outputs.append(_error(
-                "DeadKernelError",
-                "运行此单元格时内核（Python 进程）退出了，例如代码调用了 os._exit() 或结束了自身进程，"
-                "或用尽了内存。之后的单元格都没有运行，不计分。",
-            ))
+            cell.outputs.append(
+                _error(
+                    "DeadKernelError",
+                    "运行此单元格时内核（Python 进程）退出了，例如代码调用了 os._exit() 或结束了自身进程，"
+                    "或用尽了内存。之后的单元格都没有运行，不计分。",
+                )
+            )
         except CellTimeoutError:
             self.log.error("第 %d 个单元格超时且无法中断，已停止内核，之后的单元格不再运行。", index + 1)
-            self._stop("第 {n} 个单元格超时且无法中断，内核已被停止。".format(n=index + 1))
-            cell.outputs.append(_error(
-                "CellTimeoutError",
-                f"此单元格运行超过 {self.timeout} 秒，且不响应中断（例如屏蔽了中断信号的死循环），"
-                "内核已被停止。之后的单元格都没有运行，不计分。",
-            ))
+            self._stop(f"第 {index + 1} 个单元格超时且无法中断，内核已被停止。")
+            cell.outputs.append(
+                _error(
+                    "CellTimeoutError",
+                    f"此单元格运行超过 {self.timeout} 秒，且不响应中断（例如屏蔽了中断信号的死循环），"
+                    "内核已被停止。之后的单元格都没有运行，不计分。",
+                )
+            )
         return cell, resources
 
     def _stop(self, reason: str) -> None:
@@ -177,8 +192,9 @@ class SandboxedExecute(Execute):
         """The values of ``names`` in the learner's kernel, rebuilt as plain data (missing ones left out)."""
         if not names:
             return {}
-        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
-                                 user_expressions={"kam": export_expression(names)})
+        msg_id = self.kc.execute(
+            "", silent=True, store_history=False, allow_stdin=False, user_expressions={"kam": export_expression(names)}
+        )
         try:
             reply = run_sync(self.async_wait_for_reply)(msg_id)
         except (TimeoutError, CellTimeoutError, DeadKernelError, RuntimeError):
@@ -208,8 +224,8 @@ def _trusted_tests(info: dict) -> dict[str, _Test]:
         sources = {cell.name: cell.source for cell in notebook.source_cells}
         return {
             cell.name: _Test(cell.name, sources.get(cell.name, ""), float(cell.max_score))
-            for cell in notebook.grade_cells if cell.cell_type == "code" and cell.name not in
-            {c.name for c in notebook.solution_cells}
+            for cell in notebook.grade_cells
+            if cell.cell_type == "code" and cell.name not in {c.name for c in notebook.solution_cells}
         }
 
 
@@ -233,8 +249,16 @@ def _verdict_outputs(verdict: Verdict, execution_count: int | None) -> list:
     if not verdict.passed:
         return [_error(verdict.ename, verdict.message)]
     if verdict.partial:
-        return [from_dict({"output_type": "execute_result", "execution_count": execution_count,
-                           "metadata": {}, "data": {"text/plain": repr(verdict.score)}})]
+        return [
+            from_dict(
+                {
+                    "output_type": "execute_result",
+                    "execution_count": execution_count,
+                    "metadata": {},
+                    "data": {"text/plain": repr(verdict.score)},
+                }
+            )
+        ]
     return []
 
 
@@ -245,8 +269,16 @@ class SaveAnswers(NbGraderPreprocessor):
         info, kam = resources["nbgrader"], resources.get("kam", {})
         recorded_at = now_utc()
         records = [
-            AnswerRecord(info["assignment"], info["notebook"], info["student"], grade_id, answer, missing,
-                         bool(kam.get("sandboxed")), recorded_at)
+            AnswerRecord(
+                info["assignment"],
+                info["notebook"],
+                info["student"],
+                grade_id,
+                answer,
+                missing,
+                bool(kam.get("sandboxed")),
+                recorded_at,
+            )
             for grade_id, (answer, missing) in kam.get("answers", {}).items()
         ]
         if records:
@@ -277,9 +309,14 @@ class SafeOverwriteCells(OverwriteCells):
             self.log.warning("提交中缺少评分单元格 %s，已从源笔记本恢复。", name)
             before = [where[prev] for prev in reversed(order[: order.index(name)]) if prev in where]
             position = before[0] + 1 if before else 0
-            nb.cells.insert(position, self.missing_cell_transform(
-                source_cells[name], grade_cells[name].max_score, is_solution=name in solution_ids,
-            ))
+            nb.cells.insert(
+                position,
+                self.missing_cell_transform(
+                    source_cells[name],
+                    grade_cells[name].max_score,
+                    is_solution=name in solution_ids,
+                ),
+            )
         return nb, resources
 
 
@@ -317,12 +354,18 @@ class StripHiddenTests(NbGraderPreprocessor):
 class ExplainGrades(NbGraderPreprocessor):
     """nbgrader preprocessor: Chinese titles, verdicts and review pointers for the feedback page."""
 
-    show_answers = List(Unicode(), default_value=[], help=(
-        "Assignments whose feedback shows each question's reference answer and explanation "
-        "(metadata kam.explanation of the graded cell in the source notebook). Off for all by default."
-    )).tag(config=True)
+    show_answers = List(
+        Unicode(),
+        default_value=[],
+        help=(
+            "Assignments whose feedback shows each question's reference answer and explanation "
+            "(metadata kam.explanation of the graded cell in the source notebook). Off for all by default."
+        ),
+    ).tag(config=True)
 
-    source_directory = Unicode("", help="The course's source folder; empty: taken from CourseDirectory.").tag(config=True)
+    source_directory = Unicode("", help="The course's source folder; empty: taken from CourseDirectory.").tag(
+        config=True
+    )
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         info = resources["nbgrader"]
@@ -351,7 +394,9 @@ class ExplainGrades(NbGraderPreprocessor):
                 "title": source.get("title") or f"第 {number} 题",
                 "score": PENDING if kind == PENDING else points_text(score),
                 "points": points_text(meta.get("points")),
-                "verdict": kind, "verdict_class": VERDICT_CLASS[kind], "reason": reason,
+                "verdict": kind,
+                "verdict_class": VERDICT_CLASS[kind],
+                "reason": reason,
                 "review": review_pointer(source.get("topic")) if kind in (WRONG, FORM, PARTLY) else "",
                 "reference": source.get("reference", "") if show else "",
                 "explanation": source.get("explanation", "") if show else "",
@@ -373,9 +418,11 @@ class ExplainGrades(NbGraderPreprocessor):
 
         folder = Path(self.source_directory) if self.source_directory else self._course_source()
         path = folder / assignment / f"{notebook}.ipynb"
-        found = {c.grade_id: {"title": c.title if c.title != c.grade_id else "", "topic": c.topic}
-                 for c in graded_cells(folder.parent) if c.assignment == assignment and c.notebook == notebook
-                 and c.path == path}
+        found = {
+            c.grade_id: {"title": c.title if c.title != c.grade_id else "", "topic": c.topic}
+            for c in graded_cells(folder.parent)
+            if c.assignment == assignment and c.notebook == notebook and c.path == path
+        }
         try:
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
         except (OSError, ValueError):

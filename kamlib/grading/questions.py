@@ -25,9 +25,9 @@ class GradedCell:
     assignment: str
     notebook: str
     grade_id: str
-    title: str          # the heading above it, without points; the grade_id when there is none
-    topic: str | None   # metadata["kam"]["topic"], None when untagged
-    autograded: bool    # a test cell (code); False for an answer a trainer grades by hand
+    title: str  # the heading above it, without points; the grade_id when there is none
+    topic: str | None  # metadata["kam"]["topic"], None when untagged
+    autograded: bool  # a test cell (code); False for an answer a trainer grades by hand
     path: Path
 
 
@@ -76,9 +76,14 @@ def graded_cells(root: Path) -> Iterator[GradedCell]:
                 continue
             kam = meta.get("kam")
             yield GradedCell(
-                assignment=assignment, notebook=path.stem, grade_id=nbg["grade_id"],
-                title=heading or nbg["grade_id"], topic=kam.get("topic") if isinstance(kam, dict) else None,
-                autograded=cell.get("cell_type") == "code" and not nbg.get("solution"), path=path)
+                assignment=assignment,
+                notebook=path.stem,
+                grade_id=nbg["grade_id"],
+                title=heading or nbg["grade_id"],
+                topic=kam.get("topic") if isinstance(kam, dict) else None,
+                autograded=cell.get("cell_type") == "code" and not nbg.get("solution"),
+                path=path,
+            )
 
 
 def assignment_titles(root: Path) -> dict[str, str]:

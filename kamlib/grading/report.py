@@ -61,21 +61,29 @@ class Analysis:
     """Every table the report shows, computed once from a cohort."""
 
     cohort: Cohort
-    summary: pd.DataFrame     # learner_summary
-    trend: pd.DataFrame       # cohort_trend
-    items: pd.DataFrame       # item_statistics
-    alpha: dict[str, float]   # reliability
-    groups: pd.DataFrame      # answer_groups
-    mastery: pd.DataFrame     # topic_mastery
-    weakest: pd.DataFrame     # weakest_topics
-    progress: pd.DataFrame    # progress
+    summary: pd.DataFrame  # learner_summary
+    trend: pd.DataFrame  # cohort_trend
+    items: pd.DataFrame  # item_statistics
+    alpha: dict[str, float]  # reliability
+    groups: pd.DataFrame  # answer_groups
+    mastery: pd.DataFrame  # topic_mastery
+    weakest: pd.DataFrame  # weakest_topics
+    progress: pd.DataFrame  # progress
 
 
 def analyse(cohort: Cohort) -> Analysis:
     """The report's tables for ``cohort``."""
-    return Analysis(cohort, learner_summary(cohort), cohort_trend(cohort), item_statistics(cohort),
-                    reliability(cohort), answer_groups(cohort), topic_mastery(cohort), weakest_topics(cohort),
-                    progress(cohort))
+    return Analysis(
+        cohort,
+        learner_summary(cohort),
+        cohort_trend(cohort),
+        item_statistics(cohort),
+        reliability(cohort),
+        answer_groups(cohort),
+        topic_mastery(cohort),
+        weakest_topics(cohort),
+        progress(cohort),
+    )
 
 
 def load_cohort(course: Course, assignment: str | None = None) -> Cohort:
@@ -85,8 +93,13 @@ def load_cohort(course: Course, assignment: str | None = None) -> Cohort:
     tables = read_gradebook(course, assignment)
     catalog = list(graded_cells(course.root))
     check_topics(catalog)
-    return build_cohort(tables, catalog, read_answers(course.db_url, assignment),
-                        read_failures(course.db_url, assignment), assignment_titles(course.root))
+    return build_cohort(
+        tables,
+        catalog,
+        read_answers(course.db_url, assignment),
+        read_failures(course.db_url, assignment),
+        assignment_titles(course.root),
+    )
 
 
 # ---------------------------------------------------------------- tables for people
@@ -97,28 +110,47 @@ def question_label(cohort: Cohort, assignment: str, question: str, several: bool
 def items_table(an: Analysis) -> pd.DataFrame:
     """items.csv: one row per question with its statistics and flags (Chinese headers)."""
     items, alpha = an.items, an.alpha
-    return pd.DataFrame({
-        "作业": items["assignment"], "题目": items["question"], "题目编号": items["cell"],
-        "知识点": items["topic"].map(topic_label),
-        "评分方式": np.where(items["autograded"], "自动评分", "人工评分"), "分值": items["points"],
-        "计入人数": items["counted"], "未作答人数": items["not_attempted"], "待批改人数": items["pending"],
-        "难度系数": items["facility"].round(3), "区分度": items["discrimination"].round(3),
-        "满分占比": items["full"].round(3), "部分得分占比": items["partial"].round(3),
-        "零分占比": items["zero"].round(3),
-        "提示": ["；".join(f"{f}：{FLAGS_ZH[f]}" for f in fl) for fl in items["flags"]],
-        "作业信度α": items["assignment"].map(alpha).round(3),
-    })
+    return pd.DataFrame(
+        {
+            "作业": items["assignment"],
+            "题目": items["question"],
+            "题目编号": items["cell"],
+            "知识点": items["topic"].map(topic_label),
+            "评分方式": np.where(items["autograded"], "自动评分", "人工评分"),
+            "分值": items["points"],
+            "计入人数": items["counted"],
+            "未作答人数": items["not_attempted"],
+            "待批改人数": items["pending"],
+            "难度系数": items["facility"].round(3),
+            "区分度": items["discrimination"].round(3),
+            "满分占比": items["full"].round(3),
+            "部分得分占比": items["partial"].round(3),
+            "零分占比": items["zero"].round(3),
+            "提示": ["；".join(f"{f}：{FLAGS_ZH[f]}" for f in fl) for fl in items["flags"]],
+            "作业信度α": items["assignment"].map(alpha).round(3),
+        }
+    )
 
 
 def answers_table(cohort: Cohort) -> pd.DataFrame:
     """answers.csv: one row per learner × question (Chinese headers)."""
     a = cohort.answers
-    return pd.DataFrame({
-        "作业": a["assignment"], "学员编号": a["student_id"], "姓名": a["name"], "题目": a["question"],
-        "题目编号": a["cell"], "知识点": a["topic"].map(topic_label), "分值": a["points"], "得分": a["score"],
-        "状态": a["status"], "答案": a["answer"],
-        "评分方式": np.where(a["autograded"], "自动评分", "人工评分"), "讲师评语": a["comment"],
-    })
+    return pd.DataFrame(
+        {
+            "作业": a["assignment"],
+            "学员编号": a["student_id"],
+            "姓名": a["name"],
+            "题目": a["question"],
+            "题目编号": a["cell"],
+            "知识点": a["topic"].map(topic_label),
+            "分值": a["points"],
+            "得分": a["score"],
+            "状态": a["status"],
+            "答案": a["answer"],
+            "评分方式": np.where(a["autograded"], "自动评分", "人工评分"),
+            "讲师评语": a["comment"],
+        }
+    )
 
 
 # ---------------------------------------------------------------- HTML pieces
@@ -153,8 +185,10 @@ def _html_table(rows: list[list[str]], header: list[str], left: int = 1, text: t
     """A table of already escaped cells; the first ``left`` columns and those in ``text`` are left-aligned."""
     t = set(range(left)) | {i % len(header) for i in text}
     head = "".join(f"<th class='t'>{h}</th>" if i in t else f"<th>{h}</th>" for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td class='t'>{c}</td>" if i in t else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='t'>{c}</td>" if i in t else f"<td>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -163,8 +197,14 @@ def _img(alt: str, fig) -> str:
 
 
 def _page(title: str, body: list[str]) -> str:
-    return "\n".join([f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
-                      f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1>", *body, "</body></html>"])
+    return "\n".join(
+        [
+            f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
+            f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1>",
+            *body,
+            "</body></html>",
+        ]
+    )
 
 
 def learner_file(student: str) -> str:
@@ -184,26 +224,48 @@ def _who(student: str, name: str, link: bool) -> str:
 # ---------------------------------------------------------------- the main page
 def _standing(an: Analysis) -> list[str]:
     cohort, table = an.cohort, an.trend
-    rows = [[e(f"{r['作业']} {r['标题']}" if r["标题"] != r["作业"] else r["作业"]), str(r["应交"]), str(r["已交"]),
-             str(r["已评分"]), f"{r['待批改的答案']}（{r['待批改的学员']} 人）" if r["待批改的答案"] else "0",
-             f"<span class='risk'>{r['无法评分']}</span>" if r["无法评分"] else "0", str(r["未提交"])]
-            for _, r in table.iterrows()]
+    rows = [
+        [
+            e(f"{r['作业']} {r['标题']}" if r["标题"] != r["作业"] else r["作业"]),
+            str(r["应交"]),
+            str(r["已交"]),
+            str(r["已评分"]),
+            f"{r['待批改的答案']}（{r['待批改的学员']} 人）" if r["待批改的答案"] else "0",
+            f"<span class='risk'>{r['无法评分']}</span>" if r["无法评分"] else "0",
+            str(r["未提交"]),
+        ]
+        for _, r in table.iterrows()
+    ]
     parts = [_html_table(rows, ["作业", "应交", "已交", "已评分", "待批改的答案", "无法评分", "未提交"])]
     failed = cohort.submissions[cohort.submissions["status"] == FAILED]
     if len(failed):
         parts.append("<h3>无法评分的提交（不计入任何统计）</h3>")
-        parts.append(_html_table([[e(a), _who(s, n, True), e(r)] for a, s, n, r in
-                                  zip(failed["assignment"], failed["student_id"], failed["name"], failed["reason"])],
-                                 ["作业", "学员", "原因"], left=3))
+        parts.append(
+            _html_table(
+                [
+                    [e(a), _who(s, n, True), e(r)]
+                    for a, s, n, r in zip(failed["assignment"], failed["student_id"], failed["name"], failed["reason"])
+                ],
+                ["作业", "学员", "原因"],
+                left=3,
+            )
+        )
         parts.append("<p class='rule'>请学员重新提交后运行 kam grade 作业名 --student 学员编号 --force。</p>")
     bare = cohort.submissions[cohort.submissions["unsandboxed"]]
     if len(bare):
         parts.append("<h3 class='risk'>评分时没有使用沙箱的提交</h3>")
-        parts.append(_html_table([[e(a), _who(s, n, True)] for a, s, n in
-                                  zip(bare["assignment"], bare["student_id"], bare["name"])], ["作业", "学员"], left=2))
-        parts.append("<p class='rule'>这些提交是用 kam grade --no-sandbox 评的：学员代码当时能改动成绩库和讲师的文件，"
-                     "成绩不可全信。请在能使用沙箱的机器上（kam doctor 全部通过）运行 kam grade 作业名 --student 学员编号 --force "
-                     "重新评分。</p>")
+        parts.append(
+            _html_table(
+                [[e(a), _who(s, n, True)] for a, s, n in zip(bare["assignment"], bare["student_id"], bare["name"])],
+                ["作业", "学员"],
+                left=2,
+            )
+        )
+        parts.append(
+            "<p class='rule'>这些提交是用 kam grade --no-sandbox 评的：学员代码当时能改动成绩库和讲师的文件，"
+            "成绩不可全信。请在能使用沙箱的机器上（kam doctor 全部通过）运行 kam grade 作业名 --student 学员编号 --force "
+            "重新评分。</p>"
+        )
     return parts
 
 
@@ -214,8 +276,15 @@ def _distribution(an: Analysis) -> list[str]:
     parts = [_img("各作业得分分布", charts.distribution_chart(shares))]
     if len(cohort.assignments) > 1:
         parts.append(_img("各作业平均得分率走势", charts.trend_chart(list(shares), table["平均得分率"])))
-    parts.append(_html_table([[e(r["作业"]), _pct(r["平均得分率"]), _pct(r["中位数"]), _pct(r["最低"]), _pct(r["最高"])]
-                              for _, r in table.iterrows()], ["作业", "平均得分率", "中位数", "最低", "最高"]))
+    parts.append(
+        _html_table(
+            [
+                [e(r["作业"]), _pct(r["平均得分率"]), _pct(r["中位数"]), _pct(r["最低"]), _pct(r["最高"])]
+                for _, r in table.iterrows()
+            ],
+            ["作业", "平均得分率", "中位数", "最低", "最高"],
+        )
+    )
     return parts
 
 
@@ -228,7 +297,8 @@ def _items(an: Analysis) -> list[str]:
         f"难度系数高于 {EASY:.0%} 标为“太容易”，低于 {HARD:.0%} 标为“太难”，区分度低于 0.2 标为“区分度低”。"
         "待批改的答案和无法评分的提交不计入。</p>",
         "<p>各作业的信度（Cronbach α，只算已全部批改的题）："
-        + "；".join(f"{e(cohort.title(a))} {_num(v)}" for a, v in alpha.items()) + "</p>",
+        + "；".join(f"{e(cohort.title(a))} {_num(v)}" for a, v in alpha.items())
+        + "</p>",
     ]
     if len(items):
         ordered = items.sort_values("facility", kind="stable", na_position="last")
@@ -239,31 +309,73 @@ def _items(an: Analysis) -> list[str]:
         n = r["counted"]
         share_na = r["not_attempted"] / n if n else np.nan
         advice = "<br>".join(f"<b class='risk'>{e(f)}</b>：{e(FLAGS_ZH[f])}" for f in r["flags"])
-        rows.append([e(question_label(cohort, r["assignment"], r["question"], several)), e(topic_label(r["topic"])),
-                     "自动" if r["autograded"] else "人工", _num(r["points"], 0), str(n),
-                     str(r["pending"]) if r["pending"] else "0", _pct(r["facility"]), _num(r["discrimination"]),
-                     _pct(r["full"]), _pct(r["partial"]), _pct(r["zero"]), _pct(share_na), advice])
-    parts.append(_html_table(rows, ["题目", "知识点", "评分", "分值", "计入", "待批改", "难度系数", "区分度",
-                                    "满分", "部分得分", "零分", "未作答", "提示"], left=2, text=(-1,)))
+        rows.append(
+            [
+                e(question_label(cohort, r["assignment"], r["question"], several)),
+                e(topic_label(r["topic"])),
+                "自动" if r["autograded"] else "人工",
+                _num(r["points"], 0),
+                str(n),
+                str(r["pending"]) if r["pending"] else "0",
+                _pct(r["facility"]),
+                _num(r["discrimination"]),
+                _pct(r["full"]),
+                _pct(r["partial"]),
+                _pct(r["zero"]),
+                _pct(share_na),
+                advice,
+            ]
+        )
+    parts.append(
+        _html_table(
+            rows,
+            [
+                "题目",
+                "知识点",
+                "评分",
+                "分值",
+                "计入",
+                "待批改",
+                "难度系数",
+                "区分度",
+                "满分",
+                "部分得分",
+                "零分",
+                "未作答",
+                "提示",
+            ],
+            left=2,
+            text=(-1,),
+        )
+    )
     return parts
 
 
 def _answers(an: Analysis) -> list[str]:
     cohort, groups = an.cohort, an.groups
     if groups.empty:
-        return ["<p class='muted'>没有记录到自动评分题的答案（答案在评分时记录，重新运行 kam grade 作业名 --force 后即可看到）。</p>"]
+        return [
+            "<p class='muted'>没有记录到自动评分题的答案（答案在评分时记录，重新运行 kam grade 作业名 --force 后即可看到）。</p>"
+        ]
     several = len(cohort.assignments) > 1
-    parts = ["<p class='rule'>每道自动评分题的答案按内容归并，按人数从多到少排列；✔ 为正确答案"
-             "（得满分的提交中最常见的答案）。未作答单独列出。</p>"]
-    for (assignment, cell), g in groups.groupby(["assignment", "cell"], sort=False):
+    parts = [
+        "<p class='rule'>每道自动评分题的答案按内容归并，按人数从多到少排列；✔ 为正确答案"
+        "（得满分的提交中最常见的答案）。未作答单独列出。</p>"
+    ]
+    for (assignment, _cell), g in groups.groupby(["assignment", "cell"], sort=False):
         shown, rest = g.head(GROUPS_SHOWN), g.iloc[GROUPS_SHOWN:]
-        rows = [[("✔ " if c else "") + e(a), str(n), _pct(s)] for a, n, s, c in
-                zip(shown["answer"], shown["count"], shown["share"], shown["correct"])]
+        rows = [
+            [("✔ " if c else "") + e(a), str(n), _pct(s)]
+            for a, n, s, c in zip(shown["answer"], shown["count"], shown["share"], shown["correct"])
+        ]
         if len(rest):
             rows.append([f"其他 {len(rest)} 种答案", str(rest["count"].sum()), _pct(rest["share"].sum())])
         wrong = g[~g["correct"]].head(1)
-        headline = (f"：最常见的错误是 {e(wrong['answer'].iloc[0])}（{_pct(wrong['share'].iloc[0])}）"
-                    if len(wrong) and g["correct"].any() else "")
+        headline = (
+            f"：最常见的错误是 {e(wrong['answer'].iloc[0])}（{_pct(wrong['share'].iloc[0])}）"
+            if len(wrong) and g["correct"].any()
+            else ""
+        )
         parts.append(f"<h3>{e(question_label(cohort, assignment, g['question'].iloc[0], several))}{headline}</h3>")
         parts.append(_html_table(rows, ["答案", "人数", "占比"]))
     return parts
@@ -271,11 +383,17 @@ def _answers(an: Analysis) -> list[str]:
 
 def _topics(an: Analysis) -> list[str]:
     weakest, mastery = an.weakest, an.mastery
-    parts = ["<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
-             "最薄弱的在前。</p>",
-             _html_table([[e(topic_label(t)), str(q), str(n), _pct(m)] for t, q, n, m in
-                          zip(weakest["topic"], weakest["题数"], weakest["计入的答案"], weakest["掌握程度"])],
-                         ["知识点", "题数", "计入的答案", "掌握程度"])]
+    parts = [
+        "<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
+        "最薄弱的在前。</p>",
+        _html_table(
+            [
+                [e(topic_label(t)), str(q), str(n), _pct(m)]
+                for t, q, n, m in zip(weakest["topic"], weakest["题数"], weakest["计入的答案"], weakest["掌握程度"])
+            ],
+            ["知识点", "题数", "计入的答案", "掌握程度"],
+        ),
+    ]
     if len(mastery.columns) and len(mastery):
         labels = [topic_label(t) for t in mastery.columns]
         parts.append(_img("学员 × 知识点掌握程度", charts.heatmap(mastery, labels)))
@@ -284,8 +402,9 @@ def _topics(an: Analysis) -> list[str]:
 
 def _progress(an: Analysis, links: bool) -> list[str]:
     cohort, summary, table = an.cohort, an.summary, an.progress
-    status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status") \
-        .reindex(index=table.index, columns=table.columns)
+    status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status").reindex(
+        index=table.index, columns=table.columns
+    )
     empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
     parts = [_img("学员进度", charts.heatmap(table, cohort.assignments, empty))]
     rows = []
@@ -294,10 +413,23 @@ def _progress(an: Analysis, links: bool) -> list[str]:
         for a in cohort.assignments:
             s = status.at[r["学员编号"], a]
             value = _pct(r[a])
-            cells.append(value if s not in (MISSING, FAILED) else
-                         "<span class='risk'>未交</span>" if s == MISSING else "<span class='risk'>无法评分</span>")
-        rows.append([_who(r["学员编号"], r["姓名"], links), *cells, _pct(r["平均得分率"]), str(r["未提交数"]),
-                     str(r["待批改"]), e(r["走势"])])
+            cells.append(
+                value
+                if s not in (MISSING, FAILED)
+                else "<span class='risk'>未交</span>"
+                if s == MISSING
+                else "<span class='risk'>无法评分</span>"
+            )
+        rows.append(
+            [
+                _who(r["学员编号"], r["姓名"], links),
+                *cells,
+                _pct(r["平均得分率"]),
+                str(r["未提交数"]),
+                str(r["待批改"]),
+                e(r["走势"]),
+            ]
+        )
     parts.append(f"<p class='rule'>{e(TREND_RULE_ZH)} 待批改的答案暂不计入得分率。</p>")
     parts.append(_html_table(rows, ["学员", *map(e, cohort.assignments), "平均得分率", "未提交", "待批改", "走势"]))
     return parts
@@ -308,10 +440,25 @@ def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
     parts = [f"<p class='rule'>{e(RISK_RULE_ZH)}</p>"]
     if not len(risky):
         return parts + ["<p>没有风险学员。</p>"]
-    parts.append(_html_table([[_who(r["学员编号"], r["姓名"], links), e(r["严重程度"]), _pct(r["平均得分率"]),
-                               str(r["未提交数"]), str(r["待批改"]), e(r["走势"]), e(r["原因"])]
-                              for _, r in risky.iterrows()],
-                             ["学员", "严重程度", "平均得分率", "未提交", "待批改", "走势", "原因"], left=2, text=(-1,)))
+    parts.append(
+        _html_table(
+            [
+                [
+                    _who(r["学员编号"], r["姓名"], links),
+                    e(r["严重程度"]),
+                    _pct(r["平均得分率"]),
+                    str(r["未提交数"]),
+                    str(r["待批改"]),
+                    e(r["走势"]),
+                    e(r["原因"]),
+                ]
+                for _, r in risky.iterrows()
+            ],
+            ["学员", "严重程度", "平均得分率", "未提交", "待批改", "走势", "原因"],
+            left=2,
+            text=(-1,),
+        )
+    )
     return parts
 
 
@@ -323,13 +470,20 @@ def render_html(an: Analysis, title: str, links: bool = True) -> str:
         f"<p>生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}；学员 {len(summary)} 人；"
         f"已收作业 {len(cohort.assignments)} 份：{e('、'.join(cohort.assignments))}；"
         f"风险学员 <span class='risk'>{risky}</span> 人。</p>",
-        "<h2>一、评分进展</h2>", *_standing(an),
-        "<h2>二、得分分布与走势</h2>", *_distribution(an),
-        "<h2>三、各题分析</h2>", *_items(an),
-        "<h2>四、常见错误答案</h2>", *_answers(an),
-        "<h2>五、知识点掌握（最薄弱的在前）</h2>", *_topics(an),
-        "<h2>六、学员进度</h2>", *_progress(an, links),
-        "<h2>七、风险学员</h2>", *_risk(summary, links),
+        "<h2>一、评分进展</h2>",
+        *_standing(an),
+        "<h2>二、得分分布与走势</h2>",
+        *_distribution(an),
+        "<h2>三、各题分析</h2>",
+        *_items(an),
+        "<h2>四、常见错误答案</h2>",
+        *_answers(an),
+        "<h2>五、知识点掌握（最薄弱的在前）</h2>",
+        *_topics(an),
+        "<h2>六、学员进度</h2>",
+        *_progress(an, links),
+        "<h2>七、风险学员</h2>",
+        *_risk(summary, links),
     ]
     return _page(title, body)
 
@@ -359,34 +513,45 @@ def render_learners(an: Analysis, course_title: str):
             blank.setdefault(r.student_id, []).append(e(f"{r.assignment} {r.question}"))
         if r.comment:
             comments.setdefault(r.student_id, []).append(
-                [e(f"{r.assignment} {r.question}"), f"{_num(r.score, 1)} / {_num(r.points, 0)}", e(r.comment)])
+                [e(f"{r.assignment} {r.question}"), f"{_num(r.score, 1)} / {_num(r.points, 0)}", e(r.comment)]
+            )
     stamp = f"{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}"
     for row in an.summary.to_dict("records"):
         student = row["学员编号"]
         rows = []
         for a in cohort.assignments:
             w = work[student][a]
-            note = {MISSING: "<span class='risk'>未提交</span>",
-                    FAILED: f"<span class='risk'>无法评分</span>：{e(w.reason)}",
-                    PENDING: f"{w.pending} 题待批改（暂不计入）"}.get(w.status, "")
+            note = {
+                MISSING: "<span class='risk'>未提交</span>",
+                FAILED: f"<span class='risk'>无法评分</span>：{e(w.reason)}",
+                PENDING: f"{w.pending} 题待批改（暂不计入）",
+            }.get(w.status, "")
             rows.append([e(cohort.title(a)), _bar(w.share), _pct(cohort_mean.get(a)), note])
-        topic_rows = [[e(topic_label(t)), _bar(v), _pct(topic_mean[t]), e(review_pointer(t)) if v < REVIEW_BELOW else ""]
-                      for t, v in own_topics.get(student, {}).items() if not pd.isna(v)]
+        topic_rows = [
+            [e(topic_label(t)), _bar(v), _pct(topic_mean[t]), e(review_pointer(t)) if v < REVIEW_BELOW else ""]
+            for t, v in own_topics.get(student, {}).items()
+            if not pd.isna(v)
+        ]
         body = [
             f"<p>{e(course_title)}；生成时间：{stamp}</p>",
             f"<p>平均得分率 {_pct(row['平均得分率'])}；走势：{e(row['走势'])}"
             + (f"；<span class='risk'>需要关注（{e(row['严重程度'])}）：{e(row['原因'])}</span>" if row["风险"] else "")
             + "</p>",
-            "<h2>各份作业</h2>", _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
+            "<h2>各份作业</h2>",
+            _html_table(rows, ["作业", "得分率", "全班平均", "说明"], text=(-1,)),
             "<h2>各知识点</h2>",
-            _html_table(topic_rows, ["知识点", "掌握程度", "全班平均", "复习建议"], text=(-1,)) if topic_rows
+            _html_table(topic_rows, ["知识点", "掌握程度", "全班平均", "复习建议"], text=(-1,))
+            if topic_rows
             else "<p class='muted'>暂无已评分的题。</p>",
         ]
         if student in blank:
             body += ["<h2>未作答的题</h2>", "<p>" + "；".join(blank[student]) + "</p>"]
         body.append("<h2>讲师评语</h2>")
-        body.append(_html_table(comments[student], ["题目", "得分", "评语"], left=3) if student in comments
-                    else "<p class='muted'>暂无评语。</p>")
+        body.append(
+            _html_table(comments[student], ["题目", "得分", "评语"], left=3)
+            if student in comments
+            else "<p class='muted'>暂无评语。</p>"
+        )
         yield student, _page(f"学员成绩单：{student} {cohort.learners.get(student, '')}".strip(), body)
 
 

@@ -27,8 +27,10 @@ def summary(info: BackupInfo) -> str:
     if info.problem:
         return f"{info.path.name}（{when}）：{info.problem}"
     names = "、".join(info.assignments) or "无"
-    return (f"{info.path.name}（{when}）：作业 {names}；学员 {info.learners} 名，"
-            f"成绩 {info.grades} 项，其中人工评分 {info.manual} 项")
+    return (
+        f"{info.path.name}（{when}）：作业 {names}；学员 {info.learners} 名，"
+        f"成绩 {info.grades} 项，其中人工评分 {info.manual} 项"
+    )
 
 
 def way_back(db: Path) -> str:
@@ -36,11 +38,15 @@ def way_back(db: Path) -> str:
     usable = [i for i in list_backups(db) if i.ok]
     if usable:
         newest = usable[0]
-        return (f"可以用备份恢复：最近的可用备份是 {summary(newest)}。运行 kam restore 查看全部 {len(usable)} 份备份，"
-                f"kam restore {newest.path.name} 恢复这一份。")
-    return ("没有可用的备份。请运行 nbgrader generate_assignment --force 作业名 生成作业（成绩库随之建立）；"
-            "如果之前评过分，再运行 kam grade 作业名 重新评分（自动评分的成绩会重新算出，人工评分需要重新批改），"
-            "并用 kam roster 名单 重新导入学员名单。")
+        return (
+            f"可以用备份恢复：最近的可用备份是 {summary(newest)}。运行 kam restore 查看全部 {len(usable)} 份备份，"
+            f"kam restore {newest.path.name} 恢复这一份。"
+        )
+    return (
+        "没有可用的备份。请运行 nbgrader generate_assignment --force 作业名 生成作业（成绩库随之建立）；"
+        "如果之前评过分，再运行 kam grade 作业名 重新评分（自动评分的成绩会重新算出，人工评分需要重新批改），"
+        "并用 kam roster 名单 重新导入学员名单。"
+    )
 
 
 def require_gradebook(db: Path) -> None:

@@ -25,7 +25,7 @@ class RosterImport:
     added: list[str]
     updated: list[str]
     unchanged: list[str]
-    not_in_list: list[str]   # learners in the gradebook that the list does not name (kept)
+    not_in_list: list[str]  # learners in the gradebook that the list does not name (kept)
 
 
 def _cell(value) -> str:
@@ -104,8 +104,11 @@ def import_roster(course: Course, path: Path) -> RosterImport:
         known = {s.id: s for s in gb.students}
         for student, name, email in zip(roster[ID], roster[NAME], roster[EMAIL]):
             before = known.get(student)
-            if before is not None and (before.last_name or "", before.first_name or "", before.email or "") \
-                    == (name, "", email):
+            if before is not None and (before.last_name or "", before.first_name or "", before.email or "") == (
+                name,
+                "",
+                email,
+            ):
                 result.unchanged.append(student)
                 continue
             gb.update_or_create_student(student, last_name=name or None, first_name=None, email=email or None)

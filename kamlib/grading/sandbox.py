@@ -126,8 +126,16 @@ def _python_roots() -> list[str]:
 
 
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
-_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-              "/etc/fonts", "/etc/alternatives", "/etc/nsswitch.conf", "/etc/mime.types")
+_ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/alternatives",
+    "/etc/nsswitch.conf",
+    "/etc/mime.types",
+)
 
 
 def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> list[str]:
@@ -144,18 +152,53 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
         args += ["--ro-bind", root, root]
     scratch = str(parse_size(sandbox.scratch_size))
     args += [
-        "--proc", "/proc", "--dev", "/dev",
-        "--size", scratch, "--tmpfs", INSIDE_HOME,
-        "--dir", INSIDE_WORK, "--dir", f"{INSIDE_HOME}/tmp", "--symlink", f"{INSIDE_HOME}/tmp", "/tmp",
-        "--size", str(2**20), "--tmpfs", INSIDE_RUN,
-        "--ro-bind", str(submission), INSIDE_SUBMISSION,
-        "--ro-bind", str(connection_file), INSIDE_CONNECTION,
-        "--remount-ro", "/",  # the sandbox's own root folder too: writable are only the two tmpfs above
-        "--chdir", INSIDE_WORK,
-        "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-        "--unshare-cgroup-try", "--disable-userns",
-        "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "kam-sandbox",
-        "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        scratch,
+        "--tmpfs",
+        INSIDE_HOME,
+        "--dir",
+        INSIDE_WORK,
+        "--dir",
+        f"{INSIDE_HOME}/tmp",
+        "--symlink",
+        f"{INSIDE_HOME}/tmp",
+        "/tmp",
+        "--size",
+        str(2**20),
+        "--tmpfs",
+        INSIDE_RUN,
+        "--ro-bind",
+        str(submission),
+        INSIDE_SUBMISSION,
+        "--ro-bind",
+        str(connection_file),
+        INSIDE_CONNECTION,
+        "--remount-ro",
+        "/",  # the sandbox's own root folder too: writable are only the two tmpfs above
+        "--chdir",
+        INSIDE_WORK,
+        "--unshare-user",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--disable-userns",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--hostname",
+        "kam-sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--clearenv",
     ]
     env = dict(KERNEL_ENV, PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
     env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
@@ -166,11 +209,21 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
 
 def launcher_args(sandbox: Sandbox) -> list[str]:
     """The in-sandbox launcher: copy the submission, set the limits, exec the kernel."""
-    return [sys.executable, "-I", str(LAUNCHER),
-            "--copy", INSIDE_SUBMISSION, INSIDE_WORK,
-            "--memory", str(parse_size(sandbox.memory_limit)),
-            "--processes", str(sandbox.max_processes),
-            "--file-size", str(parse_size(sandbox.scratch_size)), "--"]
+    return [
+        sys.executable,
+        "-I",
+        str(LAUNCHER),
+        "--copy",
+        INSIDE_SUBMISSION,
+        INSIDE_WORK,
+        "--memory",
+        str(parse_size(sandbox.memory_limit)),
+        "--processes",
+        str(sandbox.max_processes),
+        "--file-size",
+        str(parse_size(sandbox.scratch_size)),
+        "--",
+    ]
 
 
 # --------------------------------------------------------------------------- kernel manager
@@ -193,8 +246,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = super().format_kernel_cmd(extra_arguments)
         cmd = [INSIDE_CONNECTION if arg == os.path.realpath(self.connection_file) else arg for arg in cmd]
         submission = self._tmp / "submission"
-        return bwrap_args(self.sandbox, submission, Path(self.connection_file)) + [
-            "--info-fd", "{info_fd}"] + launcher_args(self.sandbox) + cmd
+        return (
+            bwrap_args(self.sandbox, submission, Path(self.connection_file))
+            + ["--info-fd", "{info_fd}"]
+            + launcher_args(self.sandbox)
+            + cmd
+        )
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         if shutil.which(BWRAP) is None:
@@ -250,7 +307,7 @@ def _ignore_links(folder: str, names: list[str]) -> list[str]:
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         os.chown(dirpath, uid, gid)
         for name in filenames:
             os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
@@ -329,8 +386,13 @@ def doctor(sandbox: Sandbox | None = None, imports: bool = True) -> list[DoctorC
     start fails its submission with nbgrader's message anyway).
     """
     sandbox = sandbox or Sandbox()
-    checks = [DoctorCheck("操作系统", sys.platform.startswith("linux"),
-                          "Linux" if sys.platform.startswith("linux") else "评分沙箱只支持 Linux。")]
+    checks = [
+        DoctorCheck(
+            "操作系统",
+            sys.platform.startswith("linux"),
+            "Linux" if sys.platform.startswith("linux") else "评分沙箱只支持 Linux。",
+        )
+    ]
     path = shutil.which(BWRAP)
     checks.append(DoctorCheck("bubblewrap", path is not None, path or "找不到 bwrap。" + _FIX_BWRAP))
     if not checks[0].ok or path is None:
@@ -338,11 +400,16 @@ def doctor(sandbox: Sandbox | None = None, imports: bool = True) -> list[DoctorC
     ids = sandbox.host_ids()
     if ids:
         unreadable = [r for r in _python_roots() if not _reachable(r, *ids)]
-        checks.append(DoctorCheck(
-            "Python 环境对沙箱用户可读", not unreadable,
-            "可读" if not unreadable else
-            f"以 root 评分时沙箱以普通用户（uid {ids[0]}）运行，但它读不到：{'、'.join(unreadable)}。"
-            "请把 .venv 建在其他用户可以进入的目录（例如用 /usr/bin/python3 创建），或设置 c.Sandbox.host_user。"))
+        checks.append(
+            DoctorCheck(
+                "Python 环境对沙箱用户可读",
+                not unreadable,
+                "可读"
+                if not unreadable
+                else f"以 root 评分时沙箱以普通用户（uid {ids[0]}）运行，但它读不到：{'、'.join(unreadable)}。"
+                "请把 .venv 建在其他用户可以进入的目录（例如用 /usr/bin/python3 创建），或设置 c.Sandbox.host_user。",
+            )
+        )
         if unreadable:
             return checks
     try:
@@ -358,12 +425,23 @@ def doctor(sandbox: Sandbox | None = None, imports: bool = True) -> list[DoctorC
     facts = json.loads(run.stdout.strip().splitlines()[-1])
     checks.append(DoctorCheck("启动沙箱", True, "可以启动"))
     if imports:
-        checks.append(DoctorCheck("沙箱中可导入 kamlib、pandas、ipykernel", facts["imports"] is True,
-                                  "可以" if facts["imports"] is True else f"导入失败：{facts['imports']}"))
+        checks.append(
+            DoctorCheck(
+                "沙箱中可导入 kamlib、pandas、ipykernel",
+                facts["imports"] is True,
+                "可以" if facts["imports"] is True else f"导入失败：{facts['imports']}",
+            )
+        )
     isolated = facts["net_ns"] != os.stat("/proc/self/ns/net").st_ino and set(facts["interfaces"]) <= {"lo"}
-    checks.append(DoctorCheck("沙箱中无网络", isolated,
-                              "无网络（独立的网络命名空间，只有它自己的回环接口）" if isolated
-                              else "沙箱与本机共用网络，请检查 bubblewrap 是否支持 --unshare-net。"))
+    checks.append(
+        DoctorCheck(
+            "沙箱中无网络",
+            isolated,
+            "无网络（独立的网络命名空间，只有它自己的回环接口）"
+            if isolated
+            else "沙箱与本机共用网络，请检查 bubblewrap 是否支持 --unshare-net。",
+        )
+    )
     checks.append(DoctorCheck("沙箱中无特权", facts["uid"] != 0, f"沙箱内用户 uid {facts['uid']}"))
     return checks
 

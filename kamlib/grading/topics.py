@@ -29,8 +29,13 @@ TOPICS: dict[str, str] = {
 }
 UNTAGGED = "未标注"
 # The deck pages of each part (a topic id's first component).
-PAGES = {"concepts": "第 4–6 页", "roles": "第 6–12 页", "tiers": "第 13–18 页",
-         "foundations": "第 19–21 页", "account_plan": "ex05"}
+PAGES = {
+    "concepts": "第 4–6 页",
+    "roles": "第 6–12 页",
+    "tiers": "第 13–18 页",
+    "foundations": "第 19–21 页",
+    "account_plan": "ex05",
+}
 
 
 # Where to reread each topic: (lesson notebook in course/, section heading, deck pages).
@@ -84,8 +89,9 @@ def check_topics(cells) -> None:
 
     for cell in cells:
         if cell.topic is not None and cell.topic not in TOPICS:
-            raise KamError(f"{cell.path} 中单元格 {cell.grade_id} 的知识点标签“{cell.topic}”无效，"
-                           f"可用的标签：{'、'.join(TOPICS)}")
+            raise KamError(
+                f"{cell.path} 中单元格 {cell.grade_id} 的知识点标签“{cell.topic}”无效，可用的标签：{'、'.join(TOPICS)}"
+            )
 
 
 def read_topics(root: Path) -> dict[str, dict[str, str]]:
