@@ -11,21 +11,8 @@ import pytest
 from kamlib.cli import main
 from tests.support.browser import ARTIFACTS
 from tests.support.courses import clone_course
+from tests.support.feedback import ENGLISH_LABELS
 
-ENGLISH_LABELS = (
-    "Score",
-    "Test cell",
-    "Written response",
-    "Student's answer",
-    "Grade cell",
-    "Comments",
-    "No response",
-    "Traceback",
-    "NotImplementedError:",
-    "(Top)",
-    "In [",
-    "Out[",
-)
 HEADINGS_JS = """() => Array.from(document.querySelectorAll('.nbgrader_cell .panel-heading'))
     .filter(h => h.querySelector('.kam-verdict'))
     .map(h => ({text: h.innerText, verdict: h.querySelector('.kam-verdict').innerText}))"""

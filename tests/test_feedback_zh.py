@@ -7,8 +7,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -17,38 +15,15 @@ import pytest
 from kamlib.grading.hidden_tests import find_leaks
 from kamlib.grading.regions import HIDDEN, region_lines
 from kamlib.grading.topics import review_pointer
-from tests.support.commands import run_nbgrader, tool_env
+from tests.support.commands import run_kam, run_nbgrader
 from tests.support.courses import EXERCISES, copy_clean_course
+from tests.support.feedback import ENGLISH_LABELS
 from tests.support.submissions import Kit, grade_id
 
 pytestmark = pytest.mark.slow  # the real ex03 through kam grade, kam feedback and nbgrader
 
 ASSIGNMENT = "ex03_relationship_tiers"
-ENGLISH_LABELS = (
-    "Score",
-    "Test cell",
-    "Written response",
-    "Student's answer",
-    "Grade cell",
-    "Comments",
-    "No response",
-    "Traceback",
-    "(Top)",
-    "In [",
-    "Out[",
-)
 EXPLANATION = "客户甲只按公开信息参与竞争、与四五家比价：这是第一种关系“供应商”的特征。"
-
-
-def kam(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "kam"), *args],
-        cwd=course,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 def plain(page: Path) -> str:
@@ -85,7 +60,7 @@ def course(tmp_path_factory) -> Path:
     _answer(wrong, "ex03_q2_answer", 'tier_q2 = "PREFERRED_SUPPLIER"')  # the wrong form
     nbformat.write(wrong, _target(root, "wrong"))
     nbformat.write(kit.release, _target(root, "blank"))
-    graded = kam(root, "grade", ASSIGNMENT, "--jobs", "2")
+    graded = run_kam(root, "grade", ASSIGNMENT, "--jobs", "2")
     assert graded.returncode == 0, graded.stdout + graded.stderr
     return root
 
@@ -108,7 +83,7 @@ def _hidden_lines(root: Path) -> tuple[str, ...]:
 
 
 def test_kam_feedback_speaks_chinese_with_one_verdict_per_question(course):
-    run = kam(course, "feedback", ASSIGNMENT)
+    run = run_kam(course, "feedback", ASSIGNMENT)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "反馈" in run.stderr and "名学员" in run.stderr  # the start line above the progress bar
     pages = {s: course / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html" for s in ("right", "wrong", "blank")}

@@ -17,7 +17,7 @@ import pytest
 
 from kamlib.cli import main
 from kamlib.grading.backup import backup_gradebook, backups, describe
-from tests.support.commands import tool_env
+from tests.support.commands import run_nbgrader, tool_env
 from tests.support.courses import clone_course
 from tests.support.tiny_course import RIGHT, submit
 
@@ -30,17 +30,6 @@ def kam(course: Path, *args: str) -> subprocess.CompletedProcess:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["--course", str(course), *args])
     return subprocess.CompletedProcess(["kam", *args], code, out.getvalue(), err.getvalue())
-
-
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "nbgrader"), *args],
-        cwd=course,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def one_chinese_sentence(run: subprocess.CompletedProcess) -> str:
@@ -164,7 +153,7 @@ def test_a_lost_gradebook_without_backups_is_rebuilt_by_regrading(course):
         path.unlink()
     err = one_chinese_sentence(kam(course, "grade", "ps1"))
     assert "nbgrader generate_assignment --force" in err
-    assert nbgrader(course, "generate_assignment", "--force", "ps1").returncode == 0
+    assert run_nbgrader(course, "generate_assignment", "--force", "ps1").returncode == 0
     run = kam(course, "grade", "ps1")  # no --force needed, nothing "已评分" skipped
     assert run.returncode == 0, run.stdout + run.stderr
     assert "成功 3 份" in run.stdout and "跳过" not in run.stdout

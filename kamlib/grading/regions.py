@@ -37,15 +37,7 @@ def remove_regions(source: str, begin: str, end: str) -> tuple[str, bool]:
 
 def region_lines(source: str, begin: str, end: str) -> list[str]:
     """The stripped, non-empty lines inside the ``begin``…``end`` regions of ``source``."""
-    found, inside = [], False
-    for line in source.split("\n"):
-        if begin in line:
-            inside = True
-        elif inside and end in line:
-            inside = False
-        elif inside and line.strip():
-            found.append(line.strip())
-    return found
+    return [line.strip() for line in region_text(source, begin, end).split("\n") if line.strip()]
 
 
 def region_text(source: str, begin: str, end: str) -> str:

@@ -5,15 +5,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from kamlib.pdf import CHROMIUM_FLAGS as PDF_FLAGS
+
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_FLAGS = [f for f in PDF_FLAGS if f != "--headless"]  # Playwright adds its own
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 
 

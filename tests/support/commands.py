@@ -23,3 +23,10 @@ def run_nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.C
     return subprocess.run(
         [str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True, text=True, timeout=timeout
     )
+
+
+def run_kam(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run ``kam ARGS`` in ``course`` (the virtualenv's kam); output captured as text."""
+    return subprocess.run(
+        [str(BIN / "kam"), *args], cwd=course, env=tool_env(), capture_output=True, text=True, timeout=timeout
+    )
