@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import re
 import sys
 from pathlib import Path
@@ -192,21 +191,6 @@ def build(course_root: Path | str = "exercises") -> list[tuple[Path, bool]]:
     return done
 
 
-def save_widget_state() -> Path:
-    """Make JupyterLab of this environment save widget state in notebooks (a lesson reopened the
-    next day then shows its widgets, not "model not found"); the learner can still turn it off."""
-    from jupyterlab.commands import get_app_dir
-
-    path = Path(get_app_dir()) / "settings" / "overrides.json"
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    plugin = data.setdefault("@jupyter-widgets/jupyterlab-manager:plugin", {})
-    if plugin.get("saveState") is not True:
-        plugin["saveState"] = True
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kamlib.selfstudy", description="生成练习的自学版（只新建缺少的笔记本）。"
@@ -219,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for path, created in build(root):
         print(f"自学版：{'已生成' if created else '已有，保留你的作答'} {path}")
-    save_widget_state()
     return 0
 
 

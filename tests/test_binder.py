@@ -331,9 +331,10 @@ def test_nbgrader_and_widgets_lab_extensions_are_enabled(build):
 
 
 def test_widget_state_is_saved_in_notebooks(build):
-    """A lesson reopened the next day shows its widgets (saved state), not "model not found"."""
-    overrides = build.env / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    data = json.loads(overrides.read_text(encoding="utf-8"))
+    """A lesson reopened the next day shows its widgets (saved state), not "model not found":
+    the course's JupyterLab settings (lab/overrides.json) are installed with the locale."""
+    installed = build.env / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "kam-course.json"
+    data = json.loads(installed.read_text(encoding="utf-8"))
     assert data["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
     assert data[LOCALE_PLUGIN]["locale"] == "zh_CN"
 

@@ -218,16 +218,16 @@ def test_scores_equal_stock_nbgrader_on_a_real_exercise(tmp_path):
 def test_a_worker_process_that_dies_costs_only_its_own_submission(template, tmp_path, monkeypatch):
     import os
 
-    from kamlib.grading import parallel
+    from kamlib.grading import grade
 
-    original = parallel._grade_one
+    original = grade._grade_one
 
     def dying(assignment, student, force, expected):
         if student == "crasher":
             os._exit(1)  # the grading process itself goes down
         return original(assignment, student, force, expected)
 
-    monkeypatch.setattr(parallel, "_grade_one", dying)
+    monkeypatch.setattr(grade, "_grade_one", dying)
     root = clone_course(template, tmp_path / "course")
     for student in ("amy", "crasher", "zed"):
         submit(root, student, answers=RIGHT)

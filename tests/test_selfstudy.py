@@ -192,7 +192,7 @@ def test_a_key_is_opaque_and_round_trips():
 @pytest.mark.slow
 def test_validate_flags_every_unanswered_question_in_chinese(built):
     """nbgrader's Validate on an unfinished self-study notebook: every question named, no traceback."""
-    from submissions import run_nbgrader
+    from tests.support.commands import run_nbgrader
 
     nb = f"{FOLDER}/ex03_relationship_tiers/ex03_relationship_tiers.ipynb"
     fresh = built.parent / "validate"
@@ -268,16 +268,3 @@ def test_the_explanation_comes_after_three_wrong_tries(built, capsys):
     assert all("讲解：" not in o for o in outs[:-1]) and "讲解：" in outs[-1]
     check(keys[6], {"tier_q7": Tier.STRATEGIC_ALLIANCE})
     assert "✔ 正确" in capsys.readouterr().out
-
-
-def test_the_widget_state_setting_is_added_and_keeps_other_settings(tmp_path, monkeypatch):
-    from kamlib.selfstudy import save_widget_state
-
-    monkeypatch.setenv("JUPYTERLAB_DIR", str(tmp_path / "lab"))
-    settings = tmp_path / "lab" / "settings" / "overrides.json"
-    settings.parent.mkdir(parents=True)
-    settings.write_text(json.dumps({"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}))
-    assert save_widget_state() == settings
-    data = json.loads(settings.read_text())
-    assert data["@jupyter-widgets/jupyterlab-manager:plugin"] == {"saveState": True}
-    assert data["@jupyterlab/translation-extension:plugin"] == {"locale": "zh_CN"}
