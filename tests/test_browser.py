@@ -102,6 +102,22 @@ def lab(chromium, tmp_path_factory):
     log.close()
 
 
+def _validate(page, screenshot: str) -> str:
+    """Press nbgrader's Validate button, wait for its verdict, keep a screenshot; the dialog's text."""
+    button = page.locator(".jp-Toolbar").get_by_text("Validate", exact=True)
+    assert button.count() == 1, "nbgrader's Validate control is missing"
+    button.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=120_000)
+    page.wait_for_function(
+        "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
+        timeout=120_000,
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / screenshot))
+    return dialog.text_content()
+
+
 def _open(browser, base: str, path: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     # A workspace of its own, so no tab of an earlier test is restored beside this one.
@@ -195,18 +211,7 @@ def test_exercise_validate_button_works(lab, browser):
     try:
         text = page.locator(".jp-Notebook").text_content()
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-        button = page.locator(".jp-Toolbar").get_by_text("Validate", exact=True)
-        assert button.count() == 1, "nbgrader's Validate control is missing"
-        button.click()
-        dialog = page.locator(".jp-Dialog")
-        dialog.wait_for(timeout=120_000)
-        page.wait_for_function(
-            "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
-            timeout=120_000,
-        )
-        message = dialog.text_content()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "validate.png"))
+        message = _validate(page, "validate.png")
         # An unanswered learner version must not validate.
         assert "failed" in message.lower() or "error" in message.lower(), message[:1000]
     finally:
@@ -297,16 +302,7 @@ def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser
         page.keyboard.press("Control+s")
         page.wait_for_timeout(1000)
 
-        page.locator(".jp-Toolbar").get_by_text("Validate", exact=True).click()
-        dialog = page.locator(".jp-Dialog")
-        dialog.wait_for(timeout=120_000)
-        page.wait_for_function(
-            "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
-            timeout=120_000,
-        )
-        message = dialog.text_content()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "validate-selfstudy.png"))
+        message = _validate(page, "validate-selfstudy.png")
         for number in range(3, 8):
             assert f"第 {number} 题还没有作答" in message, (number, message[:2000])
         assert "第 1 题还没有作答" not in message and "第 2 题还没有作答" not in message
