@@ -14,6 +14,8 @@ from tests.support.courses import clone_course
 from tests.support.deck import corrected_deck, deck_path, normalise
 from tests.support.lessons import LessonRun, executed_lesson
 from tests.support.run_cache import only_one, run_folder
+from tests.support.scheduling import UnitScheduling, heavy_first
+from tests.support.submissions import Cohort, graded_cohort
 from tests.support.tiny_course import grade_small_cohort, make_course
 
 # Kernels inherit this process's environment: a missing Chinese glyph in a chart is an
@@ -43,6 +45,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(lane)
         if any(item.get_closest_marker(lane) for lane in HEAVY_LANES):
             item.add_marker("slow")
+    items.sort(key=lambda item: heavy_first(item.nodeid))  # stable: a module keeps its order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist's workers share the run by units of work (tests/support/scheduling.py)."""
+    if config.getvalue("dist") == "loadfile":
+        return UnitScheduling(config, log)
+    return None
 
 
 def _skip_or_fail(reason: str) -> NoReturn:
@@ -109,6 +119,14 @@ def _built_once(shared: Path, name: str, build: Callable[[Path], Path]) -> Path:
             build(course)
             done.touch()
     return course
+
+
+@pytest.fixture(scope="session")
+def cohort(tmp_path_factory) -> Cohort:
+    """The course's real exercises generated, handed in by a cohort (right, blank and
+    hostile submissions) and graded by one ``nbgrader autograde``, once per test run
+    (tests/support/submissions.py). Tests only read it."""
+    return graded_cohort(run_folder(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture(scope="session")

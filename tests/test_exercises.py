@@ -20,10 +20,8 @@ from kamlib.grading.regions import SOLUTION
 from kamlib.grading.regions import region_lines as cell_region_lines
 from tests.support.commands import run_nbgrader
 from tests.support.courses import ASSIGNMENTS, EXERCISES
-from tests.support.run_cache import run_folder
 from tests.support.submissions import (
     grade_id,
-    graded_cohort,
     grades,
     is_test,
     nbgrader_meta,
@@ -76,11 +74,6 @@ def mark_scheme_lines(assignment: str) -> list[str]:
         if len(line) > 12:
             lines += [line, re.sub(r"[*`]", "", line).strip().lstrip("- ")]
     return lines
-
-
-@pytest.fixture(scope="module")
-def cohort(tmp_path_factory):
-    return graded_cohort(run_folder(tmp_path_factory.getbasetemp()))
 
 
 # ------------------------------------------------------------------ the source notebooks

@@ -11,8 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from kamlib.grading.hidden_tests import SAFE_ERRORS, find_leaks, strip_notebook
-from tests.support.run_cache import run_folder
-from tests.support.submissions import ADVERSARIAL, graded_cohort, grades, read_notebook, test_scores
+from tests.support.submissions import ADVERSARIAL, grades, read_notebook, test_scores
 
 GRADED = [
     "right",
@@ -31,11 +30,6 @@ GRADED = [
     "million_lines",
     "extra_chinese_files",
 ]
-
-
-@pytest.fixture(scope="module")
-def cohort(tmp_path_factory):
-    return graded_cohort(run_folder(tmp_path_factory.getbasetemp()))
 
 
 def autograded(cohort, student):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,9 +12,6 @@ from nbclient import NotebookClient
 
 from kamlib.slips import QuestionError, explain
 from kamlib.tiers import Tier
-from tests.support.commands import run_nbgrader, tool_env
-from tests.support.courses import EXERCISES, copy_clean_course
-from tests.support.submissions import ADVERSARIAL, Case, Kit, test_scores
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BIN = Path(sys.executable).parent
@@ -91,32 +87,5 @@ def test_question_error_is_shown_as_its_message():
     assert explain(QuestionError("第 1 题还没有作答")) == "第 1 题还没有作答"
 
 
-@pytest.mark.slow
-def test_submissions_with_slips_score_as_before(tmp_path):
-    """The explanations change what the learner sees, never the grade: kam grade scores each slip 0."""
-    course = copy_clean_course(EXERCISES, tmp_path / "course")
-    generated = run_nbgrader(course, "generate_assignment", ADVERSARIAL)
-    assert generated.returncode == 0, generated.stderr[-2000:]
-    kit = Kit(course, ADVERSARIAL)
-    q = {x.variable: x for x in kit.questions}
-    slips = {  # one learner who makes every slip, each in its own answer
-        "tier_q3": "tier_q3 = Tier.partnership",
-        "tier_q1": "tier_q1 = Tier.VENDOR：",
-        "tier_q2": "# 在此作答（写好后删除下面这一行）\nraise NotImplementedError()\ntier_q2 = Tier.PREFERRED_SUPPLIER",
-        "tier_q5": "scores_q5 = {}\ntier_q5x = Tier.PARTNERSHIP",
-    }
-    nb = kit.solved()
-    for variable, code in slips.items():
-        kit._cell(nb, q[variable].answer_id).source = code
-    case = Case(nb, expected=kit.only(x for x in kit.questions if x.variable not in slips))
-    case.write(course, "slips", ADVERSARIAL)
-    run = subprocess.run(
-        [str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"],
-        cwd=course,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert test_scores(course, "slips", ADVERSARIAL) == case.expected
+# A submission full of slips is graded with the red team's cohort (Kit.slips in
+# tests/support/submissions.py): kam grade and nbgrader score each slip 0, as before.

@@ -78,6 +78,7 @@ def attacked(grader, tmp_path_factory) -> Attacked:
         cases = hostile_cases(kit, Plant(course, home, server.port))
         cases["right"] = (Case(kit.solved(), expected=kit.full()), {})
         cases["blank"] = (Case(kit.release, expected=kit.zero()), {})
+        cases["slips"] = (kit.slips(), {})  # explained in Chinese to the learner, scored as before
         for student, (case, links) in cases.items():
             write_case(course, student, case, links)
         before = _digests(course, home)

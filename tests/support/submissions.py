@@ -224,6 +224,22 @@ class Kit:
                 return cell
         raise KeyError(f"no cell with grade_id {gid}")
 
+    def slips(self) -> Case:
+        """A learner who makes each novice slip kamlib.slips explains, one per answer (wrong
+        case, full-width colon, the placeholder left in, a misspelt variable), and answers
+        the rest right: each slip scores 0, as it did before the explanations existed."""
+        q = {x.variable: x for x in self.questions}
+        slips = {
+            "tier_q3": "tier_q3 = Tier.partnership",
+            "tier_q1": "tier_q1 = Tier.VENDOR：",
+            "tier_q2": "# 在此作答（写好后删除下面这一行）\nraise NotImplementedError()\ntier_q2 = Tier.PREFERRED_SUPPLIER",
+            "tier_q5": "scores_q5 = {}\ntier_q5x = Tier.PARTNERSHIP",
+        }
+        nb = self.solved()
+        for variable, code in slips.items():
+            self._cell(nb, q[variable].answer_id).source = code
+        return Case(nb, expected=self.only(x for x in self.questions if x.variable not in slips))
+
     # -------------------------------------------------------------- the cohort
     def adversarial_cases(self) -> dict[str, Case]:
         """Students whose submissions try to break or cheat the grading, with deserved scores.
