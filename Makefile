@@ -1,22 +1,22 @@
 # The two commands of the README: `make lab` and `make test`.
-# Each builds .venv on first use (and again when pyproject.toml changes).
+# Each builds .venv on first use (and again when pyproject.toml or the built Validate extension changes).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test test-fast lint venv clean handouts selfstudy
+.PHONY: lab test test-fast lint venv clean handouts selfstudy labextension
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml lab/validate/pyproject.toml lab/validate/labextension/source.sha256
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 	  { echo "需要 Python 3.11 或更高版本（当前：$$($(PYTHON) --version 2>&1)）。可用 PYTHON=python3.12 make ... 指定。"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
 	  { echo "无法创建虚拟环境 $(VENV)：Debian/Ubuntu 上请先安装 python3-venv（sudo apt install python3-venv）。"; rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test]" ./lab/validate
 	@touch $(STAMP)
 
 # Root (a container, a CI box) must opt in explicitly; everyone else needs nothing extra.
@@ -44,6 +44,16 @@ selfstudy: $(STAMP)
 
 handouts: $(STAMP)
 	$(BIN)/python -m tools.handouts --out build/handouts
+
+# The Chinese Validate button (lab/validate/): rebuild its bundle after changing its TypeScript,
+# and commit lab/validate/labextension/. Only this target needs node and npm.
+labextension: $(STAMP)
+	rm -rf lab/validate/labextension
+	cd lab/validate && npm ci --no-audit --no-fund && npx tsc && \
+	  node node_modules/@jupyterlab/builder/lib/build-labextension.js \
+	    --core-path "$$($(CURDIR)/$(BIN)/python -c 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))')" .
+	cd lab/validate && $(CURDIR)/$(BIN)/python -m kam_course_validate
+	$(BIN)/python -m pip install --quiet ./lab/validate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
