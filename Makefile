@@ -24,7 +24,8 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP) selfstudy
 	@$(BIN)/python -c 'import os, shutil; from jupyterlab.commands import get_app_dir; d = os.path.join(get_app_dir(), "settings", "overrides.d"); os.makedirs(d, exist_ok=True); shutil.copyfile("lab/overrides.json", os.path.join(d, "kam-course.json"))'
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/00_index.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/00_index.ipynb \
+	  --KernelSpecManager.kernel_spec_class=kamlib.slips.LearnerKernelSpec
 
 # Lint and format check first (ruff), then pytest: `test` runs every lane (CI runs it),
 # `test-fast` only what is not marked slow (no kernels, browser, hub, PostgreSQL or Binder).
