@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from kamlib.slips import QuestionError, explain
+from kamlib.slips import LearnerKernelSpec, QuestionError, explain
 from kamlib.tiers import Tier
 from tests.support.commands import run_nbgrader, tool_env
 from tests.support.courses import EXERCISES, copy_clean_course
@@ -19,6 +21,7 @@ from tests.support.submissions import ADVERSARIAL, Case, Kit, test_scores
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BIN = Path(sys.executable).parent
+LEARNER_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "learner"
 
 
 def _error_of(code: str) -> BaseException:
@@ -91,9 +94,19 @@ def test_question_error_is_shown_as_its_message():
     assert explain(QuestionError("第 1 题还没有作答")) == "第 1 题还没有作答"
 
 
+# An answer that is right only when the probe runs and finds kamlib.slips not loaded at kernel start.
+STARTED_WITH_SLIPS = (
+    "right, {variable} = {variable}, None\n"
+    'if "kamlib.slips" not in get_ipython().extension_manager.loaded:\n'
+    "    {variable} = right"
+)
+
+
 @pytest.mark.slow
 def test_submissions_with_slips_score_as_before(tmp_path):
-    """The explanations change what the learner sees, never the grade: kam grade scores each slip 0."""
+    """The explanations change what the learner sees, never the grade: kam grade scores each slip 0.
+    And a grading kernel never loads kamlib.slips at its start, even when the grader runs with a
+    learner's server settings (deploy/learner) on its Jupyter config path."""
     course = copy_clean_course(EXERCISES, tmp_path / "course")
     generated = run_nbgrader(course, "generate_assignment", ADVERSARIAL)
     assert generated.returncode == 0, generated.stderr[-2000:]
@@ -110,13 +123,50 @@ def test_submissions_with_slips_score_as_before(tmp_path):
         kit._cell(nb, q[variable].answer_id).source = code
     case = Case(nb, expected=kit.only(x for x in kit.questions if x.variable not in slips))
     case.write(course, "slips", ADVERSARIAL)
+    first = kit.questions[0]
+    probe = Case(
+        kit.edit(kit.solved(), first.answer_id, after=STARTED_WITH_SLIPS.format(variable=first.variable)),
+        expected=kit.full(),
+    )
+    probe.write(course, "probe", ADVERSARIAL)
     run = subprocess.run(
         [str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"],
         cwd=course,
-        env=tool_env(),
+        env={**tool_env(), "JUPYTER_CONFIG_PATH": str(LEARNER_CONFIG)},
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert test_scores(course, "slips", ADVERSARIAL) == case.expected
+    assert test_scores(course, "probe", ADVERSARIAL) == probe.expected, "a grading kernel started with kamlib.slips"
+
+
+def test_a_learner_servers_kernels_load_the_slips_extension():
+    """deploy/learner's server setting (also make lab's) adds the extension to IPython kernels only."""
+    config = json.loads((LEARNER_CONFIG / "jupyter_server_config.json").read_text(encoding="utf-8"))
+    spec_class = config["KernelSpecManager"]["kernel_spec_class"]
+    assert spec_class == f"{LearnerKernelSpec.__module__}.{LearnerKernelSpec.__name__}"
+    ipython = LearnerKernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert ipython.argv[-1] == "--ext=kamlib.slips"
+    assert LearnerKernelSpec(argv=ipython.argv).argv.count("--ext=kamlib.slips") == 1
+    other = ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"]
+    assert LearnerKernelSpec(argv=other).argv == other
+
+
+@pytest.mark.slow
+def test_the_extension_explains_a_slip_before_any_import(tmp_path):
+    """A kernel started as a learner's server starts it: the first cell, before the setup cell, is explained."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager(kernel_spec_class=LearnerKernelSpec)
+    probe = 'print("kamlib.slips" in get_ipython().extension_manager.loaded)'  # what STARTED_WITH_SLIPS asks
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ("tier_q1 = Tier.VENDOR", probe)])
+    kernel = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    NotebookClient(
+        nb, km=kernel, timeout=60, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    [error] = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    text = ANSI.sub("", "\n".join(error.traceback))
+    assert error.ename == "NameError" and "找不到 Tier" in text and "Traceback" not in text, text
+    assert nb.cells[1].outputs[0].text.strip() == "True"
