@@ -178,7 +178,7 @@ function render(model: INotebookModel, reply: IReply): { title: string; body: HT
   if (result.failed?.length) {
     const items = lines(model, result.failed, (label, cell) => sentence(label, hintOf(cell)));
     body.append(
-      paragraph(`验证未通过：有 ${items.length} 处要修改，改好后再验证。`, 'kam-Validate-failed'),
+      paragraph(`有 ${items.length} 处要修改，改好后再验证：`, 'kam-Validate-failed'),
       list(items)
     );
     return { title: '验证未通过', body };
