@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml lab/validate/pyproject.toml lab/validate/labextension/s
 # Root (a container, a CI box) must opt in explicitly; everyone else needs nothing extra.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The kernels this server starts explain the common slips in Chinese from their start (kamlib.slips).
 lab: $(STAMP) selfstudy
 	@$(BIN)/python -c 'import os, shutil; from jupyterlab.commands import get_app_dir; d = os.path.join(get_app_dir(), "settings", "overrides.d"); os.makedirs(d, exist_ok=True); shutil.copyfile("lab/overrides.json", os.path.join(d, "kam-course.json"))'
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/00_index.ipynb \
-	  --KernelSpecManager.kernel_spec_class=kamlib.slips.LearnerKernelSpec
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course/00_index.ipynb --KernelSpecManager.kernel_spec_class=kamlib.slips.LearnerKernelSpec
 
 # Lint and format check first (ruff), then pytest: `test` runs every lane (CI runs it),
 # `test-fast` only what is not marked slow (no kernels, browser, hub, PostgreSQL or Binder).
