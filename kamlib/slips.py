@@ -22,10 +22,14 @@ their kernels themselves, with Jupyter's ordinary kernel specs.
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from jupyter_client.kernelspec import KernelSpec
 
 from kamlib.tiers import Tier
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["explain", "install", "load_ipython_extension", "LearnerKernelSpec", "QuestionError"]
 
@@ -114,7 +118,7 @@ def _handler(shell, etype, value, tb, tb_offset=None) -> list[str]:
     return stb
 
 
-def install(shell=None) -> None:
+def install(shell: InteractiveShell | None = None) -> None:
     """Show the slips above in Chinese in ``shell``, by default the running IPython (nothing outside IPython)."""
     if shell is None:
         try:
@@ -130,7 +134,7 @@ def install(shell=None) -> None:
     shell._kam_slips = True
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     """IPython's hook for ``--ext=kamlib.slips`` (and ``%load_ext kamlib.slips``): :func:`install`."""
     install(ipython)
 
