@@ -12,15 +12,26 @@ IPython to show these errors as one Chinese explanation instead of a traceback:
 Only the *display* changes: the cell still fails, so "run all" still stops there and
 grading (which decides outside the learner's kernel) is not affected. Any other error
 keeps Python's own traceback.
+
+A learner's JupyterLab server also loads this module as an IPython extension when a kernel
+starts (:class:`LearnerKernelSpec`), so an answer cell run before the setup cell after a
+kernel restart is explained too. Only that server's kernels do: grading and Validate start
+their kernels themselves, with Jupyter's ordinary kernel specs.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
+
+from jupyter_client.kernelspec import KernelSpec
 
 from kamlib.tiers import Tier
 
-__all__ = ["explain", "install", "QuestionError"]
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+__all__ = ["explain", "install", "load_ipython_extension", "LearnerKernelSpec", "QuestionError"]
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
 _SETUP_NAMES = frozenset(
@@ -107,16 +118,41 @@ def _handler(shell, etype, value, tb, tb_offset=None) -> list[str]:
     return stb
 
 
-def install() -> None:
-    """Show the slips above in Chinese in the running IPython kernel (nothing outside IPython)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+def install(shell: InteractiveShell | None = None) -> None:
+    """Show the slips above in Chinese in ``shell``, by default the running IPython (nothing outside IPython)."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
     if shell is None or getattr(shell, "_kam_slips", False):
         return
     shell.set_custom_exc(
         (SyntaxError, NotImplementedError, NameError, AttributeError, AssertionError, QuestionError), _handler
     )
     shell._kam_slips = True
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """IPython's hook for ``--ext=kamlib.slips`` (and ``%load_ext kamlib.slips``): :func:`install`."""
+    install(ipython)
+
+
+#: The kernel option that loads this module at kernel start.
+KERNEL_OPTION = f"--ext={__name__}"
+
+
+class LearnerKernelSpec(KernelSpec):
+    """The kernel spec of a learner's JupyterLab: an IPython kernel loads this module at start.
+
+    A server setting, never a file in the user's Jupyter or IPython folders:
+    ``--KernelSpecManager.kernel_spec_class=kamlib.slips.LearnerKernelSpec`` (``make lab``) or
+    the same in deploy/learner's server config (the hub's trainees, Binder). Only the kernels
+    that server starts for its notebooks load it.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if any("ipykernel" in arg for arg in self.argv) and KERNEL_OPTION not in self.argv:
+            self.argv = [*self.argv, KERNEL_OPTION]

@@ -22,7 +22,8 @@ environment.yml pins, and the project .venv is never touched.
 
 Then it checks what a self-study learner gets: the five exercises in learner form where the
 course index says, nothing anywhere in the copy that holds a solution, a hidden test or a
-mark scheme, nbgrader's and the widgets' lab extensions enabled, JupyterLab in Simplified
+mark scheme, nbgrader's, the widgets' and the course's Validate lab extensions enabled, kernels
+that explain the common slips in Chinese from their start, JupyterLab in Simplified
 Chinese (language pack installed, locale zh_CN from postBuild's settings overrides), and
 Chinese charts with no missing glyph using kamlib's bundled font alone (no system font, so no
 apt.txt is needed).
@@ -176,6 +177,8 @@ def build(tmp_path_factory):
         MPLCONFIGDIR=str(tmp / "home" / "matplotlib"),
     )
     _hold_to_environment_yml(env, environ)
+    # Binder's environment.yml does not install the course's own packages: postBuild must.
+    shutil.rmtree(env / "share" / "jupyter" / "labextensions" / "@kam-course")
     run = subprocess.run(["bash", "postBuild"], cwd=repo, env=environ, capture_output=True, text=True, timeout=600)
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"postBuild failed:\n{output[-5000:]}"
@@ -314,7 +317,7 @@ def test_nothing_in_the_image_holds_a_solution_hidden_test_or_mark_scheme(build)
 
 
 # ------------------------------------------------------------------ JupyterLab in the image
-def test_nbgrader_and_widgets_lab_extensions_are_enabled(build):
+def test_nbgrader_widgets_and_validate_lab_extensions_are_enabled(build):
     out = subprocess.run(
         [str(build.env / "bin" / "jupyter"), "labextension", "list"],
         capture_output=True,
@@ -325,9 +328,15 @@ def test_nbgrader_and_widgets_lab_extensions_are_enabled(build):
     )
     listing = ANSI.sub("", out.stdout + out.stderr)
     assert str(build.env) in listing, listing
-    for ext in ("@jupyter/nbgrader", "@jupyter-widgets/jupyterlab-manager"):
+    for ext in ("@jupyter/nbgrader", "@jupyter-widgets/jupyterlab-manager", "@kam-course/validate"):
         line = next((ln for ln in listing.splitlines() if ext in ln), "")
         assert "enabled" in line and "OK" in line, f"{ext} not enabled:\n{listing}"
+
+
+def test_kernels_explain_slips_from_their_start(build):
+    """The learner's server setting of deploy/learner: its kernels load kamlib.slips when they start."""
+    config = json.loads((build.env / "etc" / "jupyter" / "jupyter_server_config.json").read_text(encoding="utf-8"))
+    assert config["KernelSpecManager"]["kernel_spec_class"] == "kamlib.slips.LearnerKernelSpec"
 
 
 def test_widget_state_is_saved_in_notebooks(build):
@@ -409,7 +418,7 @@ def test_jupyterlab_opens_in_simplified_chinese(lab):
 def test_a_learner_sees_no_instructor_tools_no_exchange_and_no_news(lab):
     """Binder is for self-study: nbgrader's instructor tools (Formgrader opens source/, the answer
     key), its Assignments and Courses lists (no exchange on Binder) and JupyterLab's news are off;
-    Validate, which a learner uses, stays."""
+    Validate, which a learner uses, stays, in Chinese: the course's button replaces nbgrader's."""
     status, page = lab("/lab")
     assert status == 200
     config = json.loads(
@@ -419,7 +428,8 @@ def test_a_learner_sees_no_instructor_tools_no_exchange_and_no_news(lab):
     disabled = set(disabled) if isinstance(disabled, list) else {k for k, v in disabled.items() if v}
     for plugin in ("formgrader", "create-assignment", "course-list", "assignment-list", "menu"):
         assert f"@jupyter/nbgrader:{plugin}" in disabled, sorted(disabled)
-    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+    assert "@jupyter/nbgrader:validate-assignment" in disabled, sorted(disabled)
+    assert "@kam-course/validate" in {e["name"] for e in config["federated_extensions"]}
     for path in ("/formgrader", "/formgraders", "/assignments", "/courses"):
         assert lab(path)[0] == 404, f"{path} is served"
     assert lab("/assignments/validate")[0] == 405, "Validate's handler (POST only) should be served"

@@ -1,6 +1,7 @@
 """End-to-end: the lessons and an exercise in JupyterLab, driven in a real headless Chromium.
 
-A JupyterLab server is started on loopback over a temporary copy of the course (so nothing
+A learner's JupyterLab server (the settings of deploy/learner/, as the hub's trainees and
+Binder get them) is started on loopback over a temporary copy of the course (so nothing
 a run saves touches the committed notebooks). Screenshots are kept in artifacts/browser/.
 The lessons run here a second time, in JupyterLab's own kernel, on purpose: a widget responds
 to a slider only with a live kernel behind it. Whether a lesson runs without errors is
@@ -10,6 +11,7 @@ Without Chromium or Playwright these tests skip on a user's machine and fail on 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -26,6 +28,8 @@ import pytest
 from kamlib.selfstudy import build as build_self_study
 from tests.support.browser import ARTIFACTS
 from tests.support.commands import BIN
+from tests.support.courses import LEARNER_CONFIG
+from tests.test_selfstudy import answered
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "kam-browser-test"
@@ -63,54 +67,61 @@ def lab(chromium, tmp_path_factory):
     locale = root / "settings" / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"
     locale.parent.mkdir(parents=True)
     locale.write_text('{"locale": "en"}', encoding="utf-8")
+    server, base = _start_lab(root)
+    yield base, root
+    server.terminate()
+    server.wait(timeout=20)
+
+
+def _start_lab(root: Path) -> tuple[subprocess.Popen, str]:
+    """A learner's JupyterLab over ``root`` on a free loopback port: the server and its URL."""
     port = _free_port()
-    log = open(root / "server.log", "w")
+    log = root / f"server-{port}.log"
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}
-    server = subprocess.Popen(
-        [
-            str(BIN / "jupyter"),
-            "lab",
-            "--no-browser",
-            "--allow-root",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={root}",
-            f"--LabApp.workspaces_dir={root / 'workspaces'}",
-            f"--LabApp.user_settings_dir={root / 'settings'}",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    env["JUPYTER_CONFIG_PATH"] = str(LEARNER_CONFIG)
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                str(BIN / "jupyter"),
+                "lab",
+                "--no-browser",
+                "--allow-root",
+                f"--port={port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.root_dir={root}",
+                f"--LabApp.workspaces_dir={root / 'workspaces'}",
+                f"--LabApp.user_settings_dir={root / 'settings'}",
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-            break
+            return server, base
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                pytest.fail("JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:])
+                pytest.fail("JupyterLab did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.5)
-    yield base, root
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
 
 
 def _validate(page, screenshot: str) -> str:
-    """Press nbgrader's Validate button, wait for its verdict, keep a screenshot; the dialog's text."""
-    button = page.locator(".jp-Toolbar").get_by_text("Validate", exact=True)
-    assert button.count() == 1, "nbgrader's Validate control is missing"
+    """Press the toolbar's "验证" (lab/validate), wait for its verdict, keep a screenshot; the dialog's text."""
+    assert page.locator(".jp-Toolbar").get_by_text("Validate", exact=True).count() == 0, "nbgrader's English Validate"
+    button = page.locator(".jp-Toolbar").get_by_text("验证", exact=True)
+    assert button.count() == 1, "the Chinese Validate button is missing"
     button.click()
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(timeout=120_000)
     page.wait_for_function(
-        "() => !/Validating/i.test(document.querySelector('.jp-Dialog')?.innerText || 'Validating')",
+        "() => !/正在验证/.test(document.querySelector('.jp-Dialog')?.innerText || '正在验证')",
         timeout=120_000,
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -202,18 +213,37 @@ def _interact_with_first_control(page) -> bool:
     return False
 
 
-def test_exercise_validate_button_works(lab, browser):
+def _english_words(text: str) -> set[str]:
+    """Latin words in ``text`` other than the placeholder line a hint quotes."""
+    return set(re.findall(r"[A-Za-z]{2,}", text.replace("raise NotImplementedError()", "")))
+
+
+def test_the_validate_bundle_was_built_from_the_committed_source():
+    """lab/validate/labextension/ is what `make labextension` made of the TypeScript beside it."""
+    from kam_course_validate import DIGEST_FILE, source_digest
+
+    folder = ROOT / "lab" / "validate"
+    recorded = (folder / DIGEST_FILE).read_text(encoding="ascii").strip()
+    assert recorded == source_digest(folder), "lab/validate changed since its bundle was built: run make labextension"
+    built = json.loads((folder / "labextension" / "package.json").read_text(encoding="utf-8"))
+    assert built["jupyterlab"]["disabledExtensions"] == ["@jupyter/nbgrader:validate-assignment"]
+    assert (folder / "labextension" / built["jupyterlab"]["_build"]["load"]).is_file()
+
+
+def test_validate_passes_a_finished_exercise_in_chinese(lab, browser):
+    """Every question answered (the written ones too): the format check passes, said in Chinese."""
     base, root = lab
-    release = sorted((root / "exercises" / "release" / "ex03_relationship_tiers").glob("*.ipynb"))
-    assert release, "generate_assignment made no learner notebook"
-    rel = release[0].relative_to(root).as_posix()
-    page = _open(browser, base, rel)
+    folder = root / "exercises" / "selfstudy" / "ex03_relationship_tiers"
+    nb = answered(root / "exercises", "ex03_relationship_tiers", wrong=False)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = "这家客户与我们已有合资项目，双方高层定期会面。"
+    nbformat.write(nb, folder / "finished.ipynb")
+    page = _open(browser, base, (folder / "finished.ipynb").relative_to(root).as_posix())
     try:
-        text = page.locator(".jp-Notebook").text_content()
-        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-        message = _validate(page, "validate.png")
-        # An unanswered learner version must not validate.
-        assert "failed" in message.lower() or "error" in message.lower(), message[:1000]
+        message = _validate(page, "validate-finished.png")
+        assert "验证通过" in message and "格式检查通过" in message and "不检查答案对不对" in message, message
+        assert not _english_words(message), message
     finally:
         page.close()
 
@@ -284,7 +314,12 @@ def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, as_version=4).cells]
     page = _open(browser, base, path.relative_to(root).as_posix())
     try:
+        # A fresh kernel, as after a restart: the answer run before the setup cell is explained in Chinese.
         _type_into_cell(page, ids.index("ex03_q1_answer"), "tier_q1 = Tier.VENDOR")
+        page.keyboard.press("Shift+Enter")
+        early = page.locator(".jp-Notebook .jp-Cell").nth(ids.index("ex03_q1_answer")).locator(".jp-OutputArea")
+        early.get_by_text("找不到 Tier").wait_for(timeout=60_000)
+        assert "请先运行上面的单元格" in early.text_content() and "Traceback" not in early.text_content()
         _type_into_cell(page, ids.index("ex03_q2_answer"), "tier_q2 = Tier.PARTNERSHIP")
         page.keyboard.press("Control+s")
         # Run all stops at question 3's placeholder line, as it should.
@@ -303,9 +338,67 @@ def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser
         page.wait_for_timeout(1000)
 
         message = _validate(page, "validate-selfstudy.png")
+        assert "验证未通过" in message and "不检查答案对不对" in message, message[:2000]
         for number in range(3, 8):
             assert f"第 {number} 题还没有作答" in message, (number, message[:2000])
-        assert "第 1 题还没有作答" not in message and "第 2 题还没有作答" not in message
-        assert "Traceback" not in message, message[:2000]
+        assert "第 1 题" not in message and "第 2 题" not in message, message[:2000]
+        assert not _english_words(message), message[:2000]
     finally:
         page.close()
+
+
+# A cell's own outputs (not those inside an Output widget) that are widgets: rendered, or the
+# "Error displaying widget" JupyterLab shows in their place.
+WIDGET_OUTPUTS = (
+    ".jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output:is(.jupyter-widgets, :has(.jupyter-widgets))"
+)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
+    """Lesson 3 (widgets and quizzes) run and saved, its kernel and server gone; opened again in a
+    fresh server, each widget shows from its saved state, or says in Chinese to re-run the cell."""
+    base, root = lab
+    lesson = root / "course" / "03_reopened.ipynb"
+    shutil.copyfile(root / "course" / "03_relationship_tiers.ipynb", lesson)
+    page = _open(browser, base, lesson.relative_to(root).as_posix())
+    try:
+        _run_all(page)
+        ran = page.locator(WIDGET_OUTPUTS).count()
+        assert ran >= 6, f"only {ran} widgets in lesson 3"
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 30
+        while not nbformat.read(lesson, as_version=4).metadata.get("widgets"):
+            assert time.monotonic() < deadline, "saving the lesson kept no widget state"
+            time.sleep(0.5)
+        saved = nbformat.read(lesson, as_version=4)
+        assert ran == sum(
+            WIDGET_VIEW in o.get("data", {}) for c in saved.cells if c.cell_type == "code" for o in c.outputs
+        )
+    finally:
+        page.close()
+    server, fresh = _start_lab(root)  # the next day: a new server, a new kernel, nothing in memory
+    try:
+        page = _open(browser, fresh, lesson.relative_to(root).as_posix())
+        outputs = page.locator(WIDGET_OUTPUTS)
+        deadline = time.monotonic() + 60  # widgets are restored from the notebook once the kernel is up
+        while outputs.count() < ran and time.monotonic() < deadline:
+            page.wait_for_timeout(500)
+        assert outputs.count() == ran, f"{outputs.count()} of {ran} widget outputs are back"
+        shown = 0
+        for i in range(outputs.count()):
+            output = outputs.nth(i)
+            output.scroll_into_view_if_needed()
+            text = output.text_content()
+            if "Error displaying widget:" in text:  # JupyterLab's own words; the lessons' note quotes them without ":"
+                assert "重新运行" in text, f"widget {i}: an English error without the Chinese note: {text[:300]}"
+            else:
+                assert output.locator(".jupyter-widgets").count(), f"widget {i} shows nothing: {text[:300]}"
+                shown += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "03_reopened.png"))
+        assert shown == ran, f"{ran - shown} of {ran} widgets did not come back from the saved state"
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -422,6 +422,23 @@ def _start_server(hub, name: str) -> dict:
     pytest.fail(f"{name} 的服务器在 {SPAWN_TIMEOUT} 秒内没有就绪：\n{hub.log_tail()}")
 
 
+def _kernel_argv(hub, name: str, headers: dict) -> list[bytes]:
+    """The command line of a Python kernel started in ``name``'s server (then shut down)."""
+    url = f"{hub.url}/user/{name}/api/kernels"
+    kernel = hub.requests.post(url, json={"name": "python3"}, headers=headers, timeout=60).json()["id"]
+    try:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                argv = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"ipykernel_launcher" in argv and any(kernel.encode() in a for a in argv):
+                return argv
+        pytest.fail(f"no process for kernel {kernel} of {name}")
+    finally:
+        hub.requests.delete(f"{url}/{kernel}", headers=headers, timeout=60)
+
+
 def _disabled_plugins(hub, name: str, headers: dict) -> set[str]:
     page = hub.requests.get(f"{hub.url}/user/{name}/lab", headers=headers, timeout=10)
     assert page.ok, page.status_code
@@ -450,10 +467,14 @@ def test_the_trainees_server_starts_as_the_trainee_without_instructor_tools(hub,
         contents = hub.requests.get(f"{hub.url}/user/{st}/api/contents", headers=headers, timeout=10)
         assert contents.ok, contents.text
         # A learner's JupyterLab: no Formgrader (it would open the answer key), Create Assignment
-        # or Course List, no news; the Assignments list (the exchange) and Validate stay.
+        # or Course List, no news; the Assignments list (the exchange) and Validate stay, Validate
+        # in Chinese (the course's button in place of nbgrader's).
         disabled = _disabled_plugins(hub, st, headers)
         assert INSTRUCTOR_PLUGINS <= disabled, sorted(disabled)
-        assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"} & disabled
+        assert "@jupyter/nbgrader:assignment-list" not in disabled
+        assert "@jupyter/nbgrader:validate-assignment" in disabled and "@kam-course/validate:plugin" not in disabled
+        # Its kernels explain the common slips in Chinese from their start.
+        assert b"--ext=kamlib.slips" in _kernel_argv(hub, st, headers)
         for path, code in (("formgrader", 404), ("formgraders", 404), ("assignments/validate", 405)):
             got = hub.requests.get(f"{hub.url}/user/{st}/{path}", headers=headers, timeout=10).status_code
             assert got == code, f"/{path}: {got}"
@@ -474,6 +495,7 @@ def test_the_trainers_server_keeps_the_instructor_tools(hub, usable_env):
     headers = _start_server(hub, tr)
     try:
         assert not INSTRUCTOR_PLUGINS & _disabled_plugins(hub, tr, headers)
+        assert b"--ext=kamlib.slips" not in _kernel_argv(hub, tr, headers)
         got = hub.requests.get(f"{hub.url}/user/{tr}/formgrader", headers=headers, timeout=30).status_code
         assert got != 404, "the trainer's formgrader must be served"
     finally:

@@ -65,7 +65,7 @@ def lab(tmp_path_factory):
     for name in ("Makefile", "pyproject.toml", "nbgrader_config.py"):
         shutil.copy2(REPO / name, repo / name)
     for name in ("course", "lab"):
-        shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "node_modules"))
     copy_clean_course(EXERCISES, repo / "exercises")
     (repo / ".venv").symlink_to(REPO / ".venv")
     home = tmp / "home"
@@ -142,3 +142,28 @@ def test_the_formgrader_works_from_make_lab(lab):
     assert status == 200
     assert {"ex01_concepts", "ex05_account_plan"} <= {a["name"] for a in json.loads(body)}
     assert BAD_SETUP not in lab["log"].read_text()
+
+
+def test_the_kernels_of_make_lab_explain_slips_from_their_start(lab):
+    """A notebook's kernel loads kamlib.slips when it starts (an answer run before the setup cell
+    after a restart is explained in Chinese): an option the server gives its kernels."""
+    request = urllib.request.Request(
+        f"{lab['base']}/api/kernels?token={lab['token']}", data=b'{"name": "python3"}', method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        kernel = json.loads(response.read())["id"]
+    try:
+        commands = [_command_line(p) for p in Path("/proc").glob("[0-9]*/cmdline")]
+        [argv] = [c for c in commands if any(kernel.encode() in a for a in c) and b"ipykernel_launcher" in c]
+        assert b"--ext=kamlib.slips" in argv, argv
+    finally:
+        delete = urllib.request.Request(f"{lab['base']}/api/kernels/{kernel}?token={lab['token']}", method="DELETE")
+        urllib.request.urlopen(delete, timeout=60).close()
+
+
+def _command_line(path: Path) -> list[bytes]:
+    """A process's arguments (none when it has gone)."""
+    try:
+        return path.read_bytes().split(b"\0")
+    except OSError:
+        return []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from kamlib.slips import QuestionError, explain
+from kamlib.slips import LearnerKernelSpec, QuestionError, explain
 from kamlib.tiers import Tier
+from tests.support.courses import LEARNER_CONFIG
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BIN = Path(sys.executable).parent
@@ -87,5 +90,37 @@ def test_question_error_is_shown_as_its_message():
     assert explain(QuestionError("第 1 题还没有作答")) == "第 1 题还没有作答"
 
 
-# A submission full of slips is graded with the red team's cohort (Kit.slips in
-# tests/support/submissions.py): kam grade and nbgrader score each slip 0, as before.
+# A submission full of slips, and a probe that scores only if its grading kernel did not start
+# with kamlib.slips, are graded with the red team's cohort (Kit.slips and Kit.slips_probe in
+# tests/support/submissions.py), whose graders run with a learner's settings (deploy/learner)
+# on their Jupyter config path: each slip scores 0, as before, and the probe full marks.
+
+
+def test_a_learner_servers_kernels_load_the_slips_extension():
+    """deploy/learner's server setting (also make lab's) adds the extension to IPython kernels only."""
+    config = json.loads((LEARNER_CONFIG / "jupyter_server_config.json").read_text(encoding="utf-8"))
+    spec_class = config["KernelSpecManager"]["kernel_spec_class"]
+    assert spec_class == f"{LearnerKernelSpec.__module__}.{LearnerKernelSpec.__name__}"
+    ipython = LearnerKernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert ipython.argv[-1] == "--ext=kamlib.slips"
+    assert LearnerKernelSpec(argv=ipython.argv).argv.count("--ext=kamlib.slips") == 1
+    other = ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"]
+    assert LearnerKernelSpec(argv=other).argv == other
+
+
+@pytest.mark.slow
+def test_the_extension_explains_a_slip_before_any_import(tmp_path):
+    """A kernel started as a learner's server starts it: the first cell, before the setup cell, is explained."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager(kernel_spec_class=LearnerKernelSpec)
+    probe = 'print("kamlib.slips" in get_ipython().extension_manager.loaded)'  # what STARTED_WITH_SLIPS asks
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ("tier_q1 = Tier.VENDOR", probe)])
+    kernel = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    NotebookClient(
+        nb, km=kernel, timeout=60, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    [error] = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    text = ANSI.sub("", "\n".join(error.traceback))
+    assert error.ename == "NameError" and "找不到 Tier" in text and "Traceback" not in text, text
+    assert nb.cells[1].outputs[0].text.strip() == "True"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
+# The settings of a learner's Jupyter server (hub trainees, Binder): on JUPYTER_CONFIG_PATH.
+LEARNER_CONFIG = REPO / "deploy" / "learner"
 ASSIGNMENTS = ("ex01_concepts", "ex02_roles", "ex03_relationship_tiers", "ex04_foundations", "ex05_account_plan")
 # What nbgrader and kam write into a course root; never committed (see .gitignore).
 BUILD_OUTPUT = (

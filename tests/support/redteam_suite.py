@@ -16,7 +16,7 @@ import pytest
 from kamlib.grading.answer_store import read_answers
 
 from .commands import BIN, run_nbgrader, tool_env
-from .courses import EXERCISES, copy_clean_course
+from .courses import EXERCISES, LEARNER_CONFIG, copy_clean_course
 from .redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
 from .submissions import ADVERSARIAL, Case, Kit, read_notebook, test_scores
 
@@ -79,10 +79,12 @@ def attacked(grader, tmp_path_factory) -> Attacked:
         cases["right"] = (Case(kit.solved(), expected=kit.full()), {})
         cases["blank"] = (Case(kit.release, expected=kit.zero()), {})
         cases["slips"] = (kit.slips(), {})  # explained in Chinese to the learner, scored as before
+        cases["slips_probe"] = (kit.slips_probe(), {})  # the grading kernel did not start with kamlib.slips
         for student, (case, links) in cases.items():
             write_case(course, student, case, links)
         before = _digests(course, home)
-        env = {**tool_env(), **SECRET_ENV, "HOME": str(home)}
+        # A learner's server settings on the config path too: grading kernels must not take them.
+        env = {**tool_env(), **SECRET_ENV, "HOME": str(home), "JUPYTER_CONFIG_PATH": str(LEARNER_CONFIG)}
         command = (
             [str(BIN / "kam"), "grade", ADVERSARIAL, "--jobs", "2"]
             if grader == "kam"

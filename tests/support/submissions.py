@@ -240,6 +240,17 @@ class Kit:
             self._cell(nb, q[variable].answer_id).source = code
         return Case(nb, expected=self.only(x for x in self.questions if x.variable not in slips))
 
+    def slips_probe(self) -> Case:
+        """All right, except that the first answer is right only when kamlib.slips was not
+        loaded at the kernel's start (as a learner's server loads it): graded, it must score full."""
+        first = self.questions[0]
+        probe = (
+            f"right, {first.variable} = {first.variable}, None\n"
+            'if "kamlib.slips" not in get_ipython().extension_manager.loaded:\n'
+            f"    {first.variable} = right"
+        )
+        return Case(self.edit(self.solved(), first.answer_id, after=probe), expected=self.full())
+
     # -------------------------------------------------------------- the cohort
     def adversarial_cases(self) -> dict[str, Case]:
         """Students whose submissions try to break or cheat the grading, with deserved scores.
