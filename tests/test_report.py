@@ -16,7 +16,7 @@ from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
-from kamlib.grading.report import analyse, learner_file, load_cohort, render_html
+from kamlib.grading.report import analyse, chart_jobs, learner_file, load_cohort, render_html
 from kamlib.grading.topics import review_pointer
 from tests.support.courses import clone_course
 
@@ -256,6 +256,17 @@ def test_names_in_the_page_are_escaped(graded):
     c.learners["bob"] = "<script>"
     page = render_html(analyse(c), "报告")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_charts_drawn_in_worker_processes_are_those_drawn_in_process(graded):
+    from kamlib.grading import charts
+
+    jobs = chart_jobs(analyse(cohort_of(graded)))
+    assert list(jobs) == ["distribution", "trend", "facility", "topics", "progress"]
+    with charts.rendered(jobs, parallel=True) as drawn:
+        in_workers = drawn()
+    assert in_workers == charts.render(jobs)
+    assert all(base64.b64decode(png).startswith(b"\x89PNG") for png in in_workers.values())
 
 
 def test_every_graded_question_of_the_course_is_named_by_its_heading():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from .questions import assignment_titles, graded_cells
 from .tables import read_gradebook
 from .topics import check_topics, review_pointer, topic_label
 
+PARALLEL_FROM = 100  # learners: from here on the charts are drawn in worker processes
 GROUPS_SHOWN = 8  # distinct answers listed per question; the rest are summed up
 REVIEW_BELOW = 0.6  # a learner's page points to the lesson section of a topic mastered less than this
 
@@ -192,8 +194,8 @@ def _html_table(rows: list[list[str]], header: list[str], left: int = 1, text: t
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _img(alt: str, fig) -> str:
-    return f"<img alt='{e(alt)}' src='data:image/png;base64,{charts.png(fig)}'>"
+def _img(alt: str, png: str) -> str:
+    return f"<img alt='{e(alt)}' src='data:image/png;base64,{png}'>"
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -269,13 +271,34 @@ def _standing(an: Analysis) -> list[str]:
     return parts
 
 
-def _distribution(an: Analysis) -> list[str]:
-    cohort, table = an.cohort, an.trend
+def chart_jobs(an: Analysis) -> charts.Jobs:
+    """The report's charts: name -> (chart function, its arguments), in the order of the page."""
+    cohort, items, mastery, table = an.cohort, an.items, an.mastery, an.progress
     subs = cohort.submissions
     shares = {cohort.title(a): subs.loc[subs["assignment"] == a, "share"] for a in cohort.assignments}
-    parts = [_img("各作业得分分布", charts.distribution_chart(shares))]
+    jobs = {"distribution": (charts.distribution_chart, (shares,))}
     if len(cohort.assignments) > 1:
-        parts.append(_img("各作业平均得分率走势", charts.trend_chart(list(shares), table["平均得分率"])))
+        jobs["trend"] = (charts.trend_chart, (list(shares), an.trend["平均得分率"]))
+    if len(items):
+        several = len(cohort.assignments) > 1
+        ordered = items.sort_values("facility", kind="stable", na_position="last").head(40)
+        labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
+        jobs["facility"] = (charts.facility_chart, (labels, ordered["facility"], HARD, EASY))
+    if len(mastery.columns) and len(mastery):
+        jobs["topics"] = (charts.heatmap, (mastery, [topic_label(t) for t in mastery.columns]))
+    status = subs.pivot(index="student_id", columns="assignment", values="status").reindex(
+        index=table.index, columns=table.columns
+    )
+    empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
+    jobs["progress"] = (charts.heatmap, (table, cohort.assignments, empty))
+    return jobs
+
+
+def _distribution(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
+    cohort, table = an.cohort, an.trend
+    parts = [_img("各作业得分分布", pngs["distribution"])]
+    if "trend" in pngs:
+        parts.append(_img("各作业平均得分率走势", pngs["trend"]))
     parts.append(
         _html_table(
             [
@@ -288,7 +311,7 @@ def _distribution(an: Analysis) -> list[str]:
     return parts
 
 
-def _items(an: Analysis) -> list[str]:
+def _items(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
     cohort, items, alpha = an.cohort, an.items, an.alpha
     several = len(cohort.assignments) > 1
     parts = [
@@ -300,10 +323,8 @@ def _items(an: Analysis) -> list[str]:
         + "；".join(f"{e(cohort.title(a))} {_num(v)}" for a, v in alpha.items())
         + "</p>",
     ]
-    if len(items):
-        ordered = items.sort_values("facility", kind="stable", na_position="last")
-        labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
-        parts.append(_img("各题难度系数", charts.facility_chart(labels[:40], ordered["facility"].head(40), HARD, EASY)))
+    if "facility" in pngs:
+        parts.append(_img("各题难度系数", pngs["facility"]))
     rows = []
     for _, r in items.iterrows():
         n = r["counted"]
@@ -381,7 +402,7 @@ def _answers(an: Analysis) -> list[str]:
     return parts
 
 
-def _topics(an: Analysis) -> list[str]:
+def _topics(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
     weakest, mastery = an.weakest, an.mastery
     parts = [
         "<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
@@ -394,19 +415,17 @@ def _topics(an: Analysis) -> list[str]:
             ["知识点", "题数", "计入的答案", "掌握程度"],
         ),
     ]
-    if len(mastery.columns) and len(mastery):
-        labels = [topic_label(t) for t in mastery.columns]
-        parts.append(_img("学员 × 知识点掌握程度", charts.heatmap(mastery, labels)))
+    if "topics" in pngs:
+        parts.append(_img("学员 × 知识点掌握程度", pngs["topics"]))
     return parts
 
 
-def _progress(an: Analysis, links: bool) -> list[str]:
+def _progress(an: Analysis, links: bool, pngs: Mapping[str, str]) -> list[str]:
     cohort, summary, table = an.cohort, an.summary, an.progress
     status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status").reindex(
         index=table.index, columns=table.columns
     )
-    empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
-    parts = [_img("学员进度", charts.heatmap(table, cohort.assignments, empty))]
+    parts = [_img("学员进度", pngs["progress"])]
     rows = []
     for _, r in summary.sort_values("学员编号").iterrows():
         cells = []
@@ -462,9 +481,11 @@ def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
     return parts
 
 
-def render_html(an: Analysis, title: str, links: bool = True) -> str:
-    """The report page; ``links`` points learner names to their pages in ``learners/``."""
+def render_html(an: Analysis, title: str, links: bool = True, pngs: Mapping[str, str] | None = None) -> str:
+    """The report page; ``links`` points learner names to their pages in ``learners/``; ``pngs``: the
+    charts of :func:`chart_jobs` already drawn (drawn here when not given)."""
     cohort, summary = an.cohort, an.summary
+    pngs = charts.render(chart_jobs(an)) if pngs is None else pngs
     risky = int(summary["风险"].sum())
     body = [
         f"<p>生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}；学员 {len(summary)} 人；"
@@ -473,15 +494,15 @@ def render_html(an: Analysis, title: str, links: bool = True) -> str:
         "<h2>一、评分进展</h2>",
         *_standing(an),
         "<h2>二、得分分布与走势</h2>",
-        *_distribution(an),
+        *_distribution(an, pngs),
         "<h2>三、各题分析</h2>",
-        *_items(an),
+        *_items(an, pngs),
         "<h2>四、常见错误答案</h2>",
         *_answers(an),
         "<h2>五、知识点掌握（最薄弱的在前）</h2>",
-        *_topics(an),
+        *_topics(an, pngs),
         "<h2>六、学员进度</h2>",
-        *_progress(an, links),
+        *_progress(an, links, pngs),
         "<h2>七、风险学员</h2>",
         *_risk(summary, links),
     ]
@@ -566,24 +587,26 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
         raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
     title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
     an = analyse(cohort)
-    # CSVs first: a page is never newer than the tables beside it
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv = out_dir / "report.csv"
-    learner_csv(an).to_csv(csv, index=False, encoding="utf-8-sig")
-    answers, items = out_dir / "answers.csv", out_dir / "items.csv"
-    answers_table(cohort).to_csv(answers, index=False, encoding="utf-8-sig")
-    items_table(an).to_csv(items, index=False, encoding="utf-8-sig")
-    folder = out_dir / "learners"
-    folder.mkdir(exist_ok=True)
-    pages = []
-    for student, text in render_learners(an, title):
-        page = folder / learner_file(student)
-        page.write_text(text, encoding="utf-8")
-        pages.append(page)
-    for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
-        stale.unlink()
-    main = out_dir / "report.html"
-    main.write_text(render_html(an, title), encoding="utf-8")
+    # the charts are drawn meanwhile, for a cohort large enough to make that worth the processes
+    with charts.rendered(chart_jobs(an), parallel=len(cohort.learners) >= PARALLEL_FROM) as drawn:
+        # CSVs first: a page is never newer than the tables beside it
+        out_dir.mkdir(parents=True, exist_ok=True)
+        csv = out_dir / "report.csv"
+        learner_csv(an).to_csv(csv, index=False, encoding="utf-8-sig")
+        answers, items = out_dir / "answers.csv", out_dir / "items.csv"
+        answers_table(cohort).to_csv(answers, index=False, encoding="utf-8-sig")
+        items_table(an).to_csv(items, index=False, encoding="utf-8-sig")
+        folder = out_dir / "learners"
+        folder.mkdir(exist_ok=True)
+        pages = []
+        for student, text in render_learners(an, title):
+            page = folder / learner_file(student)
+            page.write_text(text, encoding="utf-8")
+            pages.append(page)
+        for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
+            stale.unlink()
+        main = out_dir / "report.html"
+        main.write_text(render_html(an, title, pngs=drawn()), encoding="utf-8")
     return ReportFiles(main, csv, answers, items, pages)
 
 
