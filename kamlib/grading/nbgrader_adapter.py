@@ -179,11 +179,11 @@ class Rows(Protocol):
     def rows(self, sql: str, **params: object) -> list[tuple]: ...
 
 
-def _of(db: Rows, sql: str, assignment: str | None) -> list[tuple]:
-    """Rows of ``sql`` (whose assignment table is ``a``), of one assignment or all."""
+def _of(db: Rows, sql: str, assignment: str | None, tail: str = "") -> list[tuple]:
+    """Rows of ``sql`` + ``tail`` (whose assignment table is ``a``), of one assignment or all."""
     if assignment is None:
-        return db.rows(sql)
-    return db.rows(f"{sql} WHERE a.name = :assignment", assignment=assignment)
+        return db.rows(f"{sql}{tail}")
+    return db.rows(f"{sql} WHERE a.name = :assignment{tail}", assignment=assignment)
 
 
 def as_datetime(value: object) -> datetime | None:
@@ -225,10 +225,11 @@ def submission_rows(db: Rows, assignment: str | None = None) -> list[tuple]:
     its notebooks (nbgrader's ``SubmittedAssignment.late_submission_penalty``)."""
     rows = _of(
         db,
-        "SELECT a.name, sa.student_id, sa.timestamp, (SELECT COALESCE(SUM(sn.late_submission_penalty), 0.0)"
-        " FROM submitted_notebook sn WHERE sn.assignment_id = sa.id)"
-        " FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id",
+        "SELECT a.name, sa.student_id, sa.timestamp, COALESCE(SUM(sn.late_submission_penalty), 0.0)"
+        " FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id"
+        " LEFT JOIN submitted_notebook sn ON sn.assignment_id = sa.id",
         assignment,
+        " GROUP BY sa.id, a.name, sa.student_id, sa.timestamp",
     )
     return [(a, s, as_datetime(ts), penalty) for a, s, ts, penalty in rows]
 
