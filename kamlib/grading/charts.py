@@ -1,18 +1,8 @@
-"""The report's charts, as PNG data for an ``<img>`` (rendered with the course's Chinese font).
-
-Drawing a chart is most of a report's work on a large cohort; :func:`rendered` draws them in
-worker processes (forked, so nothing is imported again) while the report writes its other
-files, one chart per core.
-"""
+"""The report's charts, as PNG data for an ``<img>`` (rendered with the course's Chinese font)."""
 
 from __future__ import annotations
 
 import base64
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -26,35 +16,6 @@ LABELLED_ROWS = 60  # a heat map with more learners than this drops the names an
 def png(fig: Figure, dpi: int = 90) -> str:
     """The figure as base64 PNG."""
     return base64.b64encode(kamlib.plots.figure_png(fig, dpi)).decode("ascii")
-
-
-Jobs = Mapping[str, tuple[Callable[..., Figure], tuple]]  # name -> (chart function, its arguments)
-
-
-def _png_of(chart: Callable[..., Figure], args: tuple) -> str:
-    return png(chart(*args))
-
-
-def render(jobs: Jobs) -> dict[str, str]:
-    """Name -> base64 PNG of each chart of ``jobs``, drawn here."""
-    return {name: _png_of(chart, args) for name, (chart, args) in jobs.items()}
-
-
-@contextmanager
-def rendered(jobs: Jobs, parallel: bool = True) -> Iterator[Callable[[], dict[str, str]]]:
-    """Start drawing ``jobs`` in forked worker processes (one per core, at most one per chart) and
-    yield a function that waits for them and returns name -> base64 PNG. Without ``parallel``,
-    with one core or where processes cannot be forked, the charts are drawn when asked for."""
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if not parallel or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda: render(jobs)
-        return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        futures = {name: pool.submit(_png_of, chart, args) for name, (chart, args) in jobs.items()}
-        yield lambda: {name: future.result() for name, future in futures.items()}
-    finally:
-        pool.shutdown(cancel_futures=True)
 
 
 def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list]:

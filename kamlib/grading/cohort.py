@@ -199,11 +199,14 @@ def progress(cohort: Cohort) -> pd.DataFrame:
 
 def trend(shares: pd.Series) -> str:
     """上升 / 下降 / 平稳 from the shares in assignment order (“—” with fewer than two)."""
-    known = shares.dropna()
-    if len(known) < 2:
+    return _trend(shares.to_numpy(dtype=float))
+
+
+def _trend(shares: np.ndarray) -> str:
+    known = ~np.isnan(shares)
+    if known.sum() < 2:
         return "—"
-    positions = [list(shares.index).index(a) for a in known.index]
-    slope = np.polyfit(positions, known.to_numpy(dtype=float), 1)[0]
+    slope = np.polyfit(np.flatnonzero(known), shares[known], 1)[0]
     return "上升" if slope >= TREND_STEP else "下降" if slope <= -TREND_STEP else "平稳"
 
 
@@ -214,57 +217,34 @@ def learner_summary(cohort: Cohort) -> pd.DataFrame:
     status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status").reindex(
         index=table.index, columns=table.columns
     )
+    shares, states = table.to_numpy(dtype=float), status.to_numpy(dtype=object)
+    missing, failed = states == MISSING, states == FAILED
+    counted = missing | ~np.isnan(shares)  # a missing submission counts as 0
+    n_counted = counted.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.where(counted, np.where(missing, 0.0, shares), 0.0).sum(axis=1) / n_counted
+    low = (average < RISK_SHARE) & (n_counted > missing.sum(axis=1))  # some work was graded, not only missed
+    high = (low & (average < HIGH_RISK_SHARE)) | (missing.sum(axis=1) >= 2)
+    columns = list(table.columns)
+    reasons = []
+    for is_low, avg, gone in zip(low, average, missing):
+        why = [f"平均得分率 {avg:.0%} 低于 {RISK_SHARE:.0%}"] if is_low else []
+        if gone.any():
+            why.append(f"未提交 {'、'.join(a for a, g in zip(columns, gone) if g)}")
+        reasons.append(why)
+    at_risk = np.array([bool(r) for r in reasons], dtype=bool)
     pending = cohort.submissions.groupby("student_id")["pending"].sum()
-    rows = []
-    for student, shares in table.iterrows():
-        states = status.loc[student]
-        missing = [a for a in table.columns if states[a] == MISSING]
-        failed = [a for a in table.columns if states[a] == FAILED]
-        counted = [
-            0.0 if states[a] == MISSING else shares[a]
-            for a in table.columns
-            if states[a] == MISSING or not pd.isna(shares[a])
-        ]
-        average = float(np.mean(counted)) if counted else float("nan")
-        reasons = []
-        low = average < RISK_SHARE and len(counted) > len(missing)  # some work was graded, not only missed
-        if low:
-            reasons.append(f"平均得分率 {average:.0%} 低于 {RISK_SHARE:.0%}")
-        if missing:
-            reasons.append(f"未提交 {'、'.join(missing)}")
-        high = (low and average < HIGH_RISK_SHARE) or len(missing) >= 2
-        severity = ("高" if high else "中") if reasons else ""
-        rows.append(
-            {
-                "学员编号": student,
-                "姓名": cohort.learners.get(student, ""),
-                **{a: shares[a] for a in table.columns},
-                "平均得分率": average,
-                "未提交数": len(missing),
-                "无法评分数": len(failed),
-                "待批改": int(pending.get(student, 0)),
-                "走势": trend(shares),
-                "风险": bool(reasons),
-                "严重程度": severity,
-                "原因": "；".join(reasons),
-            }
-        )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "学员编号",
-            "姓名",
-            *table.columns,
-            "平均得分率",
-            "未提交数",
-            "无法评分数",
-            "待批改",
-            "走势",
-            "风险",
-            "严重程度",
-            "原因",
-        ],
-    )
+    out = pd.DataFrame({"学员编号": table.index, "姓名": [cohort.learners.get(s, "") for s in table.index]})
+    for k, a in enumerate(columns):
+        out[a] = shares[:, k]
+    out["平均得分率"] = average
+    out["未提交数"] = missing.sum(axis=1)
+    out["无法评分数"] = failed.sum(axis=1)
+    out["待批改"] = [int(pending.get(s, 0)) for s in table.index]
+    out["走势"] = [_trend(row) for row in shares]
+    out["风险"] = at_risk
+    out["严重程度"] = np.where(at_risk, np.where(high, "高", "中"), "")
+    out["原因"] = ["；".join(r) for r in reasons]
     rank = out["严重程度"].map({"高": 0, "中": 1, "": 2})
     order = (
         pd.DataFrame(

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course_config import CourseSettings, read_settings
@@ -72,6 +72,7 @@ class Course:
 
     root: Path
     light: CourseSettings | None = None  # None: only nbgrader's own loading can tell
+    _checked: tuple[int, int] | None = field(default=None, init=False, repr=False)  # the gradebook found readable
 
     @classmethod
     def load(cls, root: str | os.PathLike) -> Course:
@@ -113,11 +114,20 @@ class Course:
         return Gradebook(self.db_url, self.course_id)
 
     def require_gradebook(self) -> None:
-        """Raise KamError saying what is wrong and the way back unless the SQLite gradebook is readable."""
+        """Raise KamError saying what is wrong and the way back unless the SQLite gradebook is readable
+        (checked once while the file stays as it was)."""
         from .restore import require_gradebook
 
-        if self.db_path is not None:
-            require_gradebook(self.db_path)
+        path = self.db_path
+        if path is None:
+            return
+        try:
+            state = (path.stat().st_mtime_ns, path.stat().st_size)
+        except OSError:
+            state = None
+        if state is None or state != self._checked:
+            require_gradebook(path)
+            self._checked = state
 
     def gradebook_assignments(self) -> list[str]:
         """Assignments recorded in the gradebook (created by generate_assignment)."""

@@ -198,6 +198,11 @@ def assignment_rows(db: Rows) -> list[tuple]:
     return [(name, as_datetime(due), points) for name, due, points in rows]
 
 
+def learner_count(db: Rows) -> int:
+    """How many learners nbgrader's ``student`` table holds."""
+    return db.rows("SELECT COUNT(*) FROM student")[0][0]
+
+
 def student_rows(db: Rows) -> list[tuple]:
     """(id, last_name, first_name, email) of every learner, by id."""
     return db.rows("SELECT id, last_name, first_name, email FROM student ORDER BY id")

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import charts
 from .cohort import (
     FAILED,
     MISSING,
@@ -39,12 +38,13 @@ from .cohort import (
     weakest_topics,
 )
 from .course import Course, KamError
+from .drawing import Jobs, draw, drawing
 from .items import EASY, FLAGS_ZH, HARD, answer_groups, item_statistics, reliability
 from .questions import assignment_titles, graded_cells
-from .tables import read_gradebook
+from .tables import learner_count, read_gradebook
 from .topics import check_topics, review_pointer, topic_label
 
-PARALLEL_FROM = 100  # learners: from here on the charts are drawn in worker processes
+PARALLEL_FROM = 100  # learners: from here on charts are drawn in worker processes (small ones draw faster here)
 GROUPS_SHOWN = 8  # distinct answers listed per question; the rest are summed up
 REVIEW_BELOW = 0.6  # a learner's page points to the lesson section of a topic mastered less than this
 
@@ -271,27 +271,32 @@ def _standing(an: Analysis) -> list[str]:
     return parts
 
 
-def chart_jobs(an: Analysis) -> charts.Jobs:
-    """The report's charts: name -> (chart function, its arguments), in the order of the page."""
-    cohort, items, mastery, table = an.cohort, an.items, an.mastery, an.progress
-    subs = cohort.submissions
+def cohort_charts(cohort: Cohort) -> Jobs:
+    """The charts drawn from the cohort alone: score distributions, trend, topic mastery, progress."""
+    subs, table, mastery = cohort.submissions, progress(cohort), topic_mastery(cohort)
     shares = {cohort.title(a): subs.loc[subs["assignment"] == a, "share"] for a in cohort.assignments}
-    jobs = {"distribution": (charts.distribution_chart, (shares,))}
+    jobs = {"distribution": ("distribution_chart", (shares,))}
     if len(cohort.assignments) > 1:
-        jobs["trend"] = (charts.trend_chart, (list(shares), an.trend["平均得分率"]))
-    if len(items):
-        several = len(cohort.assignments) > 1
-        ordered = items.sort_values("facility", kind="stable", na_position="last").head(40)
-        labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
-        jobs["facility"] = (charts.facility_chart, (labels, ordered["facility"], HARD, EASY))
+        jobs["trend"] = ("trend_chart", (list(shares), cohort_trend(cohort)["平均得分率"]))
     if len(mastery.columns) and len(mastery):
-        jobs["topics"] = (charts.heatmap, (mastery, [topic_label(t) for t in mastery.columns]))
+        jobs["topics"] = ("heatmap", (mastery, [topic_label(t) for t in mastery.columns]))
     status = subs.pivot(index="student_id", columns="assignment", values="status").reindex(
         index=table.index, columns=table.columns
     )
     empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
-    jobs["progress"] = (charts.heatmap, (table, cohort.assignments, empty))
+    jobs["progress"] = ("heatmap", (table, cohort.assignments, empty))
     return jobs
+
+
+def item_charts(an: Analysis) -> Jobs:
+    """The chart of the item analysis: the facility of the 40 hardest questions."""
+    cohort, items = an.cohort, an.items
+    if not len(items):
+        return {}
+    several = len(cohort.assignments) > 1
+    ordered = items.sort_values("facility", kind="stable", na_position="last").head(40)
+    labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
+    return {"facility": ("facility_chart", (labels, ordered["facility"], HARD, EASY))}
 
 
 def _distribution(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
@@ -483,9 +488,10 @@ def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
 
 def render_html(an: Analysis, title: str, links: bool = True, pngs: Mapping[str, str] | None = None) -> str:
     """The report page; ``links`` points learner names to their pages in ``learners/``; ``pngs``: the
-    charts of :func:`chart_jobs` already drawn (drawn here when not given)."""
+    charts of :func:`cohort_charts` and :func:`item_charts` already drawn (drawn here when not given)."""
     cohort, summary = an.cohort, an.summary
-    pngs = charts.render(chart_jobs(an)) if pngs is None else pngs
+    if pngs is None:
+        pngs = {name: draw(*job) for name, job in {**cohort_charts(cohort), **item_charts(an)}.items()}
     risky = int(summary["风险"].sum())
     body = [
         f"<p>生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}；学员 {len(summary)} 人；"
@@ -581,14 +587,16 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
     """Write report.html, learners/*.html, report.csv, answers.csv and items.csv into ``out_dir``."""
     if assignment is not None:
         course.require_assignment(assignment)
-    cohort = load_cohort(course, assignment)
-    if not cohort.assignments:
-        which = f"作业“{assignment}”" if assignment else "任何作业"
-        raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
-    title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
-    an = analyse(cohort)
-    # the charts are drawn meanwhile, for a cohort large enough to make that worth the processes
-    with charts.rendered(chart_jobs(an), parallel=len(cohort.learners) >= PARALLEL_FROM) as drawn:
+    # on a large cohort each chart is drawn by a worker process as soon as its data is ready
+    with drawing(parallel=learner_count(course) >= PARALLEL_FROM) as drawer:
+        cohort = load_cohort(course, assignment)
+        if not cohort.assignments:
+            which = f"作业“{assignment}”" if assignment else "任何作业"
+            raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
+        title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
+        drawer.add(cohort_charts(cohort))
+        an = analyse(cohort)
+        drawer.add(item_charts(an))
         # CSVs first: a page is never newer than the tables beside it
         out_dir.mkdir(parents=True, exist_ok=True)
         csv = out_dir / "report.csv"
@@ -606,7 +614,7 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
         for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
             stale.unlink()
         main = out_dir / "report.html"
-        main.write_text(render_html(an, title, pngs=drawn()), encoding="utf-8")
+        main.write_text(render_html(an, title, pngs=drawer.pngs()), encoding="utf-8")
     return ReportFiles(main, csv, answers, items, pages)
 
 

@@ -55,6 +55,16 @@ class GradeTables:
     questions: pd.DataFrame
 
 
+def learner_count(course: Course) -> int:
+    """How many learners the course's gradebook holds."""
+    from .database import reading
+    from .nbgrader_adapter import learner_count
+
+    course.require_gradebook()
+    with reading(course.db_url) as db:
+        return learner_count(db)
+
+
 def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables:
     """Read every assignment (or one) of the course's gradebook.
 
