@@ -107,8 +107,12 @@ def test_settings_read_without_nbgrader_equal_nbgraders(tmp_path, config):
 @pytest.mark.parametrize(
     "config",
     [
-        pytest.param("import getpass\nc.CourseDirectory.course_id = getpass.getuser()\n", id="from a module not loaded"),
-        pytest.param('c.NbGrader.course_id = "old"\nc.NbGrader.db_url = "sqlite:////tmp/old.db"\n', id="older nbgrader"),
+        pytest.param(
+            "import getpass\nc.CourseDirectory.course_id = getpass.getuser()\n", id="from a module not loaded"
+        ),
+        pytest.param(
+            'c.NbGrader.course_id = "old"\nc.NbGrader.db_url = "sqlite:////tmp/old.db"\n', id="older nbgrader"
+        ),
         pytest.param('c.CourseDirectory.course_id = "half"\nraise RuntimeError("broken")\n', id="a failing file"),
         pytest.param(
             "from nbgrader.converters import Autograde\n"

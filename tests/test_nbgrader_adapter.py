@@ -149,7 +149,9 @@ def _api(url: str):
             "assignments": {(a.name, a.duedate, a.max_score) for a in gb.assignments},
             "students": [(s.id, s.last_name, s.first_name, s.email) for s in sorted(gb.students, key=lambda s: s.id)],
             "cells": {
-                kind: {(a.name, nb.name, c.name) for a in gb.assignments for nb in a.notebooks for c in getattr(nb, kind)}
+                kind: {
+                    (a.name, nb.name, c.name) for a in gb.assignments for nb in a.notebooks for c in getattr(nb, kind)
+                }
                 for kind in ("grade_cells", "solution_cells", "task_cells")
             },
             "questions": {
@@ -160,8 +162,18 @@ def _api(url: str):
             },
             "submissions": {(s.assignment.name, s.student_id, s.timestamp, s.late_submission_penalty) for s in subs},
             "grades": {
-                (s.assignment.name, nb.name, s.student_id, g.name, g.auto_score, g.manual_score, g.extra_credit, g.score,
-                 g.max_score, g.needs_manual_grade)
+                (
+                    s.assignment.name,
+                    nb.name,
+                    s.student_id,
+                    g.name,
+                    g.auto_score,
+                    g.manual_score,
+                    g.extra_credit,
+                    g.score,
+                    g.max_score,
+                    g.needs_manual_grade,
+                )
                 for s in subs
                 for nb in s.notebooks
                 for g in nb.grades

@@ -109,27 +109,30 @@ def _has(conn, table) -> bool:
     return sa.inspect(conn).has_table(table.name)
 
 
-def _read(db_url: str, table: str, cls, keys: tuple[str, ...], assignment: str | None) -> list:
+def _read(db_url: str, table: str, cls, keys: tuple[str, ...], assignment: str | None) -> list[tuple]:
+    """The rows of ``table`` (the columns of ``cls``, in the order of ``keys``); [] when there is no such table."""
     columns = ", ".join(f.name for f in fields(cls))
     where, params = ("", {}) if assignment is None else (" WHERE assignment = :assignment", {"assignment": assignment})
     with reading(db_url) as db:
         if not db.has_table(table):
             return []
-        rows = db.rows(f"SELECT {columns} FROM {table}{where} ORDER BY {', '.join(keys)}", **params)
-    return [cls(*row) for row in rows]
+        return db.rows(f"SELECT {columns} FROM {table}{where} ORDER BY {', '.join(keys)}", **params)
 
 
 def read_answers(db_url: str, assignment: str | None = None) -> list[AnswerRecord]:
     """Every recorded answer (of one assignment), ordered by assignment, notebook, student, cell."""
+    rows = _read(db_url, ANSWERS, AnswerRecord, ("assignment", "notebook", "student", "grade_id"), assignment)
     return [
-        AnswerRecord(**{**r.__dict__, "missing": bool(r.missing), "sandboxed": bool(r.sandboxed)})
-        for r in _read(db_url, ANSWERS, AnswerRecord, ("assignment", "notebook", "student", "grade_id"), assignment)
+        AnswerRecord(a, n, s, g, answer, bool(missing), bool(sandboxed), at)
+        for a, n, s, g, answer, missing, sandboxed, at in rows
     ]
 
 
 def read_failures(db_url: str, assignment: str | None = None) -> list[GradingFailure]:
     """Every submission that could not be graded (of one assignment)."""
-    return _read(db_url, FAILURES, GradingFailure, ("assignment", "student"), assignment)
+    return [
+        GradingFailure(*row) for row in _read(db_url, FAILURES, GradingFailure, ("assignment", "student"), assignment)
+    ]
 
 
 def _upsert(conn, table, rows: list[dict]) -> None:

@@ -133,33 +133,35 @@ def build_cohort(
         cells[["auto_score", "manual_score", "score", "needs_manual_grade"]],
         on=["assignment", "notebook", "student_id", "cell"],
     )
-    recorded = {(r.assignment, r.notebook, r.student, r.grade_id): r for r in answers}
-    comments = {
-        (r.assignment, r.notebook, r.student_id, r.cell): r.manual_comment
-        for r in tables.comments.itertuples(index=False)
-        if isinstance(r.manual_comment, str)
-    }
-
-    status, score, shown, comment = [], [], [], []
-    for row in grid.itertuples(index=False):
-        key = (row.assignment, row.notebook, row.student_id, row.cell)
-        record = recorded.get(key)
-        if (row.assignment, row.student_id) in failed:
-            s = FAILED
-        elif not row.submitted:
-            s = MISSING
-        elif pd.isna(row.score) or row.needs_manual_grade:
-            s = PENDING
-        elif row.autograded:
-            s = NOT_ATTEMPTED if record is not None and record.missing else GRADED
-        else:
-            s = NOT_ATTEMPTED if pd.isna(row.manual_score) and row.auto_score == 0 else GRADED
-        status.append(s)
-        score.append(float(row.score) if s in COUNTED else np.nan)
-        shown.append("" if record is None or record.missing else record.answer)
-        note = comments.get(key) if s in COUNTED and not row.autograded else None
-        comment.append(note if isinstance(note, str) else "")
-    grid["status"], grid["score"], grid["answer"], grid["comment"] = status, score, shown, comment
+    keys = ["assignment", "notebook", "student_id", "cell"]
+    recorded = pd.DataFrame(
+        [(r.assignment, r.notebook, r.student, r.grade_id, r.answer, r.missing) for r in answers],
+        columns=[*keys, "recorded", "blank"],
+    )
+    noted = tables.comments[np.array([isinstance(c, str) for c in tables.comments["manual_comment"]], dtype=bool)]
+    grid = grid.merge(recorded, on=keys, how="left").merge(
+        noted[[*keys, "manual_comment"]].rename(columns={"manual_comment": "note"}), on=keys, how="left"
+    )
+    autograded = grid["autograded"].to_numpy(dtype=bool)
+    score = grid["score"].to_numpy(dtype=float)
+    status = np.select(
+        [
+            pd.MultiIndex.from_arrays([grid["assignment"], grid["student_id"]]).isin(list(failed)),
+            ~grid["submitted"].to_numpy(dtype=bool),
+            np.isnan(score) | grid["needs_manual_grade"].eq(True).to_numpy(),
+            autograded & grid["blank"].eq(True).to_numpy(),
+            autograded,
+            (grid["manual_score"].isna() & grid["auto_score"].eq(0)).to_numpy(),
+        ],
+        [FAILED, MISSING, PENDING, NOT_ATTEMPTED, GRADED, NOT_ATTEMPTED],
+        GRADED,
+    ).astype(object)
+    counted = np.isin(status, COUNTED)
+    score = np.where(counted, score, np.nan)
+    shown = np.where(grid["blank"].eq(False).to_numpy(), grid["recorded"].to_numpy(dtype=object), "")
+    note = grid["note"].to_numpy(dtype=object)
+    comment = np.where(counted & ~autograded & grid["note"].notna().to_numpy(), note, "")
+    grid["status"], grid["score"], grid["answer"], grid["comment"] = list(status), score, list(shown), list(comment)
     grid["name"] = grid["student_id"].map(learners)
     grid = grid.rename(columns={"max_score": "points"})
     grid = grid.sort_values(["assignment_order", "student_id", "order"], kind="stable", ignore_index=True)

@@ -159,7 +159,9 @@ class CourseSettings:
 def _settings(config: Config, root: str) -> CourseSettings:
     """The CourseDirectory settings of ``config``; _Unsure unless they are plain text nbgrader takes as is."""
     if any(s in config for s in LEGACY_SECTIONS) or any(
-        option in config[section] for section, options in LEGACY_OPTIONS.items() if section in config
+        option in config[section]
+        for section, options in LEGACY_OPTIONS.items()
+        if section in config
         for option in options
     ):
         raise _Unsure("options of an older nbgrader")

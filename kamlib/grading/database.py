@@ -44,10 +44,10 @@ def reading(db_url: str) -> Iterator[Database]:
         with closing(read_only(path)) as con:
             yield Database(
                 lambda sql, params: con.execute(sql, params).fetchall(),
-                lambda name: con.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-                ).fetchone()
-                is not None,
+                lambda name: (
+                    con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+                    is not None
+                ),
             )
         return
     import sqlalchemy as sa

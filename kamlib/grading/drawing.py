@@ -62,7 +62,9 @@ def drawing(parallel: bool = True) -> Iterator[Drawer]:
     if not parallel or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield Drawer(None)
         return
-    pool = ProcessPoolExecutor(min(cores, WORKERS), mp_context=multiprocessing.get_context("fork"), initializer=_warm_up)
+    pool = ProcessPoolExecutor(
+        min(cores, WORKERS), mp_context=multiprocessing.get_context("fork"), initializer=_warm_up
+    )
     try:
         pool.submit(_warm_up)  # forks the workers now: they import matplotlib while the report reads the gradebook
         yield Drawer(pool)

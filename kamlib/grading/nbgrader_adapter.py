@@ -212,7 +212,9 @@ def cell_rows(db: Rows, kind: str, assignment: str | None = None) -> list[tuple]
     """(assignment, notebook, cell) of the source cells of ``kind`` (one of :data:`CELL_KINDS`)."""
     if kind not in CELL_KINDS:
         raise ValueError(kind)
-    return _of(db, f"SELECT a.name, n.name, bc.name FROM {kind} k JOIN base_cell bc ON bc.id = k.id{_SOURCE_CELL}", assignment)
+    return _of(
+        db, f"SELECT a.name, n.name, bc.name FROM {kind} k JOIN base_cell bc ON bc.id = k.id{_SOURCE_CELL}", assignment
+    )
 
 
 def question_rows(db: Rows, assignment: str | None = None) -> list[tuple]:

@@ -300,7 +300,7 @@ def item_charts(an: Analysis) -> Jobs:
 
 
 def _distribution(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
-    cohort, table = an.cohort, an.trend
+    table = an.trend
     parts = [_img("各作业得分分布", pngs["distribution"])]
     if "trend" in pngs:
         parts.append(_img("各作业平均得分率走势", pngs["trend"]))
@@ -408,7 +408,7 @@ def _answers(an: Analysis) -> list[str]:
 
 
 def _topics(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
-    weakest, mastery = an.weakest, an.mastery
+    weakest = an.weakest
     parts = [
         "<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
         "最薄弱的在前。</p>",
