@@ -160,3 +160,18 @@ def test_the_sqlite_file_of_a_url_is_the_one_sqlalchemy_opens(url):
     parsed = make_url(url)
     expected = Path(parsed.database) if parsed.drivername.startswith("sqlite") and parsed.database else None
     assert sqlite_path(url) == expected
+
+
+def test_the_gradebook_is_checked_again_once_it_changed(graded, tmp_path):
+    from kamlib.grading.course import KamError
+    from tests.support.courses import clone_course
+
+    root = clone_course(graded, tmp_path / "course")
+    with chdir(root):
+        course = Course.load(root)
+        course.require_gradebook()
+        course.require_gradebook()  # unchanged: not read again
+        db = course.db_path
+        db.write_bytes(db.read_bytes()[:5000])  # truncated by some other program
+        with pytest.raises(KamError, match="已损坏"):
+            course.require_gradebook()

@@ -122,7 +122,8 @@ class Course:
         if path is None:
             return
         try:
-            state = (path.stat().st_mtime_ns, path.stat().st_size)
+            found = path.stat()
+            state = (found.st_mtime_ns, found.st_size)
         except OSError:
             state = None
         if state is None or state != self._checked:
