@@ -17,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
 WORKERS = 4  # a report has five charts at most
+NICENESS = 10  # how much lower the workers' priority is
 Jobs = Mapping[str, tuple[str, tuple]]  # name -> (chart function of kamlib.grading.charts, its arguments)
 
 
@@ -28,7 +29,10 @@ def draw(chart: str, args: tuple) -> str:
 
 
 def _warm_up() -> None:
-    from . import charts  # noqa: F401 - imports matplotlib and the font before the first chart
+    """Start a worker: below the report's own priority (the report's tables and pages, not its charts,
+    are what the cohort waits for), with matplotlib imported before the first chart arrives."""
+    os.nice(NICENESS)
+    from . import charts  # noqa: F401
 
 
 class Drawer:
