@@ -272,19 +272,21 @@ def _standing(an: Analysis) -> list[str]:
 
 
 def cohort_charts(cohort: Cohort) -> Jobs:
-    """The charts drawn from the cohort alone: score distributions, trend, topic mastery, progress."""
+    """The charts drawn from the cohort alone: topic mastery, score distributions, progress, trend
+    (the longest to draw first, so that the workers finish together)."""
     subs, table, mastery = cohort.submissions, progress(cohort), topic_mastery(cohort)
     shares = {cohort.title(a): subs.loc[subs["assignment"] == a, "share"] for a in cohort.assignments}
-    jobs = {"distribution": ("distribution_chart", (shares,))}
-    if len(cohort.assignments) > 1:
-        jobs["trend"] = ("trend_chart", (list(shares), cohort_trend(cohort)["平均得分率"]))
+    jobs = {}
     if len(mastery.columns) and len(mastery):
         jobs["topics"] = ("heatmap", (mastery, [topic_label(t) for t in mastery.columns]))
+    jobs["distribution"] = ("distribution_chart", (shares,))
     status = subs.pivot(index="student_id", columns="assignment", values="status").reindex(
         index=table.index, columns=table.columns
     )
     empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
     jobs["progress"] = ("heatmap", (table, cohort.assignments, empty))
+    if len(cohort.assignments) > 1:
+        jobs["trend"] = ("trend_chart", (list(shares), cohort_trend(cohort)["平均得分率"]))
     return jobs
 
 
