@@ -113,3 +113,97 @@ def test_read_only_never_creates_or_changes_a_file(tmp_path, graded):
     broken.write_bytes((graded / "gradebook.db").read_bytes()[:5000])
     with closing(adapter.read_only(broken)) as con, pytest.raises(sqlite3.Error):
         adapter.gradebook_counts(con)
+
+
+# ---------------------------------------------------------------- the grades, read with SQL
+@pytest.fixture
+def varied(graded, tmp_path) -> str:
+    """A copy of the tiny course's gradebook with every case nbgrader's score expressions tell apart:
+    manual score with and without extra credit, auto score with extra credit, neither score, a task
+    cell graded by hand, a late penalty split over notebooks, a comment by the trainer."""
+    from nbgrader.api import Grade
+
+    shutil.copy(graded / "gradebook.db", tmp_path / "gradebook.db")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, "tiny") as gb:
+        task = gb.update_or_create_task_cell("plan", "ps1", "ps1", max_score=2.5, cell_type="markdown")
+        bob, carol = gb.find_submission("ps1", "bob"), gb.find_submission("ps1", "carol")
+        grades = {g.name: g for g in bob.notebooks[0].grades}
+        grades["essay"].manual_score, grades["essay"].extra_credit = 2.0, 0.5
+        grades["test_answer"].extra_credit = 1.0
+        grades["test_share"].manual_score = 0.5
+        blank = {g.name: g for g in carol.notebooks[0].grades}["test_answer"]
+        blank.auto_score, blank.manual_score = None, None
+        gb.db.add(Grade(cell_id=task.id, notebook_id=bob.notebooks[0].id, manual_score=1.5, needs_manual_grade=False))
+        bob.notebooks[0].late_submission_penalty = 1.0
+        {c.name: c for c in bob.notebooks[0].comments}["essay"].manual_comment = "论据充分"
+        gb.db.commit()
+    return url
+
+
+def _api(url: str):
+    """Everything the SQL reads, as nbgrader's own API gives it."""
+    with Gradebook(url, "tiny") as gb:
+        subs = [s for a in gb.assignments for s in a.submissions]
+        return {
+            "assignments": {(a.name, a.duedate, a.max_score) for a in gb.assignments},
+            "students": [(s.id, s.last_name, s.first_name, s.email) for s in sorted(gb.students, key=lambda s: s.id)],
+            "cells": {
+                kind: {
+                    (a.name, nb.name, c.name) for a in gb.assignments for nb in a.notebooks for c in getattr(nb, kind)
+                }
+                for kind in ("grade_cells", "solution_cells", "task_cells")
+            },
+            "questions": {
+                (a.name, nb.name, c.name, c.cell_type, c.max_score)
+                for a in gb.assignments
+                for nb in a.notebooks
+                for c in nb.grade_cells
+            },
+            "submissions": {(s.assignment.name, s.student_id, s.timestamp, s.late_submission_penalty) for s in subs},
+            "grades": {
+                (
+                    s.assignment.name,
+                    nb.name,
+                    s.student_id,
+                    g.name,
+                    g.auto_score,
+                    g.manual_score,
+                    g.extra_credit,
+                    g.score,
+                    g.max_score,
+                    g.needs_manual_grade,
+                )
+                for s in subs
+                for nb in s.notebooks
+                for g in nb.grades
+            },
+            "comments": {
+                (s.assignment.name, nb.name, s.student_id, c.name, c.auto_comment, c.manual_comment)
+                for s in subs
+                for nb in s.notebooks
+                for c in nb.comments
+            },
+        }
+
+
+def test_the_sql_reads_of_the_grades_are_nbgraders_own_values(varied):
+    from kamlib.grading.database import reading
+
+    expected = _api(varied)
+    with reading(varied) as db:
+        assert set(adapter.assignment_rows(db)) == expected["assignments"]
+        assert adapter.student_rows(db) == expected["students"]
+        for kind in adapter.CELL_KINDS:
+            assert set(adapter.cell_rows(db, kind)) == expected["cells"][kind], kind
+        assert set(adapter.question_rows(db)) == expected["questions"]
+        assert set(adapter.submission_rows(db)) == expected["submissions"]
+        assert set(adapter.grade_rows(db)) == expected["grades"]
+        assert set(adapter.comment_rows(db)) == expected["comments"]
+        # one assignment: the same rows, only its own
+        assert set(adapter.grade_rows(db, "ps2")) == {g for g in expected["grades"] if g[0] == "ps2"}
+        assert adapter.grade_rows(db, "no such assignment") == []
+    scores = {g[3]: g[7] for g in expected["grades"] if g[:3] == ("ps1", "ps1", "bob")}
+    assert scores["essay"] == 2.5 and scores["plan"] == 1.5  # the cases above are really there
+    assert ("ps1", "bob", 1.0) in {(a, s, p) for a, s, _t, p in expected["submissions"]}
+    assert {g[7] for g in expected["grades"] if g[2] == "carol" and g[3] == "test_answer"} == {0.0}

@@ -169,6 +169,7 @@ def runs(tmp_path_factory, postgres_server, postgres_url) -> dict:
         "cohort": cohort,
         "sqlite": snapshot(f"sqlite:///{sqlite_course / 'gradebook.db'}"),
         "postgres": snapshot(postgres_url),
+        "sqlite_course": sqlite_course,
         "postgres_course": pg_course,
         "fresh_course": fresh_course,
         "fresh_url": fresh_url,
@@ -187,6 +188,22 @@ def test_sqlite_run_gives_the_deserved_scores(runs):
 def test_postgres_grades_equal_sqlite(runs):
     assert not (runs["postgres_course"] / "gradebook.db").exists()  # the config line moved it
     assert_same_grades(runs["postgres"], runs["sqlite"])
+
+
+def test_the_report_reads_postgres_as_it_reads_sqlite(runs, tmp_path):
+    """kam report reads a PostgreSQL gradebook through SQLAlchemy, a SQLite one directly: same tables."""
+    for name in ("sqlite", "postgres"):
+        done = subprocess.run(
+            [KAM, "report", "--out", str(tmp_path / name)],
+            cwd=runs[f"{name}_course"],
+            env=tool_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+    for table in ("answers.csv", "items.csv", "report.csv"):
+        assert (tmp_path / "postgres" / table).read_bytes() == (tmp_path / "sqlite" / table).read_bytes(), table
 
 
 def test_graders_writing_at_once_lose_nothing(runs):

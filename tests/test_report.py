@@ -7,6 +7,8 @@ import base64
 import html
 import json
 import re
+import subprocess
+import sys
 from contextlib import chdir
 
 import pandas as pd
@@ -16,7 +18,7 @@ from kamlib.cli import main
 from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_answers, record_failure
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
-from kamlib.grading.report import analyse, learner_file, load_cohort, render_html
+from kamlib.grading.report import analyse, cohort_charts, item_charts, learner_file, load_cohort, render_html
 from kamlib.grading.topics import review_pointer
 from tests.support.courses import clone_course
 
@@ -256,6 +258,40 @@ def test_names_in_the_page_are_escaped(graded):
     c.learners["bob"] = "<script>"
     page = render_html(analyse(c), "报告")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_charts_drawn_in_worker_processes_are_those_drawn_in_process(graded):
+    from kamlib.grading.drawing import Drawer, drawing
+
+    an = analyse(cohort_of(graded))
+    jobs = {**cohort_charts(an.cohort), **item_charts(an)}
+    assert set(jobs) == {"distribution", "trend", "facility", "topics", "progress"}
+    with drawing() as drawer:
+        drawer.add(jobs)
+        in_workers = drawer.pngs()
+    here = Drawer(None)
+    here.add(jobs)
+    assert in_workers == here.pngs()
+    assert all(base64.b64decode(png).startswith(b"\x89PNG") for png in in_workers.values())
+
+
+@pytest.mark.parametrize(
+    "command, unused",
+    [
+        (["report"], {"nbgrader", "nbformat", "sqlalchemy"}),  # a small cohort's charts are drawn in process
+        (["export", "--questions"], {"nbgrader", "nbformat", "sqlalchemy", "matplotlib"}),
+    ],
+)
+def test_report_and_export_load_neither_nbgrader_nor_sqlalchemy(graded, tmp_path, command, unused):
+    code = (
+        "import sys\nfrom kamlib.cli import main\n"
+        f"code = main(['--course', {str(graded)!r}, *{command!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(unused)!r})))\n"
+        "sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_every_graded_question_of_the_course_is_named_by_its_heading():

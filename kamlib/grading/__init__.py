@@ -13,10 +13,12 @@ hidden-test, solution and mark-scheme regions).
 Behind each ``kam`` command (``kamlib.cli``), a module named after it:
 :mod:`~kamlib.grading.grade` (with :mod:`~kamlib.grading.manual` and :mod:`~kamlib.grading.backup`),
 :mod:`~kamlib.grading.feedback`, :mod:`~kamlib.grading.report` (with :mod:`~kamlib.grading.cohort`,
-:mod:`~kamlib.grading.items`, :mod:`~kamlib.grading.charts`, :mod:`~kamlib.grading.questions` and
-:mod:`~kamlib.grading.topics`), :mod:`~kamlib.grading.export`, :mod:`~kamlib.grading.roster` and
-:mod:`~kamlib.grading.restore`; shared by them: :mod:`~kamlib.grading.course` (the course root),
-:mod:`~kamlib.grading.tables`, :mod:`~kamlib.grading.answer_store` and :mod:`~kamlib.grading.failures`.
+:mod:`~kamlib.grading.items`, :mod:`~kamlib.grading.charts` drawn through :mod:`~kamlib.grading.drawing`,
+:mod:`~kamlib.grading.questions` and :mod:`~kamlib.grading.topics`), :mod:`~kamlib.grading.export`,
+:mod:`~kamlib.grading.roster` and :mod:`~kamlib.grading.restore`; shared by them: :mod:`~kamlib.grading.course`
+(the course root, its settings read by :mod:`~kamlib.grading.course_config` without nbgrader),
+:mod:`~kamlib.grading.tables` (read through :mod:`~kamlib.grading.database`), :mod:`~kamlib.grading.answer_store`
+and :mod:`~kamlib.grading.failures`.
 
 Every reach into nbgrader's internals (patched classes, overridden converter hooks, SQL on
 nbgrader's tables) is in :mod:`~kamlib.grading.nbgrader_adapter`, with a test per assumption

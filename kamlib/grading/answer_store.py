@@ -21,7 +21,7 @@ import functools
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
+from .database import reading
 
 __all__ = [
     "AnswerRecord",
@@ -36,28 +36,36 @@ __all__ = [
 ]
 
 MAX_ANSWER_CHARS = 200
+ANSWERS, FAILURES = "kam_answer", "kam_grading_failure"
 
-_META = sa.MetaData()
-_ANSWERS = sa.Table(
-    "kam_answer",
-    _META,
-    sa.Column("assignment", sa.String(128), primary_key=True),
-    sa.Column("notebook", sa.String(128), primary_key=True),
-    sa.Column("student", sa.String(128), primary_key=True),
-    sa.Column("grade_id", sa.String(128), primary_key=True),
-    sa.Column("answer", sa.String(MAX_ANSWER_CHARS), nullable=False),
-    sa.Column("missing", sa.Boolean, nullable=False),
-    sa.Column("sandboxed", sa.Boolean, nullable=False),
-    sa.Column("recorded_at", sa.String(32), nullable=False),
-)
-_FAILURES = sa.Table(
-    "kam_grading_failure",
-    _META,
-    sa.Column("assignment", sa.String(128), primary_key=True),
-    sa.Column("student", sa.String(128), primary_key=True),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("recorded_at", sa.String(32), nullable=False),
-)
+
+@functools.cache
+def _tables():
+    """The two tables as SQLAlchemy tables, for writing (reading needs no SQLAlchemy)."""
+    import sqlalchemy as sa
+
+    meta = sa.MetaData()
+    answers = sa.Table(
+        ANSWERS,
+        meta,
+        sa.Column("assignment", sa.String(128), primary_key=True),
+        sa.Column("notebook", sa.String(128), primary_key=True),
+        sa.Column("student", sa.String(128), primary_key=True),
+        sa.Column("grade_id", sa.String(128), primary_key=True),
+        sa.Column("answer", sa.String(MAX_ANSWER_CHARS), nullable=False),
+        sa.Column("missing", sa.Boolean, nullable=False),
+        sa.Column("sandboxed", sa.Boolean, nullable=False),
+        sa.Column("recorded_at", sa.String(32), nullable=False),
+    )
+    failures = sa.Table(
+        FAILURES,
+        meta,
+        sa.Column("assignment", sa.String(128), primary_key=True),
+        sa.Column("student", sa.String(128), primary_key=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("recorded_at", sa.String(32), nullable=False),
+    )
+    return answers, failures
 
 
 @dataclass(frozen=True)
@@ -89,40 +97,45 @@ def now_utc() -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _engine(db_url: str) -> sa.Engine:
+def _engine(db_url: str):
+    import sqlalchemy as sa
+
     return sa.create_engine(db_url, poolclass=sa.pool.NullPool)
 
 
-def _has(conn: sa.Connection, table: sa.Table) -> bool:
+def _has(conn, table) -> bool:
+    import sqlalchemy as sa
+
     return sa.inspect(conn).has_table(table.name)
 
 
-def _read(db_url: str, table: sa.Table, cls, assignment: str | None) -> list:
-    with _engine(db_url).connect() as conn:
-        if not _has(conn, table):
+def _read(db_url: str, table: str, cls, keys: tuple[str, ...], assignment: str | None) -> list[tuple]:
+    """The rows of ``table`` (the columns of ``cls``, in the order of ``keys``); [] when there is no such table."""
+    columns = ", ".join(f.name for f in fields(cls))
+    where, params = ("", {}) if assignment is None else (" WHERE assignment = :assignment", {"assignment": assignment})
+    with reading(db_url) as db:
+        if not db.has_table(table):
             return []
-        query = sa.select(*(table.c[f.name] for f in fields(cls)))
-        if assignment is not None:
-            query = query.where(table.c.assignment == assignment)
-        keys = [c for c in table.primary_key.columns]
-        rows = conn.execute(query.order_by(*keys)).all()
-    return [cls(*row) for row in rows]
+        return db.rows(f"SELECT {columns} FROM {table}{where} ORDER BY {', '.join(keys)}", **params)
 
 
 def read_answers(db_url: str, assignment: str | None = None) -> list[AnswerRecord]:
     """Every recorded answer (of one assignment), ordered by assignment, notebook, student, cell."""
+    rows = _read(db_url, ANSWERS, AnswerRecord, ("assignment", "notebook", "student", "grade_id"), assignment)
     return [
-        AnswerRecord(**{**r.__dict__, "missing": bool(r.missing), "sandboxed": bool(r.sandboxed)})
-        for r in _read(db_url, _ANSWERS, AnswerRecord, assignment)
+        AnswerRecord(a, n, s, g, answer, bool(missing), bool(sandboxed), at)
+        for a, n, s, g, answer, missing, sandboxed, at in rows
     ]
 
 
 def read_failures(db_url: str, assignment: str | None = None) -> list[GradingFailure]:
     """Every submission that could not be graded (of one assignment)."""
-    return _read(db_url, _FAILURES, GradingFailure, assignment)
+    return [
+        GradingFailure(*row) for row in _read(db_url, FAILURES, GradingFailure, ("assignment", "student"), assignment)
+    ]
 
 
-def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def _upsert(conn, table, rows: list[dict]) -> None:
     keys = [c.name for c in table.primary_key.columns]
     for row in rows:
         conn.execute(table.delete().where(*(table.c[k] == row[k] for k in keys)))
@@ -133,20 +146,23 @@ def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
 def record_answers(db_url: str, records: list[AnswerRecord]) -> None:
     """Store ``records``, replacing earlier answers to the same questions by the same learners."""
     rows = [{**r.__dict__, "answer": r.answer[:MAX_ANSWER_CHARS]} for r in records]
+    answers, _failures = _tables()
     with _engine(db_url).begin() as conn:
-        _ANSWERS.create(conn, checkfirst=True)
-        _upsert(conn, _ANSWERS, rows)
+        answers.create(conn, checkfirst=True)
+        _upsert(conn, answers, rows)
 
 
 def record_failure(db_url: str, failure: GradingFailure) -> None:
     """Store that one learner's submission of one assignment could not be graded."""
+    _answers, failures = _tables()
     with _engine(db_url).begin() as conn:
-        _FAILURES.create(conn, checkfirst=True)
-        _upsert(conn, _FAILURES, [dict(failure.__dict__)])
+        failures.create(conn, checkfirst=True)
+        _upsert(conn, failures, [dict(failure.__dict__)])
 
 
 def clear_failure(db_url: str, assignment: str, student: str) -> None:
     """Forget a failure once the submission has been graded."""
+    _answers, failures = _tables()
     with _engine(db_url).begin() as conn:
-        if _has(conn, _FAILURES):
-            conn.execute(_FAILURES.delete().where(_FAILURES.c.assignment == assignment, _FAILURES.c.student == student))
+        if _has(conn, failures):
+            conn.execute(failures.delete().where(failures.c.assignment == assignment, failures.c.student == student))

@@ -133,33 +133,35 @@ def build_cohort(
         cells[["auto_score", "manual_score", "score", "needs_manual_grade"]],
         on=["assignment", "notebook", "student_id", "cell"],
     )
-    recorded = {(r.assignment, r.notebook, r.student, r.grade_id): r for r in answers}
-    comments = {
-        (r.assignment, r.notebook, r.student_id, r.cell): r.manual_comment
-        for r in tables.comments.itertuples(index=False)
-        if isinstance(r.manual_comment, str)
-    }
-
-    status, score, shown, comment = [], [], [], []
-    for row in grid.itertuples(index=False):
-        key = (row.assignment, row.notebook, row.student_id, row.cell)
-        record = recorded.get(key)
-        if (row.assignment, row.student_id) in failed:
-            s = FAILED
-        elif not row.submitted:
-            s = MISSING
-        elif pd.isna(row.score) or row.needs_manual_grade:
-            s = PENDING
-        elif row.autograded:
-            s = NOT_ATTEMPTED if record is not None and record.missing else GRADED
-        else:
-            s = NOT_ATTEMPTED if pd.isna(row.manual_score) and row.auto_score == 0 else GRADED
-        status.append(s)
-        score.append(float(row.score) if s in COUNTED else np.nan)
-        shown.append("" if record is None or record.missing else record.answer)
-        note = comments.get(key) if s in COUNTED and not row.autograded else None
-        comment.append(note if isinstance(note, str) else "")
-    grid["status"], grid["score"], grid["answer"], grid["comment"] = status, score, shown, comment
+    keys = ["assignment", "notebook", "student_id", "cell"]
+    recorded = pd.DataFrame(
+        [(r.assignment, r.notebook, r.student, r.grade_id, r.answer, r.missing) for r in answers],
+        columns=[*keys, "recorded", "blank"],
+    )
+    noted = tables.comments[np.array([isinstance(c, str) for c in tables.comments["manual_comment"]], dtype=bool)]
+    grid = grid.merge(recorded, on=keys, how="left").merge(
+        noted[[*keys, "manual_comment"]].rename(columns={"manual_comment": "note"}), on=keys, how="left"
+    )
+    autograded = grid["autograded"].to_numpy(dtype=bool)
+    score = grid["score"].to_numpy(dtype=float)
+    status = np.select(
+        [
+            pd.MultiIndex.from_arrays([grid["assignment"], grid["student_id"]]).isin(list(failed)),
+            ~grid["submitted"].to_numpy(dtype=bool),
+            np.isnan(score) | grid["needs_manual_grade"].eq(True).to_numpy(),
+            autograded & grid["blank"].eq(True).to_numpy(),
+            autograded,
+            (grid["manual_score"].isna() & grid["auto_score"].eq(0)).to_numpy(),
+        ],
+        [FAILED, MISSING, PENDING, NOT_ATTEMPTED, GRADED, NOT_ATTEMPTED],
+        GRADED,
+    ).astype(object)
+    counted = np.isin(status, COUNTED)
+    score = np.where(counted, score, np.nan)
+    shown = np.where(grid["blank"].eq(False).to_numpy(), grid["recorded"].to_numpy(dtype=object), "")
+    note = grid["note"].to_numpy(dtype=object)
+    comment = np.where(counted & ~autograded & grid["note"].notna().to_numpy(), note, "")
+    grid["status"], grid["score"], grid["answer"], grid["comment"] = list(status), score, list(shown), list(comment)
     grid["name"] = grid["student_id"].map(learners)
     grid = grid.rename(columns={"max_score": "points"})
     grid = grid.sort_values(["assignment_order", "student_id", "order"], kind="stable", ignore_index=True)
@@ -199,11 +201,14 @@ def progress(cohort: Cohort) -> pd.DataFrame:
 
 def trend(shares: pd.Series) -> str:
     """上升 / 下降 / 平稳 from the shares in assignment order (“—” with fewer than two)."""
-    known = shares.dropna()
-    if len(known) < 2:
+    return _trend(shares.to_numpy(dtype=float))
+
+
+def _trend(shares: np.ndarray) -> str:
+    known = ~np.isnan(shares)
+    if known.sum() < 2:
         return "—"
-    positions = [list(shares.index).index(a) for a in known.index]
-    slope = np.polyfit(positions, known.to_numpy(dtype=float), 1)[0]
+    slope = np.polyfit(np.flatnonzero(known), shares[known], 1)[0]
     return "上升" if slope >= TREND_STEP else "下降" if slope <= -TREND_STEP else "平稳"
 
 
@@ -214,57 +219,34 @@ def learner_summary(cohort: Cohort) -> pd.DataFrame:
     status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status").reindex(
         index=table.index, columns=table.columns
     )
+    shares, states = table.to_numpy(dtype=float), status.to_numpy(dtype=object)
+    missing, failed = states == MISSING, states == FAILED
+    counted = missing | ~np.isnan(shares)  # a missing submission counts as 0
+    n_counted = counted.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.where(counted, np.where(missing, 0.0, shares), 0.0).sum(axis=1) / n_counted
+    low = (average < RISK_SHARE) & (n_counted > missing.sum(axis=1))  # some work was graded, not only missed
+    high = (low & (average < HIGH_RISK_SHARE)) | (missing.sum(axis=1) >= 2)
+    columns = list(table.columns)
+    reasons = []
+    for is_low, avg, gone in zip(low, average, missing):
+        why = [f"平均得分率 {avg:.0%} 低于 {RISK_SHARE:.0%}"] if is_low else []
+        if gone.any():
+            why.append(f"未提交 {'、'.join(a for a, g in zip(columns, gone) if g)}")
+        reasons.append(why)
+    at_risk = np.array([bool(r) for r in reasons], dtype=bool)
     pending = cohort.submissions.groupby("student_id")["pending"].sum()
-    rows = []
-    for student, shares in table.iterrows():
-        states = status.loc[student]
-        missing = [a for a in table.columns if states[a] == MISSING]
-        failed = [a for a in table.columns if states[a] == FAILED]
-        counted = [
-            0.0 if states[a] == MISSING else shares[a]
-            for a in table.columns
-            if states[a] == MISSING or not pd.isna(shares[a])
-        ]
-        average = float(np.mean(counted)) if counted else float("nan")
-        reasons = []
-        low = average < RISK_SHARE and len(counted) > len(missing)  # some work was graded, not only missed
-        if low:
-            reasons.append(f"平均得分率 {average:.0%} 低于 {RISK_SHARE:.0%}")
-        if missing:
-            reasons.append(f"未提交 {'、'.join(missing)}")
-        high = (low and average < HIGH_RISK_SHARE) or len(missing) >= 2
-        severity = ("高" if high else "中") if reasons else ""
-        rows.append(
-            {
-                "学员编号": student,
-                "姓名": cohort.learners.get(student, ""),
-                **{a: shares[a] for a in table.columns},
-                "平均得分率": average,
-                "未提交数": len(missing),
-                "无法评分数": len(failed),
-                "待批改": int(pending.get(student, 0)),
-                "走势": trend(shares),
-                "风险": bool(reasons),
-                "严重程度": severity,
-                "原因": "；".join(reasons),
-            }
-        )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "学员编号",
-            "姓名",
-            *table.columns,
-            "平均得分率",
-            "未提交数",
-            "无法评分数",
-            "待批改",
-            "走势",
-            "风险",
-            "严重程度",
-            "原因",
-        ],
-    )
+    out = pd.DataFrame({"学员编号": table.index, "姓名": [cohort.learners.get(s, "") for s in table.index]})
+    for k, a in enumerate(columns):
+        out[a] = shares[:, k]
+    out["平均得分率"] = average
+    out["未提交数"] = missing.sum(axis=1)
+    out["无法评分数"] = failed.sum(axis=1)
+    out["待批改"] = [int(pending.get(s, 0)) for s in table.index]
+    out["走势"] = [_trend(row) for row in shares]
+    out["风险"] = at_risk
+    out["严重程度"] = np.where(at_risk, np.where(high, "高", "中"), "")
+    out["原因"] = ["；".join(r) for r in reasons]
     rank = out["严重程度"].map({"高": 0, "中": 1, "": 2})
     order = (
         pd.DataFrame(

@@ -6,13 +6,17 @@ assignment, nothing submitted) raises :class:`KamError` with a Chinese message.
 
 from __future__ import annotations
 
+import functools
 import glob
 import logging
 import os
 import re
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .course_config import CourseSettings, read_settings
+from .database import sqlite_path
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -59,36 +63,48 @@ def with_busy_timeout(db_url: str, seconds: int = 60) -> str:
 
 @dataclass
 class Course:
-    """A loaded nbgrader course root."""
+    """A loaded nbgrader course root.
+
+    Its settings (course id, gradebook, folders) are read without nbgrader when possible
+    (:mod:`.course_config`); nbgrader's app, which grading and feedback need, is loaded on
+    first use, in the working directory of that moment (kam works in the course root).
+    """
 
     root: Path
-    app: object  # nbgrader AutogradeApp; its .coursedir holds the configured paths
+    light: CourseSettings | None = None  # None: only nbgrader's own loading can tell
+    _checked: tuple[int, int] | None = field(default=None, init=False, repr=False)  # the gradebook found readable
 
     @classmethod
     def load(cls, root: str | os.PathLike) -> Course:
-        return cls(Path(root), load_app(Path(root)))
+        return cls(Path(root), read_settings(Path(root)))
+
+    @functools.cached_property
+    def app(self):
+        """nbgrader's AutogradeApp for this course (see :func:`load_app`)."""
+        return load_app(self.root)
 
     @property
     def coursedir(self):
+        """nbgrader's CourseDirectory (loads nbgrader)."""
         return self.app.coursedir
 
     @property
+    def settings(self) -> CourseSettings:
+        """Course id, gradebook URL and folders, as nbgrader's CourseDirectory has them."""
+        return self.light if self.light is not None else self.coursedir
+
+    @property
     def course_id(self) -> str:
-        return self.coursedir.course_id
+        return self.settings.course_id
 
     @property
     def db_url(self) -> str:
-        return self.coursedir.db_url
+        return self.settings.db_url
 
     @property
     def db_path(self) -> Path | None:
         """The SQLite gradebook file, or None for a non-SQLite gradebook."""
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.db_url)
-        if not url.drivername.startswith("sqlite") or not url.database:
-            return None
-        return Path(url.database)
+        return sqlite_path(self.db_url)
 
     def gradebook(self):
         """Open nbgrader's Gradebook (a context manager). Raises KamError if there is none."""
@@ -98,11 +114,21 @@ class Course:
         return Gradebook(self.db_url, self.course_id)
 
     def require_gradebook(self) -> None:
-        """Raise KamError saying what is wrong and the way back unless the SQLite gradebook is readable."""
+        """Raise KamError saying what is wrong and the way back unless the SQLite gradebook is readable
+        (checked once while the file stays as it was)."""
         from .restore import require_gradebook
 
-        if self.db_path is not None:
-            require_gradebook(self.db_path)
+        path = self.db_path
+        if path is None:
+            return
+        try:
+            found = path.stat()
+            state = (found.st_mtime_ns, found.st_size)
+        except OSError:
+            state = None
+        if state is None or state != self._checked:
+            require_gradebook(path)
+            self._checked = state
 
     def gradebook_assignments(self) -> list[str]:
         """Assignments recorded in the gradebook (created by generate_assignment)."""
@@ -117,7 +143,7 @@ class Course:
             return sorted(a.name for a in gb.assignments)
 
     def source_assignments(self) -> list[str]:
-        pattern = self.coursedir.format_path(self.coursedir.source_directory, ".", "*")
+        pattern = self.settings.format_path(self.settings.source_directory, ".", "*")
         return sorted(os.path.basename(p) for p in glob.glob(pattern) if os.path.isdir(p))
 
     def known_assignments(self) -> list[str]:

@@ -13,7 +13,11 @@ tests/test_nbgrader_adapter.py:
 * nbgrader's SQLite tables ``assignment(name, course_id)``, ``student(id)`` and
   ``grade(auto_score, manual_score)`` are read directly by :func:`assignment_names` and
   :func:`gradebook_counts` (fast, and possible on a damaged or foreign file, where the ORM
-  raises or would create tables).
+  raises or would create tables);
+* the grades the report reads — assignments, learners, source cells, submissions, grades
+  and comments — are read with plain SQL by the ``*_rows`` functions, which write out the
+  scores, points and late penalties nbgrader's ORM computes (importing nbgrader and its
+  ORM takes seconds; the SQL takes milliseconds), on SQLite or any database SQLAlchemy reads.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import functools
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -143,3 +148,116 @@ def gradebook_counts(con: sqlite3.Connection) -> GradebookCounts:
     ).fetchone()[0]
     manual = con.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0]
     return GradebookCounts(tuple(assignment_names(con)), learners, grades, manual)
+
+
+# ---------------------------------------------------------------- nbgrader's tables, read with SQL
+# The expressions of nbgrader's ORM (nbgrader/api.py) written out: a grade's score is its manual
+# score when there is one, else its auto score (either plus its extra credit), else 0; its points
+# are those of its grade cell or task cell; an assignment's points are the sum over both kinds of
+# cell. A grade cell (task cell, solution cell) is a base_cell row with a grade_cells
+# (task_cells, solution_cells) row of the same id.
+_ASSIGNMENT_POINTS = """
+    (SELECT COALESCE(SUM(gc.max_score), 0.0) FROM grade_cells gc JOIN base_cell bc ON bc.id = gc.id
+        JOIN notebook n ON bc.notebook_id = n.id WHERE n.assignment_id = a.id)
+  + (SELECT COALESCE(SUM(tc.max_score), 0.0) FROM task_cells tc JOIN base_cell bc ON bc.id = tc.id
+        JOIN notebook n ON bc.notebook_id = n.id WHERE n.assignment_id = a.id)"""
+_GRADE_SCORE = """CASE
+    WHEN x.manual_score IS NOT NULL THEN x.manual_score + COALESCE(x.extra_credit, 0.0)
+    WHEN x.auto_score IS NOT NULL THEN x.auto_score + COALESCE(x.extra_credit, 0.0)
+    ELSE 0.0 END"""
+_SOURCE_CELL = " JOIN notebook n ON bc.notebook_id = n.id JOIN assignment a ON n.assignment_id = a.id"
+_SUBMITTED_CELL = """
+    JOIN submitted_notebook sn ON x.notebook_id = sn.id
+    JOIN notebook n ON sn.notebook_id = n.id
+    JOIN submitted_assignment sa ON sn.assignment_id = sa.id
+    JOIN assignment a ON sa.assignment_id = a.id
+    JOIN base_cell bc ON x.cell_id = bc.id"""
+CELL_KINDS = ("grade_cells", "solution_cells", "task_cells")
+
+
+class Rows(Protocol):
+    def rows(self, sql: str, **params: object) -> list[tuple]: ...
+
+
+def _of(db: Rows, sql: str, assignment: str | None, tail: str = "") -> list[tuple]:
+    """Rows of ``sql`` + ``tail`` (whose assignment table is ``a``), of one assignment or all."""
+    if assignment is None:
+        return db.rows(f"{sql}{tail}")
+    return db.rows(f"{sql} WHERE a.name = :assignment{tail}", assignment=assignment)
+
+
+def as_datetime(value: object) -> datetime | None:
+    """A time column as nbgrader reads it: a naive UTC datetime (SQLite keeps SQLAlchemy's text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def assignment_rows(db: Rows) -> list[tuple]:
+    """(name, duedate, points) of every assignment in the database (nbgrader's own queries do not
+    filter by course either)."""
+    rows = db.rows(f"SELECT a.name, a.duedate, {_ASSIGNMENT_POINTS} FROM assignment a")
+    return [(name, as_datetime(due), points) for name, due, points in rows]
+
+
+def learner_count(db: Rows) -> int:
+    """How many learners nbgrader's ``student`` table holds."""
+    return db.rows("SELECT COUNT(*) FROM student")[0][0]
+
+
+def student_rows(db: Rows) -> list[tuple]:
+    """(id, last_name, first_name, email) of every learner, by id."""
+    return db.rows("SELECT id, last_name, first_name, email FROM student ORDER BY id")
+
+
+def cell_rows(db: Rows, kind: str, assignment: str | None = None) -> list[tuple]:
+    """(assignment, notebook, cell) of the source cells of ``kind`` (one of :data:`CELL_KINDS`)."""
+    if kind not in CELL_KINDS:
+        raise ValueError(kind)
+    return _of(
+        db, f"SELECT a.name, n.name, bc.name FROM {kind} k JOIN base_cell bc ON bc.id = k.id{_SOURCE_CELL}", assignment
+    )
+
+
+def question_rows(db: Rows, assignment: str | None = None) -> list[tuple]:
+    """(assignment, notebook, cell, cell_type, points) of every grade cell."""
+    return _of(
+        db,
+        "SELECT a.name, n.name, bc.name, k.cell_type, k.max_score FROM grade_cells k"
+        f" JOIN base_cell bc ON bc.id = k.id{_SOURCE_CELL}",
+        assignment,
+    )
+
+
+def submission_rows(db: Rows, assignment: str | None = None) -> list[tuple]:
+    """(assignment, student, timestamp, late penalty) of every submission, the penalty summed over
+    its notebooks (nbgrader's ``SubmittedAssignment.late_submission_penalty``)."""
+    rows = _of(
+        db,
+        "SELECT a.name, sa.student_id, sa.timestamp, COALESCE(SUM(sn.late_submission_penalty), 0.0)"
+        " FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id"
+        " LEFT JOIN submitted_notebook sn ON sn.assignment_id = sa.id",
+        assignment,
+        " GROUP BY sa.id, a.name, sa.student_id, sa.timestamp",
+    )
+    return [(a, s, as_datetime(ts), penalty) for a, s, ts, penalty in rows]
+
+
+def grade_rows(db: Rows, assignment: str | None = None) -> list[tuple]:
+    """(assignment, notebook, student, cell, auto_score, manual_score, extra_credit, score, points,
+    needs_manual_grade) of every grade, score and points as nbgrader's ``Grade`` has them."""
+    rows = _of(
+        db,
+        f"SELECT a.name, n.name, sa.student_id, bc.name, x.auto_score, x.manual_score, x.extra_credit, {_GRADE_SCORE},"
+        f" COALESCE(gc.max_score, tc.max_score, 0.0), x.needs_manual_grade FROM grade x {_SUBMITTED_CELL}"
+        " LEFT JOIN grade_cells gc ON gc.id = x.cell_id LEFT JOIN task_cells tc ON tc.id = x.cell_id",
+        assignment,
+    )
+    return [(*r[:9], bool(r[9])) for r in rows]
+
+
+def comment_rows(db: Rows, assignment: str | None = None) -> list[tuple]:
+    """(assignment, notebook, student, cell, auto_comment, manual_comment) of every comment."""
+    return _of(
+        db,
+        f"SELECT a.name, n.name, sa.student_id, bc.name, x.auto_comment, x.manual_comment FROM comment x {_SUBMITTED_CELL}",
+        assignment,
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import charts
 from .cohort import (
     FAILED,
     MISSING,
@@ -38,11 +38,13 @@ from .cohort import (
     weakest_topics,
 )
 from .course import Course, KamError
+from .drawing import Jobs, draw, drawing
 from .items import EASY, FLAGS_ZH, HARD, answer_groups, item_statistics, reliability
 from .questions import assignment_titles, graded_cells
-from .tables import read_gradebook
+from .tables import learner_count, read_gradebook
 from .topics import check_topics, review_pointer, topic_label
 
+PARALLEL_FROM = 100  # learners: from here on charts are drawn in worker processes (small ones draw faster here)
 GROUPS_SHOWN = 8  # distinct answers listed per question; the rest are summed up
 REVIEW_BELOW = 0.6  # a learner's page points to the lesson section of a topic mastered less than this
 
@@ -192,8 +194,8 @@ def _html_table(rows: list[list[str]], header: list[str], left: int = 1, text: t
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _img(alt: str, fig) -> str:
-    return f"<img alt='{e(alt)}' src='data:image/png;base64,{charts.png(fig)}'>"
+def _img(alt: str, png: str) -> str:
+    return f"<img alt='{e(alt)}' src='data:image/png;base64,{png}'>"
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -269,13 +271,41 @@ def _standing(an: Analysis) -> list[str]:
     return parts
 
 
-def _distribution(an: Analysis) -> list[str]:
-    cohort, table = an.cohort, an.trend
-    subs = cohort.submissions
+def cohort_charts(cohort: Cohort) -> Jobs:
+    """The charts drawn from the cohort alone: topic mastery, score distributions, progress, trend
+    (the longest to draw first, so that the workers finish together)."""
+    subs, table, mastery = cohort.submissions, progress(cohort), topic_mastery(cohort)
     shares = {cohort.title(a): subs.loc[subs["assignment"] == a, "share"] for a in cohort.assignments}
-    parts = [_img("各作业得分分布", charts.distribution_chart(shares))]
+    jobs = {}
+    if len(mastery.columns) and len(mastery):
+        jobs["topics"] = ("heatmap", (mastery, [topic_label(t) for t in mastery.columns]))
+    jobs["distribution"] = ("distribution_chart", (shares,))
+    status = subs.pivot(index="student_id", columns="assignment", values="status").reindex(
+        index=table.index, columns=table.columns
+    )
+    empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
+    jobs["progress"] = ("heatmap", (table, cohort.assignments, empty))
     if len(cohort.assignments) > 1:
-        parts.append(_img("各作业平均得分率走势", charts.trend_chart(list(shares), table["平均得分率"])))
+        jobs["trend"] = ("trend_chart", (list(shares), cohort_trend(cohort)["平均得分率"]))
+    return jobs
+
+
+def item_charts(an: Analysis) -> Jobs:
+    """The chart of the item analysis: the facility of the 40 hardest questions."""
+    cohort, items = an.cohort, an.items
+    if not len(items):
+        return {}
+    several = len(cohort.assignments) > 1
+    ordered = items.sort_values("facility", kind="stable", na_position="last").head(40)
+    labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
+    return {"facility": ("facility_chart", (labels, ordered["facility"], HARD, EASY))}
+
+
+def _distribution(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
+    table = an.trend
+    parts = [_img("各作业得分分布", pngs["distribution"])]
+    if "trend" in pngs:
+        parts.append(_img("各作业平均得分率走势", pngs["trend"]))
     parts.append(
         _html_table(
             [
@@ -288,7 +318,7 @@ def _distribution(an: Analysis) -> list[str]:
     return parts
 
 
-def _items(an: Analysis) -> list[str]:
+def _items(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
     cohort, items, alpha = an.cohort, an.items, an.alpha
     several = len(cohort.assignments) > 1
     parts = [
@@ -300,10 +330,8 @@ def _items(an: Analysis) -> list[str]:
         + "；".join(f"{e(cohort.title(a))} {_num(v)}" for a, v in alpha.items())
         + "</p>",
     ]
-    if len(items):
-        ordered = items.sort_values("facility", kind="stable", na_position="last")
-        labels = [question_label(cohort, a, q, several) for a, q in zip(ordered["assignment"], ordered["question"])]
-        parts.append(_img("各题难度系数", charts.facility_chart(labels[:40], ordered["facility"].head(40), HARD, EASY)))
+    if "facility" in pngs:
+        parts.append(_img("各题难度系数", pngs["facility"]))
     rows = []
     for _, r in items.iterrows():
         n = r["counted"]
@@ -381,8 +409,8 @@ def _answers(an: Analysis) -> list[str]:
     return parts
 
 
-def _topics(an: Analysis) -> list[str]:
-    weakest, mastery = an.weakest, an.mastery
+def _topics(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
+    weakest = an.weakest
     parts = [
         "<p class='rule'>掌握程度 = 该知识点各题得分之和 ÷ 分值之和（已评分和未作答的答案；未提交的作业不计）。"
         "最薄弱的在前。</p>",
@@ -394,19 +422,17 @@ def _topics(an: Analysis) -> list[str]:
             ["知识点", "题数", "计入的答案", "掌握程度"],
         ),
     ]
-    if len(mastery.columns) and len(mastery):
-        labels = [topic_label(t) for t in mastery.columns]
-        parts.append(_img("学员 × 知识点掌握程度", charts.heatmap(mastery, labels)))
+    if "topics" in pngs:
+        parts.append(_img("学员 × 知识点掌握程度", pngs["topics"]))
     return parts
 
 
-def _progress(an: Analysis, links: bool) -> list[str]:
+def _progress(an: Analysis, links: bool, pngs: Mapping[str, str]) -> list[str]:
     cohort, summary, table = an.cohort, an.summary, an.progress
     status = cohort.submissions.pivot(index="student_id", columns="assignment", values="status").reindex(
         index=table.index, columns=table.columns
     )
-    empty = status.replace({MISSING: "未交", FAILED: "无法评分", PENDING: "待批改"}).where(table.isna(), "")
-    parts = [_img("学员进度", charts.heatmap(table, cohort.assignments, empty))]
+    parts = [_img("学员进度", pngs["progress"])]
     rows = []
     for _, r in summary.sort_values("学员编号").iterrows():
         cells = []
@@ -462,9 +488,12 @@ def _risk(summary: pd.DataFrame, links: bool) -> list[str]:
     return parts
 
 
-def render_html(an: Analysis, title: str, links: bool = True) -> str:
-    """The report page; ``links`` points learner names to their pages in ``learners/``."""
+def render_html(an: Analysis, title: str, links: bool = True, pngs: Mapping[str, str] | None = None) -> str:
+    """The report page; ``links`` points learner names to their pages in ``learners/``; ``pngs``: the
+    charts of :func:`cohort_charts` and :func:`item_charts` already drawn (drawn here when not given)."""
     cohort, summary = an.cohort, an.summary
+    if pngs is None:
+        pngs = {name: draw(*job) for name, job in {**cohort_charts(cohort), **item_charts(an)}.items()}
     risky = int(summary["风险"].sum())
     body = [
         f"<p>生成时间：{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}；学员 {len(summary)} 人；"
@@ -473,15 +502,15 @@ def render_html(an: Analysis, title: str, links: bool = True) -> str:
         "<h2>一、评分进展</h2>",
         *_standing(an),
         "<h2>二、得分分布与走势</h2>",
-        *_distribution(an),
+        *_distribution(an, pngs),
         "<h2>三、各题分析</h2>",
-        *_items(an),
+        *_items(an, pngs),
         "<h2>四、常见错误答案</h2>",
         *_answers(an),
         "<h2>五、知识点掌握（最薄弱的在前）</h2>",
-        *_topics(an),
+        *_topics(an, pngs),
         "<h2>六、学员进度</h2>",
-        *_progress(an, links),
+        *_progress(an, links, pngs),
         "<h2>七、风险学员</h2>",
         *_risk(summary, links),
     ]
@@ -560,30 +589,34 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
     """Write report.html, learners/*.html, report.csv, answers.csv and items.csv into ``out_dir``."""
     if assignment is not None:
         course.require_assignment(assignment)
-    cohort = load_cohort(course, assignment)
-    if not cohort.assignments:
-        which = f"作业“{assignment}”" if assignment else "任何作业"
-        raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
-    title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
-    an = analyse(cohort)
-    # CSVs first: a page is never newer than the tables beside it
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv = out_dir / "report.csv"
-    learner_csv(an).to_csv(csv, index=False, encoding="utf-8-sig")
-    answers, items = out_dir / "answers.csv", out_dir / "items.csv"
-    answers_table(cohort).to_csv(answers, index=False, encoding="utf-8-sig")
-    items_table(an).to_csv(items, index=False, encoding="utf-8-sig")
-    folder = out_dir / "learners"
-    folder.mkdir(exist_ok=True)
-    pages = []
-    for student, text in render_learners(an, title):
-        page = folder / learner_file(student)
-        page.write_text(text, encoding="utf-8")
-        pages.append(page)
-    for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
-        stale.unlink()
-    main = out_dir / "report.html"
-    main.write_text(render_html(an, title), encoding="utf-8")
+    # on a large cohort each chart is drawn by a worker process as soon as its data is ready
+    with drawing(parallel=learner_count(course) >= PARALLEL_FROM) as drawer:
+        cohort = load_cohort(course, assignment)
+        if not cohort.assignments:
+            which = f"作业“{assignment}”" if assignment else "任何作业"
+            raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
+        title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
+        drawer.add(cohort_charts(cohort))
+        an = analyse(cohort)
+        drawer.add(item_charts(an))
+        # CSVs first: a page is never newer than the tables beside it
+        out_dir.mkdir(parents=True, exist_ok=True)
+        csv = out_dir / "report.csv"
+        learner_csv(an).to_csv(csv, index=False, encoding="utf-8-sig")
+        answers, items = out_dir / "answers.csv", out_dir / "items.csv"
+        answers_table(cohort).to_csv(answers, index=False, encoding="utf-8-sig")
+        items_table(an).to_csv(items, index=False, encoding="utf-8-sig")
+        folder = out_dir / "learners"
+        folder.mkdir(exist_ok=True)
+        pages = []
+        for student, text in render_learners(an, title):
+            page = folder / learner_file(student)
+            page.write_text(text, encoding="utf-8")
+            pages.append(page)
+        for stale in set(folder.glob("*.html")) - set(pages):  # pages of an earlier run's learners
+            stale.unlink()
+        main = out_dir / "report.html"
+        main.write_text(render_html(an, title, pngs=drawer.pngs()), encoding="utf-8")
     return ReportFiles(main, csv, answers, items, pages)
 
 

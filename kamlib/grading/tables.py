@@ -55,91 +55,39 @@ class GradeTables:
     questions: pd.DataFrame
 
 
+def learner_count(course: Course) -> int:
+    """How many learners the course's gradebook holds."""
+    from .database import reading
+    from .nbgrader_adapter import learner_count
+
+    course.require_gradebook()
+    with reading(course.db_url) as db:
+        return learner_count(db)
+
+
 def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables:
     """Read every assignment (or one) of the course's gradebook.
 
-    A few column queries (nbgrader's own score expressions) rather than one object per
-    grade, so a cohort of hundreds reads in about a second.
+    A few SQL queries on nbgrader's tables (:mod:`.nbgrader_adapter`, nbgrader's own score
+    expressions), without loading nbgrader, so a cohort of hundreds reads in well under a second.
     """
-    from nbgrader.api import (
-        Assignment,
-        BaseCell,
-        Comment,
-        Grade,
-        GradeCell,
-        Notebook,
-        SolutionCell,
-        Student,
-        SubmittedAssignment,
-        SubmittedNotebook,
-        TaskCell,
-    )
+    from . import nbgrader_adapter as nbg
+    from .database import reading
 
-    with course.gradebook() as gb:
-        db = gb.db
-        found = db.query(Assignment.name, Assignment.duedate, Assignment.max_score).all()
-        found = sorted(found, key=lambda a: (a.duedate is None, a.duedate, a.name))
+    course.require_gradebook()
+    with reading(course.db_url) as db:
+        found = sorted(nbg.assignment_rows(db), key=lambda a: (a[1] is None, a[1], a[0]))
         if assignment is not None:
-            found = [a for a in found if a.name == assignment]
-        names = [a.name for a in found]
-        students = db.query(Student.id, Student.last_name, Student.first_name, Student.email).order_by(Student.id).all()
-
-        def in_scope(query, column=Assignment.name):
-            return query.filter(column.in_(names))
-
-        manual = set()
-        for kind in (SolutionCell, TaskCell):
-            manual |= set(
-                in_scope(
-                    db.query(Assignment.name, Notebook.name, kind.name)
-                    .join(Notebook, kind.notebook_id == Notebook.id)
-                    .join(Assignment, Notebook.assignment_id == Assignment.id)
-                ).all()
-            )
+            found = [a for a in found if a[0] == assignment]
+        names = [a[0] for a in found]
+        students = nbg.student_rows(db)
+        manual = set(nbg.cell_rows(db, "solution_cells", assignment)) | set(nbg.cell_rows(db, "task_cells", assignment))
         questions = [
             dict(assignment=a, notebook=nb, cell=c, autograded=(a, nb, c) not in manual and t == "code", max_score=m)
-            for a, nb, c, t, m in in_scope(
-                db.query(Assignment.name, Notebook.name, GradeCell.name, GradeCell.cell_type, GradeCell.max_score)
-                .join(Notebook, GradeCell.notebook_id == Notebook.id)
-                .join(Assignment, Notebook.assignment_id == Assignment.id)
-            ).all()
+            for a, nb, c, t, m in nbg.question_rows(db, assignment)
         ]
-
         # a submission's score and whether it awaits a grade are summed from its grades below
-        # (nbgrader's own per-submission expressions are correlated subqueries: slow on a cohort)
-        timestamps = dict(
-            ((a, s), ts)
-            for a, s, ts in in_scope(
-                db.query(Assignment.name, SubmittedAssignment.student_id, SubmittedAssignment.timestamp).join(
-                    Assignment, SubmittedAssignment.assignment_id == Assignment.id
-                )
-            ).all()
-        )
-        penalties: dict[tuple[str, str], float] = {}
-        for a, s, penalty in in_scope(
-            db.query(Assignment.name, SubmittedAssignment.student_id, SubmittedNotebook.late_submission_penalty)
-            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-        ).all():
-            penalties[(a, s)] = penalties.get((a, s), 0.0) + (penalty or 0.0)
-
-        def per_cell(model, *columns):
-            return in_scope(
-                db.query(
-                    Assignment.name,
-                    Notebook.name,
-                    SubmittedAssignment.student_id,
-                    BaseCell.name,
-                    BaseCell.type,
-                    *columns,
-                )
-                .join(SubmittedNotebook, model.notebook_id == SubmittedNotebook.id)
-                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                .join(BaseCell, model.cell_id == BaseCell.id)
-            ).all()
-
+        submitted = {(a, s): (ts, penalty) for a, s, ts, penalty in nbg.submission_rows(db, assignment)}
         code_cells = {(q["assignment"], q["notebook"], q["cell"]) for q in questions if q["autograded"]}
         cells = [
             dict(
@@ -153,21 +101,13 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
                 extra_credit=extra,
                 score=score,
                 max_score=m,
-                needs_manual_grade=bool(need),
+                needs_manual_grade=need,
             )
-            for a, nb, s, c, _t, auto, man, extra, score, m, need in per_cell(
-                Grade,
-                Grade.auto_score,
-                Grade.manual_score,
-                Grade.extra_credit,
-                Grade.score,
-                Grade.max_score,
-                Grade.needs_manual_grade,
-            )
+            for a, nb, s, c, auto, man, extra, score, m, need in nbg.grade_rows(db, assignment)
         ]
         comments = [
             dict(assignment=a, notebook=nb, student_id=s, cell=c, auto_comment=auto, manual_comment=man)
-            for a, nb, s, c, _t, auto, man in per_cell(Comment, Comment.auto_comment, Comment.manual_comment)
+            for a, nb, s, c, auto, man in nbg.comment_rows(db, assignment)
         ]
 
     scores: dict[tuple[str, str], float] = {}
@@ -178,19 +118,19 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
         if c["needs_manual_grade"]:
             pending.add(key)
     subs = []
-    for a in found:
-        for s in students:
-            key = (a.name, s.id)
+    for name, duedate, points in found:
+        for student, last_name, first_name, email in students:
+            key = (name, student)
             row = dict(
-                assignment=a.name,
-                duedate=a.duedate,
-                student_id=s.id,
-                last_name=s.last_name,
-                first_name=s.first_name,
-                email=s.email,
-                max_score=a.max_score,
+                assignment=name,
+                duedate=duedate,
+                student_id=student,
+                last_name=last_name,
+                first_name=first_name,
+                email=email,
+                max_score=points,
             )
-            if key not in timestamps:
+            if key not in submitted:
                 subs.append(
                     row
                     | dict(
@@ -203,12 +143,12 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
                     )
                 )
                 continue
-            score, penalty = scores.get(key, 0.0), penalties.get(key, 0.0)
+            score, (timestamp, penalty) = scores.get(key, 0.0), submitted[key]
             subs.append(
                 row
                 | dict(
                     submitted=True,
-                    timestamp=timestamps[key],
+                    timestamp=timestamp,
                     raw_score=score,
                     late_penalty=penalty,
                     score=max(0.0, score - penalty),
