@@ -48,7 +48,7 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import List, Unicode
+from traitlets import Enum, List, Unicode
 
 from .answer_store import AnswerRecord, now_utc, record_answers
 from .answers import AnswerFormatError, decode_export, export_expression, render
@@ -91,6 +91,12 @@ def _error(ename: str, text: str) -> NotebookNode:
 class SandboxedExecute(Execute):
     """``Execute`` in a sandboxed kernel, with every test cell decided in the grader."""
 
+    shutdown_kernel = Enum(
+        ["graceful", "immediate"],
+        default_value="immediate",
+        help="How the kernel is stopped after the last cell: its state is thrown away, so at once.",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: dict | None = None, km=None):
         self._stop_reason: str | None = None
         self._sandbox = Sandbox(parent=self)
@@ -99,20 +105,32 @@ class SandboxedExecute(Execute):
         resources = resources if resources is not None else {}
         info = resources.get("nbgrader", {})
         self._tests = _trusted_tests(info) if info.get("db_url") else {}
+        self._learner_folder = None
         if info.get("student") and resources.get("metadata", {}).get("path"):
-            self._drop_linked_files(info, Path(resources["metadata"]["path"]))
+            self._learner_folder = self._submitted(info)
+            self._drop_linked_files(Path(resources["metadata"]["path"]))
         resources.setdefault("kam", {})["answers"] = {}
         resources["kam"]["sandboxed"] = self._sandbox.enabled
         return super().preprocess(nb, resources, km)
 
-    def _drop_linked_files(self, info: dict, folder: Path) -> None:
+    def create_kernel_manager(self):
+        """The kernel's folder gets the learner's own notebooks (see :class:`SandboxedKernelManager`)."""
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.learner_folder = self._learner_folder
+        return km
+
+    def _submitted(self, info: dict) -> Path:
+        cd = CourseDirectory(config=self.config)
+        return Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+
+    def _drop_linked_files(self, folder: Path) -> None:
         """Remove what nbgrader copied through symbolic links of the submission.
 
         nbgrader copies a submission's files following links, so a link to
         ``source/…`` would put the answer key into the kernel's folder.
         """
-        cd = CourseDirectory(config=self.config)
-        submitted = Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+        submitted = self._learner_folder
         for dirpath, dirnames, filenames in os.walk(submitted):
             for name in dirnames + filenames:
                 path = Path(dirpath, name)

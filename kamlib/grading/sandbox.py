@@ -231,7 +231,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in the sandbox, reached over IPC sockets.
 
     ``cwd`` given to ``start_kernel`` (nbgrader: the learner's autograded folder) is
-    copied, without symbolic links, into the kernel's scratch folder.
+    copied, without symbolic links, into the kernel's scratch folder. When
+    :attr:`learner_folder` is set (the learner's submission folder), the notebooks at the
+    top of that copy are the learner's own, not nbgrader's autograded ones: those hold
+    the test cells as the gradebook has them, hidden tests included.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -241,6 +244,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = f"{INSIDE_RUN}/kernel"
         self.connection_file = str(self._tmp / "connection.json")
+        self.learner_folder: Path | None = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -281,7 +285,20 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _copy_submission(self, folder: Path) -> None:
         target = self._tmp / "submission"
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links)
+        learner = self.learner_folder
+        if learner is None:
+            shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links)
+            return
+
+        def ignore(path: str, names: list[str]) -> list[str]:
+            notebooks = [n for n in names if n.endswith(".ipynb")] if path == os.fspath(folder) else []
+            return _ignore_links(path, names) + notebooks
+
+        shutil.copytree(folder, target, symlinks=True, ignore=ignore)
+        for notebook in folder.glob("*.ipynb"):
+            own = learner / notebook.name
+            if own.is_file() and not own.is_symlink():
+                shutil.copyfile(own, target / notebook.name)
 
     async def _async_interrupt_kernel(self) -> None:
         # Signals cannot reach into the sandbox's PID namespace: ask the kernel by message.
