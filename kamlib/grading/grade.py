@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import multiprocessing
 import os
@@ -51,7 +52,7 @@ from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
 from .nbgrader_adapter import TrackedAutograde, serialise_gradebook
-from .preprocessors import secure_autograde
+from .preprocessors import secure_autograde, start_kernel_early, stop_early_kernels
 
 Status = Literal["graded", "skipped", "failed"]
 MAX_BREAKS = 3  # a submission caught in more broken pools than this is given up
@@ -397,6 +398,26 @@ def _task(assignment: str, student: str, force: bool, expected: list[str]) -> Ou
         os._exit(130)
 
 
+class EarlyKernelAutograde(TrackedAutograde):
+    """nbgrader's ``Autograde`` (tracked) that starts each notebook's kernel before it sanitises the
+    notebook, so that the kernel's start-up overlaps the sanitising and the gradebook work."""
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        if _is_json(Path(notebook_filename)):  # nbgrader fails the others before they run
+            info = self.init_single_notebook_resources(notebook_filename)["nbgrader"]
+            _, autograded = _folders(self.coursedir, info["assignment"], info["student"])
+            start_kernel_early(self, info, autograded)
+        super().convert_single_notebook(notebook_filename)
+
+
+def _is_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) -> Outcome:
     app, lock = _WORKER["app"], _WORKER["lock"]
     buffer = io.StringIO()
@@ -406,7 +427,7 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     started = time.monotonic()
     coursedir = app.coursedir
     coursedir.assignment_id, coursedir.student_id = assignment, student
-    converter = TrackedAutograde(coursedir=coursedir, parent=app)
+    converter = EarlyKernelAutograde(coursedir=coursedir, parent=app)
     converter.force = force
     failure = None
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
@@ -418,6 +439,7 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     except Exception as exc:  # nbgrader let it through (e.g. a broken config hook)
         failure = exc
     finally:
+        stop_early_kernels()
         lock.reset()
         app.log.removeHandler(handler)
     outcome = Outcome(student, "graded", log=buffer.getvalue(), seconds=time.monotonic() - started)

@@ -232,9 +232,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     ``cwd`` given to ``start_kernel`` (nbgrader: the learner's autograded folder) is
     copied, without symbolic links, into the kernel's scratch folder. When
-    :attr:`learner_folder` is set (the learner's submission folder), the notebooks at the
-    top of that copy are the learner's own, not nbgrader's autograded ones: those hold
-    the test cells as the gradebook has them, hidden tests included.
+    :attr:`learner_folder` is set (the learner's submission folder), the notebooks in that
+    copy are the learner's own, not nbgrader's autograded ones: those hold the test cells
+    as the gradebook has them, hidden tests included.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -289,16 +289,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         if learner is None:
             shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links)
             return
-
-        def ignore(path: str, names: list[str]) -> list[str]:
-            notebooks = [n for n in names if n.endswith(".ipynb")] if path == os.fspath(folder) else []
-            return _ignore_links(path, names) + notebooks
-
-        shutil.copytree(folder, target, symlinks=True, ignore=ignore)
-        for notebook in folder.glob("*.ipynb"):
-            own = learner / notebook.name
+        if folder.is_dir():  # nbgrader writes the notebooks there; the other files may be none
+            shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links_and_notebooks)
+        else:
+            target.mkdir()
+        for own in learner.glob("*.ipynb"):
             if own.is_file() and not own.is_symlink():
-                shutil.copyfile(own, target / notebook.name)
+                shutil.copyfile(own, target / own.name)
 
     async def _async_interrupt_kernel(self) -> None:
         # Signals cannot reach into the sandbox's PID namespace: ask the kernel by message.
@@ -321,6 +318,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 def _ignore_links(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if os.path.islink(os.path.join(folder, n))]
+
+
+def _ignore_links_and_notebooks(folder: str, names: list[str]) -> list[str]:
+    return _ignore_links(folder, names) + [n for n in names if n.endswith(".ipynb")]
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
