@@ -54,6 +54,8 @@ INSIDE_SUBMISSION = "/kam/submission"
 INSIDE_RUN = "/kam/run"
 INSIDE_CONNECTION = "/kam/connection.json"
 SANDBOX_UID = 65534
+#: First on the kernel's module path: stand-ins for what a graded kernel need not load (its debugger).
+KERNEL_SITE = Path(__file__).resolve().with_name("kernel_site")
 
 #: Environment of the sandboxed kernel: these values, nothing inherited from the grader.
 KERNEL_ENV = {
@@ -72,6 +74,7 @@ KERNEL_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "JUPYTER_PLATFORM_DIRS": "1",
+    "PYTHONPATH": str(KERNEL_SITE),
 }
 #: Environment of bubblewrap itself. Not the grader's: the sandbox's PID 1 is a bubblewrap
 #: process whose start-up environment the kernel can read in /proc/1/environ.
