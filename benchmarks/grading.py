@@ -232,7 +232,8 @@ def main() -> None:
         f"(x {n} notebooks / {args.jobs} jobs = {floor * n / args.jobs:.1f} s)"
     )
     print(
-        "CPU s = user + system time of all processes started; largest MB = biggest single process "
+        "CPU s = user + system time of all processes started (kernels in the sandbox, under bubblewrap, "
+        "are not counted); largest MB = biggest single process "
         "(getrusage of the children); tree MB = peak summed RSS of the process tree (sampled every 0.1 s)"
     )
 

@@ -175,9 +175,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_slow_optional_imports() -> None:
+    """Keep jsonschema (imported with nbformat) from importing ``rfc3987_syntax``.
+
+    That optional package builds a parser for the "iri" string format when it is
+    imported: about 2 s of CPU at the start of every process that reads a notebook.
+    kam never checks that format; jsonschema simply goes without it.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``kam``; returns the exit code."""
     args = build_parser().parse_args(argv)
+    _skip_slow_optional_imports()
     from kamlib.grading.course import Course, KamError, find_course_root
 
     out = getattr(args, "out", None)

@@ -27,8 +27,10 @@ gradebook work is a few milliseconds per notebook. So:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import json
 import logging
 import multiprocessing
 import os
@@ -38,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +53,7 @@ from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
 from .nbgrader_adapter import TrackedAutograde, serialise_gradebook
-from .preprocessors import secure_autograde
+from .preprocessors import secure_autograde, start_kernel_early, stop_early_kernels
 
 Status = Literal["graded", "skipped", "failed"]
 MAX_BREAKS = 3  # a submission caught in more broken pools than this is given up
@@ -115,10 +117,14 @@ def grade_assignment(
     started = time.monotonic()
     course.require_assignment(assignment)
     submissions = course.require_submissions(assignment, students)
-    if sandbox:
-        require_sandbox(course)
-    expected = course.expected_notebooks(assignment)
     todo = [s for s, folder in submissions.items() if any(folder.glob("*.ipynb"))]
+    with ThreadPoolExecutor(max_workers=1) as background:  # the sandbox check waits for a probe process
+        checked = background.submit(require_sandbox, course) if sandbox else None
+        if todo:
+            import kamlib.checks  # noqa: F401  (what the test cells import, loaded once before the workers fork)
+        if checked:
+            checked.result()
+    expected = course.expected_notebooks(assignment)
     forced, stale, no_timestamp = _plan(course, assignment, todo, force)
     writes = bool(forced) or len(todo) < len(submissions) or any(_newer(course.coursedir, assignment, s) for s in todo)
     backup = backup_gradebook(course.db_path) if course.db_path and writes else None
@@ -137,8 +143,6 @@ def grade_assignment(
             done(Outcome(student, "failed", reason=no_notebook_reason(folder, expected, course.root)))
 
     if todo:
-        import kamlib.checks  # noqa: F401  (what the test cells import, loaded once before the workers fork)
-
         _run_pool(course, assignment, todo, expected, jobs, forced, quiet, sandbox, done)
     outcomes.sort(key=lambda o: o.student)
     _record_outcomes(course, assignment, outcomes)
@@ -376,12 +380,32 @@ def _init_worker(root: str, scratch: str, quiet: bool, sandbox: bool) -> None:
         os.dup2(devnull, 2)
     lock = GradebookLock(os.path.join(scratch, "gradebook.lock"))
     serialise_gradebook(lock)
+    _share_engines()
     app = load_app(Path(root))
     app.coursedir.db_url = with_busy_timeout(app.coursedir.db_url)
     secure_autograde(app.config)
     if not sandbox:
         app.config.Sandbox.enabled = False
     _WORKER.update(app=app, lock=lock, scratch=Path(scratch))
+
+
+def _share_engines() -> None:
+    """Let the nbgrader ``Gradebook`` sessions of this worker share one database engine per URL.
+
+    nbgrader makes a new SQLAlchemy engine for each of the ten or so gradebook sessions
+    of a submission, and so compiles each of its queries again every time; a shared
+    engine keeps them compiled (about a tenth of a second of CPU per submission).
+    ``Gradebook.close`` still disposes of the engine's connections.
+    """
+    import nbgrader.api
+
+    create = nbgrader.api.create_engine
+
+    @functools.cache
+    def shared(url: str, options: tuple) -> object:
+        return create(url, **dict(options))
+
+    nbgrader.api.create_engine = lambda url, **options: shared(str(url), tuple(sorted(options.items())))
 
 
 def _task(assignment: str, student: str, force: bool, expected: list[str]) -> Outcome:
@@ -397,6 +421,26 @@ def _task(assignment: str, student: str, force: bool, expected: list[str]) -> Ou
         os._exit(130)
 
 
+class EarlyKernelAutograde(TrackedAutograde):
+    """nbgrader's ``Autograde`` (tracked) that starts each notebook's kernel before it sanitises the
+    notebook, so that the kernel's start-up overlaps the sanitising and the gradebook work."""
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        if _is_json(Path(notebook_filename)):  # nbgrader fails the others before they run
+            info = self.init_single_notebook_resources(notebook_filename)["nbgrader"]
+            _, autograded = _folders(self.coursedir, info["assignment"], info["student"])
+            start_kernel_early(self, info, autograded)
+        super().convert_single_notebook(notebook_filename)
+
+
+def _is_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) -> Outcome:
     app, lock = _WORKER["app"], _WORKER["lock"]
     buffer = io.StringIO()
@@ -406,7 +450,7 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     started = time.monotonic()
     coursedir = app.coursedir
     coursedir.assignment_id, coursedir.student_id = assignment, student
-    converter = TrackedAutograde(coursedir=coursedir, parent=app)
+    converter = EarlyKernelAutograde(coursedir=coursedir, parent=app)
     converter.force = force
     failure = None
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
@@ -418,6 +462,7 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     except Exception as exc:  # nbgrader let it through (e.g. a broken config hook)
         failure = exc
     finally:
+        stop_early_kernels()
         lock.reset()
         app.log.removeHandler(handler)
     outcome = Outcome(student, "graded", log=buffer.getvalue(), seconds=time.monotonic() - started)

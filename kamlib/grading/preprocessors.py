@@ -42,13 +42,14 @@ import os
 import shutil
 from pathlib import Path
 
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import List, Unicode
+from traitlets import Enum, List, Unicode
 
 from .answer_store import AnswerRecord, now_utc, record_answers
 from .answers import AnswerFormatError, decode_export, export_expression, render
@@ -80,6 +81,8 @@ __all__ = [
     "StripExplanations",
     "ANSWER_KEYS",
     "secure_autograde",
+    "start_kernel_early",
+    "stop_early_kernels",
 ]
 
 
@@ -91,28 +94,59 @@ def _error(ename: str, text: str) -> NotebookNode:
 class SandboxedExecute(Execute):
     """``Execute`` in a sandboxed kernel, with every test cell decided in the grader."""
 
+    shutdown_kernel = Enum(
+        ["graceful", "immediate"],
+        default_value="immediate",
+        help="How the kernel is stopped after the last cell: its state is thrown away, so at once.",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: dict | None = None, km=None):
         self._stop_reason: str | None = None
-        self._sandbox = Sandbox(parent=self)
-        if self._sandbox.enabled:
-            self.kernel_manager_class = SandboxedKernelManager
         resources = resources if resources is not None else {}
         info = resources.get("nbgrader", {})
         self._tests = _trusted_tests(info) if info.get("db_url") else {}
-        if info.get("student") and resources.get("metadata", {}).get("path"):
-            self._drop_linked_files(info, Path(resources["metadata"]["path"]))
+        self._prepare(info, resources.get("metadata", {}).get("path"))
         resources.setdefault("kam", {})["answers"] = {}
         resources["kam"]["sandboxed"] = self._sandbox.enabled
-        return super().preprocess(nb, resources, km)
+        early = _EARLY.pop(_early_key(info), None) if km is None else None
+        wanted = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or NATIVE_KERNEL_NAME
+        if early is not None and (type(early) is not self.kernel_manager_class or early.kernel_name != wanted):
+            _stop_kernel(early)
+            early = None
+        try:
+            return super().preprocess(nb, resources, km or early)
+        finally:
+            if early is not None and self.km is not None:
+                self._cleanup_kernel()  # nbclient stops only the kernels it started itself
 
-    def _drop_linked_files(self, info: dict, folder: Path) -> None:
+    def _prepare(self, info: dict, folder: str | None) -> None:
+        """Choose the kernel manager; for a submission, take out the files copied through links."""
+        self._sandbox = Sandbox(parent=self)
+        if self._sandbox.enabled:
+            self.kernel_manager_class = SandboxedKernelManager
+        self._learner_folder = None
+        if info.get("student") and folder:
+            self._learner_folder = self._submitted(info)
+            self._drop_linked_files(Path(folder))
+
+    def create_kernel_manager(self):
+        """The kernel's folder gets the learner's own notebooks (see :class:`SandboxedKernelManager`)."""
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.learner_folder = self._learner_folder
+        return km
+
+    def _submitted(self, info: dict) -> Path:
+        cd = CourseDirectory(config=self.config)
+        return Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+
+    def _drop_linked_files(self, folder: Path) -> None:
         """Remove what nbgrader copied through symbolic links of the submission.
 
         nbgrader copies a submission's files following links, so a link to
         ``source/…`` would put the answer key into the kernel's folder.
         """
-        cd = CourseDirectory(config=self.config)
-        submitted = Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+        submitted = self._learner_folder
         for dirpath, dirnames, filenames in os.walk(submitted):
             for name in dirnames + filenames:
                 path = Path(dirpath, name)
@@ -207,6 +241,53 @@ class SandboxedExecute(Execute):
             return decode_export(ast.literal_eval(text), names) if isinstance(text, str) else {}
         except (AnswerFormatError, ValueError, SyntaxError, MemoryError, RecursionError):
             return {}
+
+
+#: Kernels started ahead of their notebook by :func:`start_kernel_early`, by (assignment, student, notebook).
+_EARLY: dict[tuple[str, str, str], object] = {}
+
+
+def _early_key(info: dict) -> tuple[str, str, str]:
+    return (info.get("assignment", ""), info.get("student", ""), info.get("notebook", ""))
+
+
+def start_kernel_early(parent, info: dict, folder: Path) -> None:
+    """Start the kernel of notebook ``info`` (nbgrader's resources) now, in its autograded ``folder``.
+
+    ``kam grade`` calls it before nbgrader sanitises the notebook, so that the kernel
+    starts up while nbgrader sanitises and records the submission; :class:`SandboxedExecute`
+    then runs the notebook on it, when it is the kernel it would start itself (same
+    manager, same kernel). A kernel that does not start here is left to start the
+    ordinary way, which reports the error. Call :func:`stop_early_kernels` afterwards.
+    """
+    execute = SandboxedExecute(parent=parent)
+    execute._prepare(info, str(folder))
+    if not execute.kernel_name:
+        with Gradebook(info["db_url"]) as gb:
+            spec = gb.find_notebook(info["notebook"], info["assignment"]).kernelspec
+        execute.kernel_name = (json.loads(spec) if spec else {}).get("name") or NATIVE_KERNEL_NAME
+    execute.resources = {"metadata": {"path": str(folder)}}
+    km = execute.create_kernel_manager()
+    try:
+        execute.start_new_kernel()
+    except Exception as exc:  # noqa: BLE001 - started again, and reported, by SandboxedExecute
+        execute.log.debug("Kernel not started ahead: %s", exc)
+        _stop_kernel(km)
+        return
+    _EARLY[_early_key(info)] = km
+
+
+def stop_early_kernels() -> None:
+    """Stop the kernels started ahead whose notebook never ran (e.g. it failed to sanitise)."""
+    while _EARLY:
+        _stop_kernel(_EARLY.popitem()[1])
+
+
+def _stop_kernel(km) -> None:
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - a kernel that is already gone
+        run_sync(km.cleanup_resources)()
 
 
 class _Test:

@@ -54,6 +54,8 @@ INSIDE_SUBMISSION = "/kam/submission"
 INSIDE_RUN = "/kam/run"
 INSIDE_CONNECTION = "/kam/connection.json"
 SANDBOX_UID = 65534
+#: First on the kernel's module path: stand-ins for what a graded kernel need not load (its debugger).
+KERNEL_SITE = Path(__file__).resolve().with_name("kernel_site")
 
 #: Environment of the sandboxed kernel: these values, nothing inherited from the grader.
 KERNEL_ENV = {
@@ -72,6 +74,7 @@ KERNEL_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "JUPYTER_PLATFORM_DIRS": "1",
+    "PYTHONPATH": str(KERNEL_SITE),
 }
 #: Environment of bubblewrap itself. Not the grader's: the sandbox's PID 1 is a bubblewrap
 #: process whose start-up environment the kernel can read in /proc/1/environ.
@@ -231,7 +234,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in the sandbox, reached over IPC sockets.
 
     ``cwd`` given to ``start_kernel`` (nbgrader: the learner's autograded folder) is
-    copied, without symbolic links, into the kernel's scratch folder.
+    copied, without symbolic links, into the kernel's scratch folder. When
+    :attr:`learner_folder` is set (the learner's submission folder), the notebooks in that
+    copy are the learner's own, not nbgrader's autograded ones: those hold the test cells
+    as the gradebook has them, hidden tests included.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -241,6 +247,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = f"{INSIDE_RUN}/kernel"
         self.connection_file = str(self._tmp / "connection.json")
+        self.learner_folder: Path | None = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -281,7 +288,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _copy_submission(self, folder: Path) -> None:
         target = self._tmp / "submission"
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links)
+        learner = self.learner_folder
+        if learner is None:
+            shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links)
+            return
+        if folder.is_dir():  # nbgrader writes the notebooks there; the other files may be none
+            shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links_and_notebooks)
+        else:
+            target.mkdir()
+        for own in learner.glob("*.ipynb"):
+            if own.is_file() and not own.is_symlink():
+                shutil.copyfile(own, target / own.name)
 
     async def _async_interrupt_kernel(self) -> None:
         # Signals cannot reach into the sandbox's PID namespace: ask the kernel by message.
@@ -304,6 +321,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 def _ignore_links(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if os.path.islink(os.path.join(folder, n))]
+
+
+def _ignore_links_and_notebooks(folder: str, names: list[str]) -> list[str]:
+    return _ignore_links(folder, names) + [n for n in names if n.endswith(".ipynb")]
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
