@@ -19,7 +19,8 @@ $(STAMP): Makefile pyproject.toml lab/validate/pyproject.toml lab/validate/labex
 	$(BIN)/python -m pip install --quiet -e ".[test]" ./lab/validate
 	@# jsonschema's optional IRI checker (rfc3987-syntax, pulled in by jupyter-events) builds a
 	@# grammar when it is imported: about 2 s more for every process that reads a notebook
-	@# (nbgrader, kam, JupyterLab). Nothing here validates IRIs; without it jsonschema skips that format.
+	@# (nbgrader, JupyterLab, the tests; kam skips it anyway, see kamlib/cli.py). Nothing here validates IRIs;
+	@# without it jsonschema skips that format.
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	@touch $(STAMP)
 

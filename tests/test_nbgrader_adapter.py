@@ -89,6 +89,22 @@ def test_a_gradebook_session_is_opened_by_init_and_ended_by_close(graded, tmp_pa
     assert lock.held == 0, "a session that failed to open must not keep the lock"
 
 
+def test_gradebook_sessions_on_one_url_share_one_engine(graded, tmp_path, monkeypatch):
+    import nbgrader.api
+
+    monkeypatch.setattr(nbgrader.api, "create_engine", nbgrader.api.create_engine)  # undone after the test
+    shutil.copy(graded / "gradebook.db", tmp_path / "gradebook.db")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as first, Gradebook(url) as second:
+        assert first.engine is not second.engine  # nbgrader's own: an engine per session
+    adapter.share_engines()
+    with Gradebook(url) as first:
+        first.add_student("dave")
+    with Gradebook(url) as second:
+        assert second.engine is first.engine  # Gradebook looks create_engine up in nbgrader.api
+        assert second.find_student("dave").id == "dave"  # and the closed session's work is there
+
+
 def test_the_sql_reads_agree_with_nbgraders_own_api(graded):
     db = graded / "gradebook.db"
     with closing(adapter.read_only(db)) as con:

@@ -27,7 +27,6 @@ gradebook work is a few milliseconds per notebook. So:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -52,7 +51,7 @@ from nbgrader.converters.base import NbGraderException
 from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
-from .nbgrader_adapter import TrackedAutograde, serialise_gradebook
+from .nbgrader_adapter import TrackedAutograde, serialise_gradebook, share_engines
 from .preprocessors import secure_autograde, start_kernel_early, stop_early_kernels
 
 Status = Literal["graded", "skipped", "failed"]
@@ -380,32 +379,13 @@ def _init_worker(root: str, scratch: str, quiet: bool, sandbox: bool) -> None:
         os.dup2(devnull, 2)
     lock = GradebookLock(os.path.join(scratch, "gradebook.lock"))
     serialise_gradebook(lock)
-    _share_engines()
+    share_engines()
     app = load_app(Path(root))
     app.coursedir.db_url = with_busy_timeout(app.coursedir.db_url)
     secure_autograde(app.config)
     if not sandbox:
         app.config.Sandbox.enabled = False
     _WORKER.update(app=app, lock=lock, scratch=Path(scratch))
-
-
-def _share_engines() -> None:
-    """Let the nbgrader ``Gradebook`` sessions of this worker share one database engine per URL.
-
-    nbgrader makes a new SQLAlchemy engine for each of the ten or so gradebook sessions
-    of a submission, and so compiles each of its queries again every time; a shared
-    engine keeps them compiled (about a tenth of a second of CPU per submission).
-    ``Gradebook.close`` still disposes of the engine's connections.
-    """
-    import nbgrader.api
-
-    create = nbgrader.api.create_engine
-
-    @functools.cache
-    def shared(url: str, options: tuple) -> object:
-        return create(url, **dict(options))
-
-    nbgrader.api.create_engine = lambda url, **options: shared(str(url), tuple(sorted(options.items())))
 
 
 def _task(assignment: str, student: str, force: bool, expected: list[str]) -> Outcome:
