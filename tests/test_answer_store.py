@@ -28,6 +28,7 @@ def _answer(student: str, answer: str, **kw) -> AnswerRecord:
 def test_empty_gradebook_has_no_records(tmp_path):
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     assert read_answers(url) == [] and read_failures(url) == []
+    assert not (tmp_path / "gradebook.db").exists()  # reading made no empty gradebook
 
 
 def test_answers_are_replaced_per_question_and_learner(tmp_path):

@@ -21,7 +21,7 @@ import functools
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from .database import reading
+from .database import reading, sqlite_path
 
 __all__ = [
     "AnswerRecord",
@@ -113,6 +113,9 @@ def _read(db_url: str, table: str, cls, keys: tuple[str, ...], assignment: str |
     """The rows of ``table`` (the columns of ``cls``, in the order of ``keys``); [] when there is no such table."""
     columns = ", ".join(f.name for f in fields(cls))
     where, params = ("", {}) if assignment is None else (" WHERE assignment = :assignment", {"assignment": assignment})
+    path = sqlite_path(db_url)
+    if path is not None and not path.exists():
+        return []  # no gradebook yet, so nothing recorded (and no empty file made)
     with reading(db_url) as db:
         if not db.has_table(table):
             return []
