@@ -16,16 +16,26 @@ import ipywidgets as widgets
 
 from kamlib import answer_key, progress
 
-__all__ = ["Quiz", "make_key", "rerun_note"]
+__all__ = ["Quiz", "WithRerunNote", "make_key"]
 
 #: Shown under every lesson widget: a notebook reopened later shows saved widgets that
-#: no longer answer until their cell runs again.
-RERUN_NOTE = "第二天重新打开本课时，如果这里显示“Error displaying widget”或点了没有反应，请重新运行这个单元格。"
+#: no longer answer until their cell runs again, or an error where one was not saved.
+RERUN_NOTE = "第二天重新打开本课时，如果上面显示“Error displaying widget”或点了没有反应，请重新运行这个单元格。"
+RERUN_HTML = f"<div style='color:#888;font-size:0.85em'>{html.escape(RERUN_NOTE)}</div>"
 
 
-def rerun_note() -> widgets.HTML:
-    """The small grey note every lesson widget ends with (see :data:`RERUN_NOTE`)."""
-    return widgets.HTML(f"<div style='color:#888;font-size:0.85em'>{html.escape(RERUN_NOTE)}</div>")
+class WithRerunNote:
+    """Mixin of the lesson widgets: shown with :data:`RERUN_NOTE` as an output of its own below.
+
+    The note is plain HTML, not part of the widget, so a reopened notebook still shows it
+    where JupyterLab cannot draw the widget ("Error displaying widget: model not found").
+    """
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        display(self._repr_mimebundle_(), raw=True)
+        display(HTML(RERUN_HTML))
 
 
 def _quoted(options: Iterable[object]) -> str:
@@ -50,7 +60,7 @@ def make_key(answer: str | Iterable[str], explanation: str, lesson: str, questio
     )
 
 
-class Quiz(widgets.VBox):
+class Quiz(WithRerunNote, widgets.VBox):
     """One self-check question with immediate feedback (a ``VBox``).
 
     ``key`` comes from :func:`make_key`. The options are listed as text; below them,
@@ -106,7 +116,7 @@ class Quiz(widgets.VBox):
         self.button.on_click(lambda _button: self.submit())
         self.output = widgets.HTML("")
         super().__init__(
-            [self.question, choices, self.button, self.output, rerun_note()],
+            [self.question, choices, self.button, self.output],
             layout=widgets.Layout(border="1px solid #ddd", padding="8px", margin="6px 0"),
         )
 

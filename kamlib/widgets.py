@@ -30,7 +30,7 @@ from kamlib.priorities import (
     service_plan,
     smallest_set_for_share,
 )
-from kamlib.quizzes import rerun_note
+from kamlib.quizzes import WithRerunNote
 from kamlib.roles import DUTIES, ROLES, Duty
 from kamlib.tiers import INDICATORS, TIER_RULE_ZH, Tier, TierResult, classify, steps_to_next_tier
 
@@ -130,7 +130,7 @@ def _row_scores(row: Mapping[str, object] | pd.Series) -> dict[str, object]:
 # ---------------------------------------------------------------- tiers
 
 
-class TierExplorer(widgets.VBox):
+class TierExplorer(WithRerunNote, widgets.VBox):
     """Six indicator sliders (1-4) and the relationship tier they add up to.
 
     ``initial``: indicator scores (a dict, or one row of the accounts table); missing or
@@ -185,7 +185,6 @@ class TierExplorer(widgets.VBox):
                 self.reasons_html,
                 self.steps_html,
                 rule,
-                rerun_note(),
             ]
         )
 
@@ -266,7 +265,7 @@ def _default_duties(rng: random.Random, n: int) -> list[Duty]:
     return chosen
 
 
-class DutyMatching(widgets.VBox):
+class DutyMatching(WithRerunNote, widgets.VBox):
     """Pick the position that holds each duty; 检查 scores and marks every row.
 
     ``duty_ids``: which duties (default: ``n`` duties drawn with ``seed``, spread over the
@@ -315,7 +314,6 @@ class DutyMatching(widgets.VBox):
                 widgets.HTML("<h4>职责配对：这项职责属于哪个职位？</h4>"),
                 *rows,
                 widgets.HBox([self.button, self.score_html]),
-                rerun_note(),
             ]
         )
 
@@ -353,7 +351,7 @@ class DutyMatching(widgets.VBox):
 # ---------------------------------------------------------------- priorities
 
 
-class ParetoExplorer(widgets.VBox):
+class ParetoExplorer(WithRerunNote, widgets.VBox):
     """A revenue-share threshold slider → how few accounts bring that share, and the chart.
 
     Control: ``slider`` (FloatSlider, percent 50-95). Shown: ``summary_html``
@@ -391,7 +389,6 @@ class ParetoExplorer(widgets.VBox):
                 self.accounts_html,
                 self.error_html,
                 self.chart,
-                rerun_note(),
             ]
         )
 
@@ -412,7 +409,7 @@ class ParetoExplorer(widgets.VBox):
         _draw(self.chart, plots.pareto_chart(self._ranked, threshold=share))
 
 
-class AllocationPlanner(widgets.VBox):
+class AllocationPlanner(WithRerunNote, widgets.VBox):
     """Weights and a budget of hours → priority scores, service levels and whole hours.
 
     Controls: ``weight_sliders`` ("size", "potential", "importance"), ``budget_slider``
@@ -492,7 +489,6 @@ class AllocationPlanner(widgets.VBox):
                 self.table_html,
                 self.chart_caption,
                 self.chart,
-                rerun_note(),
             ]
         )
 
@@ -556,7 +552,7 @@ class AllocationPlanner(widgets.VBox):
 # ---------------------------------------------------------------- direction and planning
 
 
-class GoalPlanner(widgets.VBox):
+class GoalPlanner(WithRerunNote, widgets.VBox):
     """A one-account plan: where to take the relationship, goals and action steps.
 
     Controls: ``target`` (Dropdown of tiers), ``vision``, ``goals``, ``actions``
@@ -615,7 +611,6 @@ class GoalPlanner(widgets.VBox):
                 self.actions,
                 self.button,
                 self.summary_html,
-                rerun_note(),
             ]
         )
 
@@ -654,7 +649,7 @@ class GoalPlanner(widgets.VBox):
 # ---------------------------------------------------------------- stakeholder map
 
 
-class StakeholderExplorer(widgets.VBox):
+class StakeholderExplorer(WithRerunNote, widgets.VBox):
     """The stakeholder map of one account at a time (the course's own addition).
 
     Control: ``account`` (Dropdown of account ids). Shown: ``chart`` (the map, see
@@ -694,7 +689,6 @@ class StakeholderExplorer(widgets.VBox):
                 self.chart,
                 self.gaps_html,
                 self.table_html,
-                rerun_note(),
             ]
         )
         self.refresh()

@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 from kamlib import pdf
+from kamlib.quizzes import RERUN_NOTE
 from tools import handouts
 
 pytestmark = pytest.mark.slow  # every test here builds a handout: a lesson run in a kernel
@@ -84,6 +85,7 @@ def test_widgets_become_static_snapshots_with_a_chinese_note(page):
     assert handouts.WIDGET_NOTE in page
     assert "二八法则探索器" in page, "the Pareto explorer's heading should be in its snapshot"
     assert "你的选择" in page, "quiz options should be printed"
+    assert RERUN_NOTE not in page, "a printed page has no cell to re-run"
 
 
 def test_binder_badge_becomes_a_text_link(page):

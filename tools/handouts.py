@@ -34,6 +34,7 @@ from typing import Any
 import nbformat
 
 from kamlib.pdf import NO_CHROMIUM, find_chromium, html_to_pdf
+from kamlib.quizzes import RERUN_HTML
 
 __all__ = [
     "HandoutResult",
@@ -317,7 +318,11 @@ def make_static(nb: nbformat.NotebookNode) -> int:
             # links to other lessons point at their handouts
             cell.source = re.sub(r"\]\(((?:\./)?\d\d_[\w-]+)\.ipynb(#[^)]*)?\)", r"](\1.html\2)", cell.source)
             continue
-        for out in cell.get("outputs", []):
+        if "outputs" not in cell:
+            continue
+        # the note to re-run a widget's cell is for the notebook, not for a page that runs nothing
+        cell.outputs = [o for o in cell.outputs if o.get("data", {}).get("text/html") != RERUN_HTML]
+        for out in cell.outputs:
             data = out.get("data", {})
             if WIDGET_VIEW not in data:
                 continue
