@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from kamlib.grading.hidden_tests import SAFE_ERRORS, find_leaks, strip_notebook
-from tests.support.submissions import ADVERSARIAL, grades, read_notebook, test_scores
+from tests.support.submissions import ADVERSARIAL, CELL_TIMEOUT, grades, read_notebook, test_scores
 
 GRADED = [
     "right",
@@ -83,7 +83,7 @@ def test_an_infinite_loop_is_interrupted_after_30_seconds_with_a_chinese_message
     nb = autograded(cohort, "infinite_loop")
     loop = next(c for c in nb.cells if "while True" in c.source)
     errors = [o for o in loop.outputs if o.output_type == "error"]
-    assert any(o.ename == "CellTimeoutError" and "超过 30 秒" in o.traceback[0] for o in errors)
+    assert any(o.ename == "CellTimeoutError" and f"超过 {CELL_TIMEOUT} 秒" in o.traceback[0] for o in errors)
 
 
 @pytest.mark.parametrize(

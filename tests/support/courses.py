@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -36,3 +37,17 @@ def clone_course(src: Path, dest: Path) -> Path:
     so a test can change its copy of a course generated or graded once."""
     shutil.copytree(src, dest)
     return dest
+
+
+def with_cell_timeout(course: Path, seconds: int) -> Path:
+    """Give a copied course a shorter time limit per cell (``CELL_TIMEOUT`` of its
+    nbgrader_config.py, which the Chinese timeout message quotes too): for a cohort whose
+    submissions loop on purpose, so the test run does not sit out the trainer's limit."""
+    config = course / "nbgrader_config.py"
+    text, found = re.subn(
+        r"^CELL_TIMEOUT = \d+", f"CELL_TIMEOUT = {seconds}", config.read_text(encoding="utf-8"), flags=re.M
+    )
+    if found != 1:
+        raise ValueError(f"{config} sets no CELL_TIMEOUT")
+    config.write_text(text, encoding="utf-8")
+    return course

@@ -37,7 +37,7 @@ from nbformat.v4 import new_code_cell
 from kamlib.grading.regions import region_lines as cell_region_lines
 
 from .commands import run_nbgrader
-from .courses import ASSIGNMENTS, EXERCISES, copy_clean_course
+from .courses import ASSIGNMENTS, EXERCISES, copy_clean_course, with_cell_timeout
 from .run_cache import only_one
 
 # ------------------------------------------------------------------ code a learner might write
@@ -401,8 +401,12 @@ def graded_cohort(shared: Path) -> Cohort:
     return Cohort(course, Kit(course, ADVERSARIAL).adversarial_cases(), runs)
 
 
+# The cohort's time limit per cell: its infinite loops need not run the trainer's 30 s.
+CELL_TIMEOUT = 10
+
+
 def _grade_cohort(course: Path, record: Path) -> None:
-    copy_clean_course(EXERCISES, course)
+    with_cell_timeout(copy_clean_course(EXERCISES, course), CELL_TIMEOUT)
     runs = {}
     for name, args in STEPS.items():
         done = run_nbgrader(course, *args)
