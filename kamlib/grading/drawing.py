@@ -70,7 +70,7 @@ def drawing(parallel: bool = True) -> Iterator[Drawer]:
         min(cores, WORKERS), mp_context=multiprocessing.get_context("fork"), initializer=_warm_up
     )
     try:
-        pool.submit(_warm_up)  # forks the workers now: they import matplotlib while the report reads the gradebook
+        pool.submit(int)  # forks a worker now (its initializer imports matplotlib) while the report reads the gradebook
         yield Drawer(pool)
     finally:
         pool.shutdown(cancel_futures=True)
