@@ -114,7 +114,7 @@ def test_the_extension_explains_a_slip_before_any_import(tmp_path):
     from jupyter_client.kernelspec import KernelSpecManager
 
     specs = KernelSpecManager(kernel_spec_class=LearnerKernelSpec)
-    probe = 'print("kamlib.slips" in get_ipython().extension_manager.loaded)'  # what STARTED_WITH_SLIPS asks
+    probe = 'print("kamlib.slips" in get_ipython().extension_manager.loaded)'  # what Kit.slips_probe asks
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ("tier_q1 = Tier.VENDOR", probe)])
     kernel = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
     NotebookClient(
