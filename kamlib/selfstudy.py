@@ -101,7 +101,7 @@ def _nbgrader(cell: NotebookNode) -> dict:
 
 def self_study_notebook(nb: NotebookNode, assignment: str, config=None) -> NotebookNode:
     """The self-study version of source notebook ``nb`` of ``assignment`` (``nb`` is not changed)."""
-    from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, ClearSolutions
+    from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, ClearSolutions, ComputeChecksums
 
     nb = copy.deepcopy(nb)
     cells = nb.cells
@@ -162,7 +162,9 @@ def self_study_notebook(nb: NotebookNode, assignment: str, config=None) -> Noteb
             scheme_lines = []
     nb.cells = new_cells
     resources: dict = {}
-    for step in (ClearSolutions, ClearMarkScheme, ClearOutput):
+    # Checksums last, as the trainer's release has them: Validate tells an answer cell still as
+    # released (a written question too, which runs no code) from one the learner has written.
+    for step in (ClearSolutions, ClearMarkScheme, ClearOutput, ComputeChecksums):
         nb, resources = step(config=config).preprocess(nb, resources)
     return nb
 

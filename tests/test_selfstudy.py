@@ -209,6 +209,10 @@ def test_validate_flags_every_unanswered_question_in_chinese(built):
         assert f"第 {number} 题还没有作答" in out, number
     assert "第 1 题还没有作答" not in out
     assert out.count("这道题还没有作答：请在这个单元格里写下答案，并删除 raise NotImplementedError()") == 6
+    # The written question 8 runs no code: Validate knows it unanswered by its checksum, as in
+    # the trainer's release (the toolbar's 验证 names it; see lab/validate).
+    [written] = [block for block in out.split("=" * 40) if "（在此写下你的答案）" in block]
+    assert "You did not provide a response" in written, written
     assert "Traceback" not in out
 
 
