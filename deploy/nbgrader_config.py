@@ -8,6 +8,8 @@ limits, feedback without hidden tests); this file holds only what trainer and tr
 
 import os
 
+from kamlib.grading.run_settings import apply as apply_run_settings
+
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 COURSE_ID = "kam_course"
@@ -22,6 +24,10 @@ c.Exchange.root = os.environ.get("KAM_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 # One course only: no per-course sub-folder in trainees' home ("ex01_concepts/", not
 # "kam_course/ex01_concepts/"). Set it to True if the hub ever serves several courses.
 c.Exchange.path_includes_course = False
+
+# A trainee's Validate (the notebook toolbar's and the Assignments list's) checks and says what
+# it does on Binder and with `make lab`: every question answered, in Chinese, 30 s per cell.
+apply_run_settings(c)
 
 # Who may fetch and submit: the members of the JupyterHub groups nbgrader-kam_course
 # (trainees) and formgrade-kam_course (trainer), asked from the hub's REST API. This needs

@@ -30,6 +30,7 @@ from kamlib.grading.preprocessors import (
     StripExplanations,
     StripHiddenTests,
 )
+from kamlib.grading.run_settings import apply as apply_run_settings
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -70,42 +71,14 @@ c.ClearMarkScheme.enforce_metadata = False
 # self-study build and the trainer's feedback, never for the trainer's learner version.
 c.GenerateAssignment.preprocessors = [*GenerateAssignment.preprocessors.default(), StripExplanations]
 
-# ---------------------------------------------------------------- Validate (what learners see)
-# The Validate button runs the whole notebook. It checks that every question is answered,
-# written the right way and runs — not whether the answer is right (the hidden tests
-# decide that when the trainer grades). Every cell is checked, so an answer cell that
-# still holds the placeholder line `raise NotImplementedError()` is flagged too; the
-# errors themselves are shown in Chinese by kamlib.slips.
-c.Validator.validate_all = True
-c.Validator.failed_warning = (
-    "验证未通过：有 {num_failed} 个单元格没有作答、写法不对或运行出错，每一处的中文说明见下面。"
-    "请改好后再验证。注意：“验证”只检查是否作答、写法和能否运行，不检查答案对不对。\n"
-)
-c.Validator.changed_warning = (
-    "有 {num_changed} 个只读的单元格被改动过。评分时会按原样恢复并重新运行它们，请不要修改只读单元格。\n"
-)
-c.Validator.type_changed_warning = (
-    "有 {num_changed} 个单元格的类型被改动过（代码单元格和文字单元格不能互换），请改回原来的类型。\n"
-)
-
-# ---------------------------------------------------------------- running notebooks
-# Every cell may run 30 s; then the kernel is interrupted and the cell fails with a
-# Chinese message, and the notebook goes on (validate and autograde alike).
+# ---------------------------------------------------------------- Validate and running notebooks
+# What Validate checks and says (in Chinese), and the limit per cell: kamlib.grading.run_settings,
+# which the hub's deploy/nbgrader_config.py applies too, so a trainee's Validate is the same.
+# Every cell may run CELL_TIMEOUT seconds; then the kernel is interrupted and the cell fails with
+# a Chinese message quoting it, and the notebook goes on (validate and autograde alike). A
+# kernel that ignores the interrupt is noticed 10 s later...
 CELL_TIMEOUT = 30  # seconds
-c.Execute.timeout = CELL_TIMEOUT
-c.Execute.interrupt_on_timeout = True
-c.Execute.error_on_timeout = {
-    "ename": "CellTimeoutError",
-    "evalue": "",
-    "traceback": [
-        f"\x1b[0;31mCellTimeoutError\x1b[0m：此单元格运行超过 {CELL_TIMEOUT} 秒，已被中断（是否写了死循环？）。"
-    ],
-}
-# A kernel that ignores the interrupt is noticed 10 s later (nbgrader waits 4 s by
-# default; a busy machine can be slower than that with a healthy kernel)...
-c.Execute.raise_on_iopub_timeout = True
-c.Execute.iopub_timeout = 10
-c.Execute.startup_timeout = 60
+apply_run_settings(c, CELL_TIMEOUT)
 # ...and handled, like a kernel that dies (os._exit, os.kill), by SandboxedExecute: the
 # cell fails, the later cells are marked "not executed" and score 0, the earlier ones
 # keep their score, and the rest of the cohort is graded. Stock nbgrader would leave the
