@@ -16,9 +16,9 @@ import pytest
 from kamlib.grading.answer_store import read_answers
 
 from .commands import BIN, run_nbgrader, tool_env
-from .courses import EXERCISES, LEARNER_CONFIG, copy_clean_course
+from .courses import EXERCISES, LEARNER_CONFIG, copy_clean_course, with_cell_timeout
 from .redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
-from .submissions import ADVERSARIAL, Case, Kit, read_notebook, test_scores
+from .submissions import ADVERSARIAL, CELL_TIMEOUT, Case, Kit, read_notebook, test_scores
 
 ATTEMPTS = {
     "read_answer_key": 3,
@@ -65,7 +65,9 @@ def _digests(course: Path, home: Path) -> dict:
 @pytest.fixture(scope="module")
 def attacked(grader, tmp_path_factory) -> Attacked:
     base = tmp_path_factory.mktemp(f"redteam-{grader}")
-    course = copy_clean_course(EXERCISES, base / "course")
+    # The cohort's shorter time limit per cell: a kernel broken on purpose (patched_builtins)
+    # answers nothing and need not sit out the trainer's 30 s.
+    course = with_cell_timeout(copy_clean_course(EXERCISES, base / "course"), CELL_TIMEOUT)
     generated = run_nbgrader(course, "generate_assignment", "--force", ADVERSARIAL)
     assert generated.returncode == 0, generated.stderr[-2000:]
     home = base / "home"
