@@ -89,6 +89,18 @@ class Plant:
                 + _attempt(f"open('{c}/nbgrader_config.py', 'a').write('#x')\ngot = 'config'", "config-write"),
                 "blank",
             ),
+            # The kernel's own folder must hold the learner's notebooks only, not the copy
+            # being graded (whose test cells have their hidden tests back).
+            "read_graded_copy": (
+                _attempt(
+                    "import os\nmark = 'BEGIN ' + 'HIDDEN TESTS'\n"
+                    "got = [os.path.join(d, f) for d, _, fs in os.walk('.') for f in fs\n"
+                    "       if mark in open(os.path.join(d, f), errors='replace').read()]\n"
+                    "assert got",
+                    "graded-copy",
+                ),
+                "blank",
+            ),
             "read_other_learner": (
                 _attempt(
                     f"got = open('{c}/submitted/right/{ADVERSARIAL}/{ADVERSARIAL}.ipynb').read()", "other-submission"

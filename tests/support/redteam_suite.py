@@ -25,6 +25,7 @@ ATTEMPTS = {
     "read_gradebook": 1,
     "write_gradebook": 1,
     "write_course_root": 2,
+    "read_graded_copy": 1,
     "read_other_learner": 1,
     "write_other_learner": 1,
     "read_trainer_home": 2,
