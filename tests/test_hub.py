@@ -375,6 +375,13 @@ def test_release_submit_grade_and_feedback_through_the_exchange(hub, course):
     assert re.search(rf"200 GET /hub/api/users/{st} \({st}@", hub.log.read_text(errors="replace")), hub.log_tail()
     fetched = hub.home(st) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert fetched.exists()
+    # The trainee's Validate has the course's checks and Chinese messages: the hub's global
+    # config applies kamlib.grading.run_settings, read as the trainee.
+    checked = hub.run_as(st, "nbgrader", "validate", f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb", check=False)
+    assert "验证未通过" in checked.stdout and "不检查答案对不对" in checked.stdout, (
+        checked.stdout[-2000:] + checked.stderr
+    )
+    assert checked.stdout.count("这道题还没有作答") >= 1, checked.stdout[-2000:]
     # The trainee's answers: the source's solutions in the learner version, written as the trainee.
     answered = nbformat.writes(Kit(course, ASSIGNMENT).solved())
     subprocess.run(
