@@ -106,8 +106,13 @@ def _outputs(attacked: Attacked, student: str) -> str:
     texts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            texts.append(out.get("text", "") + "".join(out.get("traceback", [])) + str(out.get("data", "")))
-    return "\n".join(texts)
+            if out.get("output_type") == "stream":
+                # One print may reach the notebook as several stream outputs: join them as printed.
+                texts.append(out.get("text", ""))
+            else:
+                texts.append("\n" + "".join(out.get("traceback", [])) + str(out.get("data", "")) + "\n")
+        texts.append("\n")
+    return "".join(texts)
 
 
 def test_the_whole_cohort_is_graded(attacked):
