@@ -52,3 +52,36 @@ def test_failures_are_kept_until_cleared(tmp_path):
     assert [(f.student, f.reason) for f in read_failures(url)] == [("a", "内核退出")]
     clear_failure(url, "ex01", "a")
     assert read_failures(url) == []
+
+
+def test_a_grader_that_loses_the_race_to_create_the_table_still_records(tmp_path, monkeypatch):
+    """Two graders both find the table missing; the other one creates it first.
+
+    The interleaving PostgreSQL showed under ``kam grade --jobs 2`` beside a stock
+    ``nbgrader autograde``: this grader's check ran, then the other grader's CREATE,
+    then this grader's CREATE failed. The answers must still be stored.
+    """
+    import sqlalchemy as sa
+
+    from kamlib.grading import answer_store
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    answers, _failures = answer_store._tables()
+    real_create = type(answers).create
+    raced = []
+
+    def create_after_the_other_grader(self, bind, checkfirst=False):
+        if self is answers and not raced:
+            raced.append(True)
+            assert not sa.inspect(bind).has_table(self.name)  # this grader's check: missing
+            other = sa.create_engine(url, poolclass=sa.pool.NullPool)
+            with other.begin() as conn:  # the other grader gets there first
+                real_create(self, conn)
+            other.dispose()
+            checkfirst = False  # this grader already checked
+        return real_create(self, bind, checkfirst=checkfirst)
+
+    monkeypatch.setattr(type(answers), "create", create_after_the_other_grader)
+    record_answers(url, [_answer("a", "'B'")])
+    assert raced
+    assert [(r.student, r.answer) for r in read_answers(url)] == [("a", "'B'")]

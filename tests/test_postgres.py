@@ -226,3 +226,36 @@ def test_graders_writing_at_once_lose_nothing(runs):
     wait_all(first, second)
     assert not (course / "gradebook.db").exists()
     assert_same_grades(snapshot(runs["fresh_url"]), runs["sqlite"])
+
+
+def test_graders_creating_kam_tables_at_once_all_record(postgres_server):
+    """Eight graders store their first answers in a gradebook without kam's tables, at once.
+
+    Each finds the table missing and tries to create it; the losers' CREATE fails on
+    PostgreSQL (a duplicate key in ``pg_type``). Every grader's answer must be stored.
+    """
+    import threading
+
+    from kamlib.grading.answer_store import AnswerRecord, read_answers, record_answers
+
+    url = postgres_server.create_database("kam_race")
+    start = threading.Barrier(8)
+    errors = []
+
+    def grader(n: int) -> None:
+        record = AnswerRecord(
+            ASSIGNMENT, ASSIGNMENT, f"s{n}", "q1_test", "'B'", False, True, "2026-01-01T00:00:00+00:00"
+        )
+        start.wait()
+        try:
+            record_answers(url, [record])
+        except Exception as error:  # noqa: BLE001  (reported below, with every other grader's)
+            errors.append(error)
+
+    threads = [threading.Thread(target=grader, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(r.student for r in read_answers(url)) == [f"s{n}" for n in range(8)]

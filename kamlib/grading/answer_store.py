@@ -109,6 +109,27 @@ def _has(conn, table) -> bool:
     return sa.inspect(conn).has_table(table.name)
 
 
+def _ensure(engine, table) -> None:
+    """Create ``table`` unless it exists, also when other graders try at the same moment.
+
+    Several graders may write to one gradebook at once (``kam grade --jobs``, a stock
+    ``nbgrader autograde`` beside it). Checking for a table and creating it are two
+    statements, so two of them can both find it missing; the loser's CREATE then fails
+    (PostgreSQL: a duplicate key in ``pg_type``; SQLite: "table already exists").
+    The creation runs in its own transaction, and that failure counts as done once
+    the table is there.
+    """
+    import sqlalchemy as sa
+
+    try:
+        with engine.begin() as conn:
+            table.create(conn, checkfirst=True)
+    except sa.exc.DBAPIError:
+        with engine.connect() as conn:
+            if not _has(conn, table):
+                raise
+
+
 def _read(db_url: str, table: str, cls, keys: tuple[str, ...], assignment: str | None) -> list[tuple]:
     """The rows of ``table`` (the columns of ``cls``, in the order of ``keys``); [] when there is no such table."""
     columns = ", ".join(f.name for f in fields(cls))
@@ -150,16 +171,18 @@ def record_answers(db_url: str, records: list[AnswerRecord]) -> None:
     """Store ``records``, replacing earlier answers to the same questions by the same learners."""
     rows = [{**r.__dict__, "answer": r.answer[:MAX_ANSWER_CHARS]} for r in records]
     answers, _failures = _tables()
-    with _engine(db_url).begin() as conn:
-        answers.create(conn, checkfirst=True)
+    engine = _engine(db_url)
+    _ensure(engine, answers)
+    with engine.begin() as conn:
         _upsert(conn, answers, rows)
 
 
 def record_failure(db_url: str, failure: GradingFailure) -> None:
     """Store that one learner's submission of one assignment could not be graded."""
     _answers, failures = _tables()
-    with _engine(db_url).begin() as conn:
-        failures.create(conn, checkfirst=True)
+    engine = _engine(db_url)
+    _ensure(engine, failures)
+    with engine.begin() as conn:
         _upsert(conn, failures, [dict(failure.__dict__)])
 
 
