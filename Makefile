@@ -38,11 +38,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# PYTHONDONTWRITEBYTECODE is cleared for the run: its hundreds of processes (kernels, nbgrader,
+# JupyterLab, the test workers) import kamlib and the tests, and would otherwise compile them
+# anew each time (the caches go to the git-ignored __pycache__/ folders).
 test: lint
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 test-fast: lint
-	$(BIN)/python -m pytest -m "not slow"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m "not slow"
 
 # The self-study exercises in exercises/selfstudy/ (only the missing notebooks; answered ones are kept).
 selfstudy: $(STAMP)
