@@ -202,21 +202,15 @@ def test_each_lesson_reads_well_in_jupyterlab(lab, browser, lesson_run, lesson):
     try:
         notebook = page.locator(".jp-Notebook")
         page.locator(".jp-MarkdownOutput h1").first.wait_for(timeout=60_000)
-        widgets = page.locator(".jp-OutputArea-output .widget-box, .jp-OutputArea-output .widget-inline-hbox")
-        deadline = time.monotonic() + 60  # widgets are drawn from the saved state once the kernel is up
-        while not widgets.count() and time.monotonic() < deadline:
-            page.wait_for_timeout(500)
+        expected = sum(WIDGET_VIEW in o.get("data", {}) for c in ran.cells if c.cell_type == "code" for o in c.outputs)
+        assert expected >= 1, f"{lesson}: the run left no widget"
+        shown = _widgets_from_saved_state(page, expected, f"{Path(lesson).stem}.png")
+        assert shown >= 1, f"{lesson}: none of its {expected} widgets was drawn from the saved state"
         errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
         assert not errors, f"{lesson}: error output in the browser:\n" + "\n".join(errors)[:2000]
         assert page.locator(".jp-MarkdownOutput h1").first.text_content().strip(), "lesson has no title"
         assert "学习目标" in notebook.text_content()
         assert page.locator(".jp-RenderedImage img").count() >= 1, f"{lesson}: no chart rendered"
-        assert widgets.count() >= 1, f"{lesson}: no widget rendered"
-        # The message JupyterLab shows for a widget it cannot display (the lessons' own note quotes
-        # its first words, without the colon): every widget is drawn from the saved state.
-        assert "Error displaying widget:" not in notebook.text_content()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{Path(lesson).stem}.png"), full_page=False)
     finally:
         page.close()
 
@@ -330,11 +324,19 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
 
 
 def _type_into_cell(page, index: int, text: str) -> None:
+    """Replace the text of cell ``index`` by ``text``, typed as a learner types it.
+
+    Keys pressed before JupyterLab has put the cell in edit mode are notebook shortcuts (in
+    "tier_q1 = …", "i i" interrupts the kernel), so the test waits for edit mode first and
+    checks the text afterwards."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.scroll_into_view_if_needed()
     cell.locator(".cm-content").click()
+    page.wait_for_selector(".jp-Notebook.jp-mod-editMode .jp-Cell.jp-mod-active .cm-editor.cm-focused", timeout=30_000)
     page.keyboard.press("Control+a")
     page.keyboard.type(text)
+    typed = cell.locator(".cm-content").text_content()
+    assert typed == text, f"cell {index} holds {typed!r}, not what was typed"
 
 
 def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser):
@@ -445,6 +447,31 @@ WIDGET_OUTPUTS = (
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+def _widgets_from_saved_state(page, expected: int, screenshot: str) -> int:
+    """Wait for ``expected`` widget outputs in a notebook just opened; each must be a widget drawn
+    from the notebook's saved state or, where JupyterLab lost its race between restoring that
+    state and connecting the new kernel, its "Error displaying widget" with the lesson's Chinese
+    note to re-run the cell right below. Keeps a screenshot; returns how many were drawn."""
+    outputs = page.locator(WIDGET_OUTPUTS)
+    deadline = time.monotonic() + 60  # widgets are restored from the notebook once the kernel is up
+    while outputs.count() < expected and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert outputs.count() == expected, f"{outputs.count()} of {expected} widget outputs are back"
+    shown = 0
+    for i in range(outputs.count()):
+        output = outputs.nth(i)
+        output.scroll_into_view_if_needed()
+        text = output.text_content()
+        note = output.locator("xpath=../following-sibling::div[1]").text_content()  # the next output
+        assert "重新运行这个单元格" in note, f"widget {i}: no Chinese note to re-run the cell below it: {note[:300]}"
+        if "Error displaying widget:" not in text:  # JupyterLab's own words where it could not draw the widget
+            assert output.locator(".jupyter-widgets").count(), f"widget {i} shows nothing: {text[:300]}"
+            shown += 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / screenshot))
+    return shown
+
+
 def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
     """Lesson 3 (widgets and quizzes) run in JupyterLab, its first control moved (the widget
     responds); saved, its page closed and its kernel shut down; opened again in a new page with
@@ -478,25 +505,7 @@ def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
     _shut_down_kernels(base)  # the next day: a new page and a new kernel, no widget in memory
     page = _open(browser, base, lesson.relative_to(root).as_posix())
     try:
-        outputs = page.locator(WIDGET_OUTPUTS)
-        deadline = time.monotonic() + 60  # widgets are restored from the notebook once the kernel is up
-        while outputs.count() < ran and time.monotonic() < deadline:
-            page.wait_for_timeout(500)
-        assert outputs.count() == ran, f"{outputs.count()} of {ran} widget outputs are back"
-        shown = 0
-        for i in range(outputs.count()):
-            output = outputs.nth(i)
-            output.scroll_into_view_if_needed()
-            text = output.text_content()
-            note = output.locator("xpath=../following-sibling::div[1]").text_content()  # the next output
-            assert "重新运行这个单元格" in note, (
-                f"widget {i}: no Chinese note to re-run the cell below it: {note[:300]}"
-            )
-            if "Error displaying widget:" not in text:  # JupyterLab's own words where a widget's state was not saved
-                assert output.locator(".jupyter-widgets").count(), f"widget {i} shows nothing: {text[:300]}"
-                shown += 1
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "03_reopened.png"))
+        shown = _widgets_from_saved_state(page, ran, "03_reopened.png")
         assert shown > 0, f"none of the {ran} widgets came back from the saved state"
     finally:
         page.close()
