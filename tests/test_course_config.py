@@ -105,28 +105,35 @@ def test_settings_read_without_nbgrader_equal_nbgraders(tmp_path, config):
 
 
 @pytest.mark.parametrize(
-    "config",
+    "config, read_in_process",
     [
         pytest.param(
-            "import getpass\nc.CourseDirectory.course_id = getpass.getuser()\n", id="from a module not loaded"
+            "import getpass\nc.CourseDirectory.course_id = getpass.getuser()\n", True, id="from a module not loaded"
         ),
         pytest.param(
-            'c.NbGrader.course_id = "old"\nc.NbGrader.db_url = "sqlite:////tmp/old.db"\n', id="older nbgrader"
+            'c.NbGrader.course_id = "old"\nc.NbGrader.db_url = "sqlite:////tmp/old.db"\n', False, id="older nbgrader"
         ),
-        pytest.param('c.CourseDirectory.course_id = "half"\nraise RuntimeError("broken")\n', id="a failing file"),
+        pytest.param(
+            'c.CourseDirectory.course_id = "half"\nraise RuntimeError("broken")\n', False, id="a failing file"
+        ),
         pytest.param(
             "from nbgrader.converters import Autograde\n"
             'if Autograde.autograde_preprocessors:\n    c.CourseDirectory.course_id = "decided by nbgrader"\n',
+            True,
             id="decided by nbgrader",
         ),
     ],
 )
-def test_when_only_nbgrader_can_tell_the_course_loads_nbgrader(tmp_path, config):
+def test_when_only_nbgrader_can_tell_the_course_loads_nbgrader(tmp_path, config, read_in_process):
     root = course_with(tmp_path, config)
     assert read_fresh(root)["settings"] is None
-    with chdir(root):  # here nbgrader is loaded already: the quick way reads the real modules or gives up
+    # Here nbgrader is loaded already: the quick way reads the real modules, or gives up on
+    # what only nbgrader's loading can tell. Either way the settings are nbgrader's own.
+    with chdir(root):
         course = Course.load(root)
-        assert (course.course_id, course.db_url) == (course.coursedir.course_id, course.coursedir.db_url)
+        assert (course.light is not None) == read_in_process
+        expected = nbgraders(root)
+        assert (course.course_id, course.db_url) == (expected["course_id"], expected["db_url"])
 
 
 def test_the_users_jupyter_config_counts_as_for_nbgrader(tmp_path, monkeypatch):

@@ -174,6 +174,8 @@ def test_solutions_score_full_and_untouched_learner_versions_zero(cohort, assign
     assert test_scores(cohort.course, "blank", assignment) == {t: 0.0 for t in TESTS[assignment]}
     blank = grades(cohort.course, "blank", assignment)
     right = grades(cohort.course, "right", assignment)
+    # Scored 0 by the tests, not left ungraded (test_scores reads an ungraded None as 0 too).
+    assert {t: blank[t]["auto"] for t in TESTS[assignment]} == {t: 0 for t in TESTS[assignment]}
     for gid in WRITTEN[assignment]:
         assert blank[gid]["auto"] == 0 and not blank[gid]["needs_manual"]  # nothing written
         assert right[gid]["auto"] is None and right[gid]["needs_manual"]  # for the trainer
@@ -314,18 +316,43 @@ def test_scenario_of_indicator_scoring_is_consistent():
     assert not (scores["pricing"] >= 3 and scores["contract"] <= 2), scores
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS[:4])
-def test_no_question_gives_away_another_answer(assignment):
-    """A later question may not state the tier or value an earlier autograded question asks for."""
+def _questions(assignment: str) -> list[str]:
+    return [c.source for c in source(assignment).cells if c.cell_type == "markdown" and c.source.startswith("### 第")]
+
+
+def test_no_later_question_says_which_tier_a_named_customer_is():
+    """A question about 客户甲 … 客户辛 is not answered by a later question's wording."""
     from kamlib.tiers import Tier
 
-    nb = source(assignment)
-    questions = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("### 第")]
-    for i, text in enumerate(questions):
-        later = "\n".join(questions[i + 1 :])
-        for word in re.findall(r"客户[甲乙丙丁戊己庚辛]", text):
-            for tier in Tier:
-                assert not re.search(rf"{word}[^。\n]*(被判定为|是|属于){tier.label_zh}", later), (word, tier)
+    named = []
+    for assignment in ASSIGNMENTS:
+        questions = _questions(assignment)
+        for i, text in enumerate(questions):
+            later = "\n".join(questions[i + 1 :])
+            for word in re.findall(r"客户[甲乙丙丁戊己庚辛]", text):
+                named.append(word)
+                for tier in Tier:
+                    assert not re.search(rf"{word}[^。\n]*(被判定为|是|属于){tier.label_zh}", later), (word, tier)
+    assert len(set(named)) >= 5, "the named customers of the relationship-tier exercise were not found"
+
+
+def test_no_later_question_states_a_count_an_earlier_one_asks_for():
+    """The counts of customers asked for (government customers; the fewest that make 80 % of
+    sales) appear in no later question of the same exercise."""
+    from kamlib.data import load_accounts
+    from kamlib.priorities import smallest_set_for_share
+
+    accounts = load_accounts()
+    counts = {
+        ("ex01_concepts", "第 7 题"): int((accounts["customer_type"] == "政府").sum()),
+        ("ex04_foundations", "第 4 题"): len(smallest_set_for_share(accounts, 0.8)),
+    }
+    for (assignment, title), count in counts.items():
+        questions = _questions(assignment)
+        asking = next(i for i, text in enumerate(questions) if text.startswith(f"### {title}"))
+        assert "家" in questions[asking] or "几" in questions[asking], (assignment, title)
+        for later in questions[asking + 1 :]:
+            assert not re.search(rf"(?<![\d.]){count}\s*家", later), (assignment, title, count, later[:80])
 
 
 def test_at_most_a_few_autograded_points_grade_writing_code():

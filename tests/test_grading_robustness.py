@@ -63,7 +63,7 @@ def test_one_broken_notebook_is_reported_and_the_cohort_is_graded(cohort):
 
 def test_a_notebook_that_is_not_json_scores_zero_and_is_flagged(cohort):
     found = grades(cohort.course, "not_json", ADVERSARIAL)
-    assert all(g["auto"] is None and g["needs_manual"] for g in found.values())  # score 0, flagged
+    assert found and all(g["auto"] is None and g["needs_manual"] for g in found.values())  # score 0, flagged
     assert not (cohort.course / "autograded" / "not_json" / ADVERSARIAL).exists()
 
 

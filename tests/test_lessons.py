@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 LESSONS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
 TEACHING = [p for p in LESSONS if not p.name.startswith("00_")]
+COMMITTED = LESSONS + sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))
 EXPECTED = ["00_index", "01_concepts", "02_roles", "03_relationship_tiers", "04_foundations", "05_my_accounts"]
 BINDER = "https://mybinder.org/v2/gh/kam-course-kit/kam-course/HEAD?urlpath=lab/tree/course/"
 GLYPH_TROUBLE = re.compile(r"Glyph|missing from font")
@@ -68,6 +69,17 @@ def test_all_lessons_are_present():
 
 
 # --- committed form -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=_ids(COMMITTED))
+def test_stored_with_chinese_as_itself(path):
+    """Chinese is stored as itself, as JupyterLab saves it, not as \\uXXXX escapes: the other
+    tests that scan a notebook's file (scrape errors, the font's characters) then read what a
+    learner reads, and a diff of a notebook stays readable."""
+    raw = path.read_text(encoding="utf-8")
+    decoded = json.dumps(json.loads(raw), ensure_ascii=False)
+    escaped = sorted({c for c in decoded if ord(c) > 127} - set(raw))
+    assert not escaped, f"{path.name}: stored as escapes: {''.join(escaped)[:40]}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))

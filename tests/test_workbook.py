@@ -437,7 +437,8 @@ def test_owner_roles_in_chinese_and_a_bad_one(tmp_path):
 
 
 def test_the_case_contacts_stay_strict():
-    with pytest.raises(DataError):
+    """The case study's contacts need a title and a role on our side (a trainee's sheet may leave them blank)."""
+    with pytest.raises(DataError) as caught:
         _validated(
             pd.DataFrame(
                 {
@@ -455,6 +456,7 @@ def test_the_case_contacts_stay_strict():
             SCHEMAS["contacts.csv"],
             "contacts.csv",
         )
+    assert {p.column for p in caught.value.problems} == {"title", "owner_role"}
 
 
 def test_a_missing_column_is_named_in_english_and_chinese(tmp_path):
