@@ -5,7 +5,7 @@ cell, or pass it to ``display()``; each ends with a note to re-run the cell when
 notebook reopened later no longer answers. Its controls are public
 attributes, so a test (or a curious trainee) can set them from code and read what the
 widget shows. The widgets only wire controls to :mod:`kamlib.tiers`,
-:mod:`kamlib.roles`, :mod:`kamlib.priorities` and :mod:`kamlib.plots`; the logic lives
+:mod:`kamlib.roles`, :mod:`kamlib.priorities`, :mod:`kamlib.stakeholders` and :mod:`kamlib.plots`; the logic lives
 there. Charts are drawn to PNG and put in an ``Output`` widget (``.chart``; read the
 image with :func:`chart_png`), so no matplotlib figure stays open and the same code
 works in JupyterLab, Binder and headless tests.
