@@ -72,11 +72,16 @@ class Build:
 
 # ------------------------------------------------------------------ the build
 def _secrets(assignments: list[str]) -> dict[str, str]:
-    """Solution code, hidden-test statements and mark-scheme lines of the instructor versions."""
+    """Solution code, model answers, hidden-test statements and mark-scheme lines of the instructor versions."""
     secrets = {}
     for assignment in assignments:
         nb = nbformat.read(ROOT / "exercises" / "source" / assignment / f"{assignment}.ipynb", as_version=4)
         for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+                for line in cell.source.split("\n"):  # a written question's model answer, replaced as a whole
+                    if len(line.strip()) > 12:
+                        secrets[line.strip()] = f"{assignment}: model answer"
+                continue
             region = None
             for line in cell.source.split("\n"):
                 match = re.search(r"(BEGIN|END) (SOLUTION|HIDDEN TESTS|MARK SCHEME)", line)

@@ -76,6 +76,16 @@ def mark_scheme_lines(assignment: str) -> list[str]:
     return lines
 
 
+def solution_lines(assignment: str) -> list[str]:
+    """The solution code (inside the solution regions) and the model answers' lines (written questions)."""
+    nb = source(assignment)
+    lines = region_lines(nb, "BEGIN SOLUTION", "END SOLUTION")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
+            lines += [line.strip() for line in cell.source.split("\n") if len(line.strip()) > 12]
+    return lines
+
+
 # ------------------------------------------------------------------ the source notebooks
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_grade_ids_and_points_are_stable(assignment):
@@ -153,7 +163,8 @@ def test_learner_versions_hold_no_solution_hidden_test_or_mark_scheme(cohort, as
     path = cohort.course / "release" / assignment / f"{assignment}.ipynb"
     nb = read_notebook(path)
     text = path.read_text(encoding="utf-8") + "\n".join(cell.source for cell in nb.cells)
-    secrets = hidden_lines(assignment) + mark_scheme_lines(assignment) + ["参考答案"]
+    secrets = hidden_lines(assignment) + mark_scheme_lines(assignment) + solution_lines(assignment) + ["参考答案"]
+    assert len(secrets) > 10, f"{assignment}: the instructor version's secrets were not found"
     assert find_leaks(text, tuple(secrets)) == []
     for cell in nb.cells:
         if nbgrader_meta(cell).get("solution"):
