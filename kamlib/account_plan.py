@@ -239,7 +239,7 @@ def account_plan(
     else:
         scored = int(ranked["rank"].notna().sum())
         plan.facts["prioritise"] = [
-            f"优先得分 {row['priority_score']:.1f}，在 {scored} 个客户中排第 {int(row['rank'])} 位（本课程的做法：规模 50%、潜力 30%、重要性 20%）",
+            f"优先得分 {row['priority_score']:.1f}，在 {scored} 个客户中排第 {int(row['rank'])} 位（本课程的做法：大小 50%、潜力 30%、重要性 20%）",
             f"客户组合分组：{row['quadrant']}——{QUADRANTS[row['quadrant']]}",
         ]
 

@@ -40,7 +40,7 @@ WEIGHT_COLUMNS: dict[str, str] = {
 }
 
 QUADRANTS: dict[str, str] = {
-    "重点发展": "规模大、潜力高：投入最多的资源，争取把关系提升一个层级。",
+    "重点发展": "规模大、潜力高：投入最多的资源，把潜力变成业务；关系还没到战略联盟的，争取提升一个层级。",
     "重点维护": "规模大、潜力低：守住现有业务，以高效的服务和稳定的关系为主。",
     "选择培育": "规模小、潜力高：挑选其中最有把握的客户，有计划地投入、培育。",
     "维持观察": "规模小、潜力低：按标准流程服务，控制投入，定期观察变化。",
@@ -68,8 +68,8 @@ SERVICE_LEVELS: tuple[ServiceLevel, ...] = (
     ServiceLevel("C 级　标准服务", 1 / 2, 1, "以电话、线上和服务网点为主，有项目或问题时再上门。"),
 )
 """The course's service levels, highest first: the top sixth of accounts by priority get
-A, the next third B, the rest C; an A account gets 12 times the hours of a C account,
-a B account 4 times. Effort follows priority in steps, as a sales team plans visits."""
+A, the next third B, the rest C; hours are shared 12 : 4 : 1 per A, B and C account (then
+rounded to whole hours). Effort follows priority in steps, as a sales team plans visits."""
 
 TRENDS = ("增长", "持平", "下降")
 """Trend labels of :func:`performance_review`: up, flat, down."""

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 WEIGHT_LABELS = {
-    "size": "规模（年销售额）",
+    "size": "大小（年销售额）",
     "potential": "潜力（增长潜力）",
     "importance": "重要性（战略重要性）",
 }
@@ -475,9 +475,9 @@ class AllocationPlanner(WithRerunNote, widgets.VBox):
         super().__init__(
             [
                 widgets.HTML(
-                    "<h4>资源分配规划器：按规模、潜力和重要性定服务等级、分工时</h4>"
+                    "<h4>资源分配规划器：按大小、潜力和重要性定服务等级、分工时</h4>"
                     f"<div style='{_GREY}'>本课程的做法：优先得分前六分之一的客户为 A 级，"
-                    "其后三分之一为 B 级，其余为 C 级；A 级每家的工时是 C 级的 12 倍，B 级是 4 倍。"
+                    "其后三分之一为 B 级，其余为 C 级；工时按 A、B、C 级每家 12∶4∶1 的比例分配（取整到小时）。"
                     "权重只看相对大小（会按比例换算成合计 100%）。</div>"
                 ),
                 *self.weight_sliders.values(),

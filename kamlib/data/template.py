@@ -169,7 +169,10 @@ def _guide(ws: Worksheet) -> None:
         ("采购份额：我们在客户同类采购中所占的比例，0 – 1 之间的小数，例如 0.3。", None),
         ("客户经理、行政支持者、销售经理：我方担任这三个职位的人；还没有指派的留空。", None),
         ("", None),
-        ("六个关系指标（1–4 级，第 k 级就是课件中第 k 种客户关系对这一方面的描述）", "bold"),
+        (
+            "六个关系指标（1–4 级，第 k 级大多就是课件中第 k 种客户关系对这一方面的描述，课件没写到的几格由本课程推断）",
+            "bold",
+        ),
     ]
     for key, indicator in INDICATORS.items():
         lines.append((f"{indicator.label_zh}（{key}）", "bold"))

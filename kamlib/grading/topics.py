@@ -46,8 +46,9 @@ REVIEW: dict[str, tuple[str, str, str]] = {
     "roles.sales_manager": ("02_roles.ipynb", "4. 销售经理（sales manager）", "第 12 页"),
     "roles.team": ("02_roles.ipynb", "5. 三个职位放在一起看", "第 6–12 页"),
     "tiers.types": ("03_relationship_tiers.ipynb", "6. 四种类型的客户关系特征：一张对照表", "第 13–17 页"),
-    "tiers.indicators": ("03_relationship_tiers.ipynb", "7. 怎样判断一个客户在哪一级", "第 14–17 页"),
-    "tiers.rule": ("03_relationship_tiers.ipynb", "10. 再上一级需要改变什么", "第 14–17 页"),
+    "tiers.indicators": ("03_relationship_tiers.ipynb", "6. 四种类型的客户关系特征：一张对照表", "第 14–17 页"),
+    # The rule is the course's own (the deck has none): no deck pages to reread.
+    "tiers.rule": ("03_relationship_tiers.ipynb", "7. 怎样判断一个客户在哪一级", ""),
     "foundations.know": ("04_foundations.ipynb", "1. 了解（一）：了解客户", "第 19 页"),
     "foundations.analyse": ("04_foundations.ipynb", "3. 分析", "第 20 页"),
     "foundations.prioritise": ("04_foundations.ipynb", "4. 确定优先顺序", "第 20 页"),
