@@ -6,14 +6,17 @@ a trainer meets it. They use the tiny course of tests/support/tiny_course.py.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+from kamlib.grading import sandbox as sandbox_module
 from kamlib.grading.answer_store import read_answers
-from kamlib.grading.sandbox import Sandbox, bwrap_args, doctor, parse_size
+from kamlib.grading.sandbox import Sandbox, bwrap_args, doctor, launcher_args, parse_size
 from tests.support.commands import tool_env
 from tests.support.courses import clone_course
 from tests.support.tiny_course import RIGHT, submit
@@ -95,7 +98,31 @@ def test_limits_and_mounts_follow_the_settings(tmp_path):
     sandbox = Sandbox(memory_limit="1G", max_processes=16, scratch_size="64M")
     args = bwrap_args(sandbox, tmp_path / "submission", tmp_path / "connection.json")
     assert args[args.index("--tmpfs") - 1] == str(64 * 2**20)
+    launcher = launcher_args(sandbox)
+    limits = {launcher[i]: launcher[i + 1] for i, a in enumerate(launcher) if a.startswith("--") and a != "--"}
+    assert (
+        limits["--memory"] == str(2**30) and limits["--processes"] == "16" and limits["--file-size"] == str(64 * 2**20)
+    )
     assert "--unshare-net" in args and "--clearenv" in args and "--cap-drop" in args
     mounted = {args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind", "--ro-bind-try")}
     assert str(Path.home()) not in mounted and not any("exercises" in m for m in mounted)
     assert parse_size("2G") == 2**31 and parse_size("256M") == 2**28 and parse_size(512) == 512
+
+
+def test_an_environment_under_tmp_is_mounted_in_the_sandbox(monkeypatch):
+    """A virtualenv or kamlib under /tmp (a checkout there, a CI runner's environment) is
+    readable in the sandbox, where /tmp itself is a link into the learner's scratch folder."""
+    root = Path(tempfile.mkdtemp(dir="/tmp", prefix="kam-env-"))
+    try:
+        root.chmod(0o755)
+        marker = root / "marker.txt"
+        marker.write_text("读得到", encoding="utf-8")
+        marker.chmod(0o644)
+        roots = sandbox_module._python_roots()
+        monkeypatch.setattr(sandbox_module, "_python_roots", lambda: [*roots, str(root)])
+        code = f"import json; print(json.dumps(open({str(marker)!r}, encoding='utf-8').read()))"
+        run = sandbox_module._probe(Sandbox(), code, [])
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert json.loads(run.stdout.strip().splitlines()[-1]) == "读得到"
+    finally:
+        shutil.rmtree(root)

@@ -151,8 +151,13 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
             args += ["--ro-bind", path, path]
     for path in _ETC_FILES:
         args += ["--ro-bind-try", path, path]
-    for root in _python_roots():
-        args += ["--ro-bind", root, root]
+    # An environment or kamlib under /tmp (a checkout there, a CI runner's venv) is mounted
+    # after /tmp exists in the sandbox: there /tmp is a link into the learner's scratch folder.
+    roots = _python_roots()
+    in_tmp = [r for r in roots if r.startswith("/tmp/")]
+    for root in roots:
+        if root not in in_tmp:
+            args += ["--ro-bind", root, root]
     scratch = str(parse_size(sandbox.scratch_size))
     args += [
         "--proc",
@@ -167,8 +172,8 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
         INSIDE_WORK,
         "--dir",
         f"{INSIDE_HOME}/tmp",
-        "--symlink",
-        f"{INSIDE_HOME}/tmp",
+        "--symlink",  # relative, so that bubblewrap can mount through it (an absolute one would
+        f"{INSIDE_HOME}/tmp".lstrip("/"),  # be resolved outside the sandbox while it is set up)
         "/tmp",
         "--size",
         str(2**20),
@@ -180,6 +185,7 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
         "--ro-bind",
         str(connection_file),
         INSIDE_CONNECTION,
+        *[arg for root in in_tmp for arg in ("--ro-bind", root, root)],
         "--remount-ro",
         "/",  # the sandbox's own root folder too: writable are only the two tmpfs above
         "--chdir",
