@@ -23,10 +23,13 @@ from tests.support.courses import ASSIGNMENTS, EXERCISES
 from tests.support.submissions import (
     grade_id,
     grades,
+    hidden_lines,
     is_test,
+    mark_scheme_lines,
     nbgrader_meta,
     read_notebook,
-    region_lines,
+    solution_lines,
+    source,
     test_scores,
     without_markers,
 )
@@ -55,35 +58,6 @@ WRITTEN = {
     "ex05_account_plan": {f"ex05_part{i}_answer": 4 for i in range(1, 6)},
 }
 TOTAL = 20
-
-
-def source(assignment: str):
-    return read_notebook(EXERCISES / "source" / assignment / f"{assignment}.ipynb")
-
-
-def hidden_lines(assignment: str) -> list[str]:
-    """The statements inside the hidden-test regions of an assignment's source."""
-    lines = region_lines(source(assignment), "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-    return [line for line in lines if not line.startswith("import ")]
-
-
-def mark_scheme_lines(assignment: str) -> list[str]:
-    """Mark-scheme lines as written (notebooks) and as rendered (HTML drops the Markdown marks)."""
-    lines = []
-    for line in region_lines(source(assignment), "BEGIN MARK SCHEME", "END MARK SCHEME"):
-        if len(line) > 12:
-            lines += [line, re.sub(r"[*`]", "", line).strip().lstrip("- ")]
-    return lines
-
-
-def solution_lines(assignment: str) -> list[str]:
-    """The solution code (inside the solution regions) and the model answers' lines (written questions)."""
-    nb = source(assignment)
-    lines = region_lines(nb, "BEGIN SOLUTION", "END SOLUTION")
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
-            lines += [line.strip() for line in cell.source.split("\n") if len(line.strip()) > 12]
-    return lines
 
 
 # ------------------------------------------------------------------ the source notebooks
@@ -202,6 +176,9 @@ def test_feedback_holds_no_hidden_test_mark_scheme_or_solution(cohort):
         text = path.read_text(encoding="utf-8")
         assert find_leaks(text, secrets[assignment]) == [], path
         assert "仅讲师可见" not in text, path
+        if path.parent.parent.name == "blank":  # what the learner did not write: the solutions, the model answers
+            assert find_leaks(text, (*solution_lines(assignment), "参考答案")) == [], path
+    assert any(p.parent.parent.name == "blank" for p in files)
 
 
 def test_markers_the_scan_looks_for_are_the_ones_nbgrader_uses():

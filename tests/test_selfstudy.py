@@ -12,9 +12,12 @@ import pytest
 from nbclient import NotebookClient
 
 from kamlib import answer_key
-from kamlib.grading.regions import HIDDEN, MARK_SCHEME, SOLUTION, region_lines
+from kamlib.grading.regions import HIDDEN, MARK_SCHEME, SOLUTION
+from kamlib.grading.topics import review_pointer
 from kamlib.grading.verdicts import names_used
 from kamlib.selfstudy import FOLDER, build
+from tests.support.courses import ASSIGNMENTS
+from tests.support.submissions import hidden_lines, mark_scheme_lines, solution_lines, source
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
@@ -63,27 +66,29 @@ def _notebook(root: Path, assignment: str) -> Path:
 
 
 def test_every_assignment_gets_a_self_study_notebook_and_nothing_else_is_made(built):
-    for source in sorted((EXERCISES / "source").iterdir()):
-        assert _notebook(built, source.name).exists()
+    for folder in sorted((EXERCISES / "source").iterdir()):
+        assert _notebook(built, folder.name).exists()
     assert sorted(p.name for p in built.iterdir()) == ["nbgrader_config.py", FOLDER, "source"]
 
 
 def test_no_solution_hidden_test_mark_scheme_or_explanation_in_plain_text(built):
-    for source in sorted((EXERCISES / "source").glob("*/*.ipynb")):
-        nb = nbformat.read(source, as_version=4)
-        secrets = [
-            line
-            for cell in nb.cells
-            for region in (SOLUTION, HIDDEN, MARK_SCHEME)
-            for line in region_lines(cell.source, *region)
-            if len(line) > 6
-        ]
+    for assignment in ASSIGNMENTS:
+        secrets = hidden_lines(assignment) + mark_scheme_lines(assignment) + solution_lines(assignment)
         secrets += [
-            cell.metadata["kam"]["explanation"] for cell in nb.cells if cell.metadata.get("kam", {}).get("explanation")
+            c.metadata["kam"]["explanation"]
+            for c in source(assignment).cells
+            if "explanation" in c.metadata.get("kam", {})
         ]
-        text = _notebook(built, source.parent.name).read_text(encoding="utf-8")
+        assert len(secrets) > 20, f"{assignment}: the instructor version's secrets were not found"
+        path = _notebook(built, assignment)
+        # The file as stored and as read: in the JSON a quote is \", so `answer_1 = "B"` is found in the cells.
+        built_nb = nbformat.read(path, as_version=4)
+        text = "\n".join(
+            [path.read_text(encoding="utf-8")]
+            + [c.source + json.dumps(c.metadata, ensure_ascii=False) for c in built_nb.cells]
+        )
         leaked = [s for s in secrets if s in text]
-        assert not leaked, f"{source.name}: {leaked[:3]}"
+        assert not leaked, f"{assignment}: {leaked[:3]}"
         assert not any(marker in text for marker in (*SOLUTION, *HIDDEN, *MARK_SCHEME))
         assert '"explanation"' not in text
 
@@ -162,9 +167,17 @@ def test_right_answers_get_a_tick_and_wrong_ones_a_cross_with_a_review_hint(buil
     assert sorted(progress["exercises"][assignment]["done"]) == sorted(g for g, _ in right)
     wrong = _run(answered(built, assignment, wrong=True), folder, tmp_path)
     assert len(wrong) == len(right)
+    topics = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata.get("kam", {}).get("topic")
+        for c in source(assignment).cells
+        if "nbgrader" in c.metadata
+    }
     for gid, text in wrong:
         assert "\n✗ 还不对" in text and "✔ 正确" not in text, (gid, text)
-        assert "复习：第三课" in text and "幻灯片" in text, (gid, text)
+        assert review_pointer(topics[gid]).startswith("复习：第三课") and review_pointer(topics[gid]) in text, (
+            gid,
+            text,
+        )
         assert "Traceback" not in text
 
 

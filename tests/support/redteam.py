@@ -53,9 +53,7 @@ class Plant:
     def attacks(self) -> dict[str, tuple[str, str]]:
         """name -> (code of the hostile cell, "blank" or "half": what the rest of the notebook is)."""
         c, h, p = self.course, self.home, self.port
-        exfiltrate = (
-            f"import glob\nfiles = glob.glob('{c}/source/**/*.ipynb', recursive=True)\ngot = open(files[0]).read()"
-        )
+        exfiltrate = f"import glob\nfiles = glob.glob('{c}/source/**/*.ipynb', recursive=True)\nassert files\ngot = open(files[0]).read()"
         return {
             "read_answer_key": (
                 _attempt(exfiltrate, "source")
@@ -130,8 +128,10 @@ class Plant:
             ),
             "proc_environ": (
                 _attempt(
-                    f"import glob\nmark = {_split(CANARY)}.encode()\n"
-                    "got = [p for p in glob.glob('/proc/*/environ') if mark in open(p,'rb').read()]\n"
+                    f"import glob\nmark = ({_split(CANARY)}).encode()\ngot = []\n"
+                    "for path in glob.glob('/proc/*/environ'):\n"
+                    "    try:\n        data = open(path, 'rb').read()\n    except OSError:\n        continue\n"
+                    "    if mark in data:\n        got.append(path)\n"
                     "assert got",
                     "proc-environ",
                 ),

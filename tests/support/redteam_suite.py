@@ -7,6 +7,7 @@ these tests, so the same hostile cohort is graded by ``kam grade --jobs 2`` and 
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,11 +134,18 @@ def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
     assert full == 15 and sum(test_scores(attacked.course, "right", ADVERSARIAL).values()) == full
 
 
+# Exceptions that mean the attack's own code is wrong, not that the sandbox stopped it.
+BROKEN_ATTACK = re.compile(
+    r"BLOCKED: \S+ (TypeError|NameError|SyntaxError|AttributeError|ImportError|ModuleNotFoundError|KeyError|IndexError)"
+)
+
+
 @pytest.mark.parametrize("student, attempts", sorted(ATTEMPTS.items()))
 def test_each_attack_ran_and_was_stopped(attacked, student, attempts):
     printed = _outputs(attacked, student)
     assert "LEAKED:" not in printed, printed[:2000]
     assert printed.count("BLOCKED:") == attempts, printed[:2000]  # the attack did run, every attempt of it
+    assert not BROKEN_ATTACK.search(printed), printed[:2000]  # and was stopped by the sandbox, not by a bug
 
 
 def test_no_secret_reaches_any_file_a_grader_writes(attacked):

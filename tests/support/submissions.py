@@ -101,6 +101,37 @@ def read_notebook(path: Path) -> NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+# ------------------------------------------------------------------ what the instructor versions hide
+def source(assignment: str) -> NotebookNode:
+    """The instructor version of ``assignment`` in exercises/source/."""
+    return read_notebook(EXERCISES / "source" / assignment / f"{assignment}.ipynb")
+
+
+def hidden_lines(assignment: str) -> list[str]:
+    """The statements inside the hidden-test regions of an assignment's source."""
+    lines = region_lines(source(assignment), "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    return [line for line in lines if not line.startswith("import ")]
+
+
+def mark_scheme_lines(assignment: str) -> list[str]:
+    """Mark-scheme lines as written (notebooks) and as rendered (HTML drops the Markdown marks)."""
+    lines = []
+    for line in region_lines(source(assignment), "BEGIN MARK SCHEME", "END MARK SCHEME"):
+        if len(line) > 12:
+            lines += [line, re.sub(r"[*`]", "", line).strip().lstrip("- ")]
+    return lines
+
+
+def solution_lines(assignment: str) -> list[str]:
+    """The solution code (inside the solution regions) and the model answers' lines (written questions)."""
+    nb = source(assignment)
+    lines = region_lines(nb, "BEGIN SOLUTION", "END SOLUTION")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
+            lines += [line.strip() for line in cell.source.split("\n") if len(line.strip()) > 12]
+    return lines
+
+
 @dataclass(frozen=True)
 class Question:
     """One autograded question: its answer cell, its test cell, points, and the variable tested."""
