@@ -301,7 +301,9 @@ def _grade(course, args, out) -> int:
         if bar is not None:
             bar.close()
     if run.stale:
-        print(f"⚠ 成绩库中没有以下学员的评分记录（成绩库可能被恢复或重建过），已重新评分：{'、'.join(run.stale)}")
+        print(
+            f"⚠ 成绩库中没有以下学员这次提交的成绩（成绩库可能从备份恢复或重建过），已重新评分：{'、'.join(run.stale)}"
+        )
     for student in run.no_timestamp:
         print(
             f"⚠ {student}：提交的笔记本比上次评分时新，但提交文件夹里没有 timestamp.txt，nbgrader 无法判断这是新提交，"

@@ -173,6 +173,31 @@ def test_feedback_after_restoring_an_older_backup_says_how_to_regrade(course):
     assert "✗ alice：" in run.stdout and "kam grade ps1 --student alice" in run.stdout
 
 
+def score(course: Path, student: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tiny") as gb:
+        return gb.find_submission("ps1", student).score
+
+
+def test_a_resubmission_graded_after_the_restored_backup_is_graded_again(course):
+    """The gradebook restored from a backup taken before bob's resubmission was graded holds his
+    older submission's grades: the next kam grade grades the resubmission again and says so."""
+    assert score(course, "bob") == 1.0
+    submit(course, "bob", answers=RIGHT, timestamp="2025-03-02 09:00:00.000000 UTC")
+    taken = set(backups(course / "gradebook.db"))
+    assert kam(course, "grade", "ps1").returncode == 0
+    assert score(course, "bob") == 3.0
+    (before_resubmission,) = set(backups(course / "gradebook.db")) - taken
+    assert kam(course, "restore", before_resubmission.name).returncode == 0
+    assert score(course, "bob") == 1.0
+    run = kam(course, "grade", "ps1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert score(course, "bob") == 3.0
+    warning = [line for line in run.stdout.splitlines() if "已重新评分" in line]
+    assert warning and "bob" in warning[0] and "alice" not in warning[0], run.stdout
+
+
 def test_force_keeps_manual_grades_of_unchanged_answers_and_says_which_changed(course):
     grade_by_hand(course, "alice")
     grade_by_hand(course, "carol", 0.0)

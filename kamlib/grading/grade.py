@@ -79,7 +79,7 @@ class GradeRun:
     outcomes: list[Outcome]
     seconds: float
     backup: Path | None  # the copy of the gradebook as it was before this run
-    stale: list[str] = field(default_factory=list)  # regraded: the gradebook had lost their grades
+    stale: list[str] = field(default_factory=list)  # regraded: the gradebook had lost (or held older) grades
     no_timestamp: list[str] = field(default_factory=list)  # skipped: newer files but no timestamp.txt
 
     def count(self, status: Status) -> int:
@@ -167,24 +167,28 @@ def _newer(cd, assignment: str, student: str) -> bool:
 
 
 def _plan(course: Course, assignment: str, students: list[str], force: bool) -> tuple[set[str], list[str], list[str]]:
-    """(students to grade with force, those among them the gradebook lost, those skipped for want of a timestamp).
+    """(students to grade with force, those among them whose grades the gradebook lost or holds
+    for an older submission, those skipped for want of a timestamp).
 
-    A submission already graded on disk but absent from the gradebook would be skipped by
-    nbgrader and then miss from every report; it is graded again instead. A submission
-    whose notebooks changed after grading but that has no ``timestamp.txt`` is skipped by
-    nbgrader (it cannot tell it is newer); the trainer is told.
+    A submission already graded on disk but absent from the gradebook, or recorded there with
+    an older timestamp (a gradebook restored from a backup taken before a resubmission was
+    graded), would be skipped by nbgrader and keep missing or old grades; it is graded again
+    instead. A submission whose notebooks changed after grading but that has no
+    ``timestamp.txt`` is skipped by nbgrader (it cannot tell it is newer); the trainer is told.
     """
     with course.gradebook() as gb:
         try:
-            known = {s.student.id for s in gb.find_assignment(assignment).submissions}
+            known = {s.student.id: s.timestamp for s in gb.find_assignment(assignment).submissions}
         except Exception:  # noqa: BLE001 - an assignment without submissions
-            known = set()
+            known = {}
     stale, no_timestamp = [], []
     for student in students:
         submitted, autograded = _folders(course.coursedir, assignment, student)
         if not autograded.exists():
             continue
-        if student not in known:
+        handed_in = course.coursedir.get_existing_timestamp(str(submitted))
+        graded_on_disk = course.coursedir.get_existing_timestamp(str(autograded))
+        if student not in known or (handed_in is not None and graded_on_disk == handed_in != known[student]):
             stale.append(student)
         elif not (submitted / "timestamp.txt").is_file() and not force and _changed_since(submitted, autograded):
             no_timestamp.append(student)
