@@ -24,6 +24,9 @@ c.Exchange.root = os.environ.get("KAM_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 # One course only: no per-course sub-folder in trainees' home ("ex01_concepts/", not
 # "kam_course/ex01_concepts/"). Set it to True if the hub ever serves several courses.
 c.Exchange.path_includes_course = False
+# Collecting: a submission folder holding a symbolic link (planted by hand in the exchange, to
+# have the trainer copy the answer key or the gradebook into it) is not collected.
+c.ExchangeFactory.collect = "kamlib.grading.collect.SafeExchangeCollect"
 
 # A trainee's Validate (the notebook toolbar's and the Assignments list's) checks and says what
 # it does on Binder and with `make lab`: every question answered, in Chinese, 30 s per cell.

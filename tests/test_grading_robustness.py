@@ -157,6 +157,44 @@ def test_strip_notebook_removes_hidden_tests_mark_schemes_and_telling_tracebacks
     assert strip_notebook(plain).cells[0].outputs == [error]
 
 
+@pytest.mark.slow
+def test_grade_and_solution_flags_come_back_from_the_gradebook(template):
+    """A learner flips a graded answer to 'not an answer' and a test cell to 'not graded'."""
+    from kamlib.grading.preprocessors import SafeOverwriteCells
+
+    nb = read_notebook(template / "release" / "ps1" / "ps1.ipynb")
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+    cells["essay"].metadata["nbgrader"]["solution"] = False
+    cells["test_answer"].metadata["nbgrader"]["grade"] = False
+    del cells["test_answer"].metadata["nbgrader"]["points"]
+    cells["answer"].metadata["nbgrader"].update(grade=True, points=5)
+    info = {"notebook": "ps1", "assignment": "ps1", "db_url": f"sqlite:///{template / 'gradebook.db'}"}
+    nb, _ = SafeOverwriteCells().preprocess(nb, {"nbgrader": info})
+    meta = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata}
+    assert (meta["essay"]["grade"], meta["essay"]["solution"]) == (True, True)
+    assert (meta["test_answer"]["grade"], meta["test_answer"]["solution"], meta["test_answer"]["points"]) == (
+        True,
+        False,
+        2,
+    )
+    assert (meta["answer"]["grade"], meta["answer"]["solution"]) == (False, True)
+
+
+def test_a_written_answer_s_html_is_shown_as_text_not_run():
+    from kamlib.grading.preprocessors import _defuse_learner_html
+
+    answer = nbformat.v4.new_markdown_cell(
+        "客户很重要。<img src=x onerror=alert(1)><script>fetch('/formgrader')</script>",
+        metadata={"nbgrader": {"solution": True, "grade": True, "grade_id": "essay", "points": 5}},
+    )
+    question = nbformat.v4.new_markdown_cell("<b>第 8 题</b>")  # the trainer's own text stays as written
+    nb = nbformat.v4.new_notebook(cells=[question, answer])
+    _defuse_learner_html(nb)
+    assert nb.cells[0].source == "<b>第 8 题</b>"
+    assert nb.cells[1].source.startswith("客户很重要。") and "<img" not in nb.cells[1].source
+    assert "<script" not in nb.cells[1].source and "&lt;script&gt;" in nb.cells[1].source
+
+
 def test_find_leaks_sees_through_html_highlighting():
     page = '<span class="k">assert</span> <span class="n">x</span> <span class="o">==</span> <span class="mi">42</span>'
     assert find_leaks(page, ("assert x == 42",)) == ["assert x == 42"]

@@ -7,6 +7,10 @@ import os
 from pathlib import Path
 
 
+class RefusedSubmission(RuntimeError):
+    """A submission that is not graded at all (e.g. its notebook is a link); the message (Chinese) says why."""
+
+
 def explain_failure(exc: BaseException | None, notebook: str | None, timeout: int | None, action: str = "评分") -> str:
     """One Chinese sentence saying why a submission was not graded.
 
@@ -25,7 +29,7 @@ def explain_failure(exc: BaseException | None, notebook: str | None, timeout: in
 
     if exc is None:
         return f"{action}失败，nbgrader 没有给出原因（可加 --verbose 查看日志）"
-    if isinstance(exc, SandboxError):
+    if isinstance(exc, SandboxError | RefusedSubmission):
         return str(exc)
     if isinstance(exc, NotJSONError | json.JSONDecodeError | UnicodeDecodeError):
         return f"{nb} 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"

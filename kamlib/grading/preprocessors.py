@@ -37,6 +37,7 @@ still apply.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import os
 import shutil
@@ -51,8 +52,9 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Enum, List, Unicode
 
-from .answer_store import AnswerRecord, now_utc, record_answers
+from .answer_store import AnswerRecord, JudgedAnswer, now_utc, record_answers, record_judged
 from .answers import AnswerFormatError, decode_export, export_expression, render
+from .failures import RefusedSubmission
 from .feedback_page import (
     FORM,
     PARTLY,
@@ -67,6 +69,7 @@ from .feedback_page import (
     verdict,
 )
 from .hidden_tests import strip_notebook
+from .manual import judged_answers
 from .regions import HIDDEN, SOLUTION, region_text, remove_regions
 from .sandbox import Sandbox, SandboxedKernelManager
 from .topics import review_pointer
@@ -108,16 +111,23 @@ class SandboxedExecute(Execute):
         self._prepare(info, resources.get("metadata", {}).get("path"))
         resources.setdefault("kam", {})["answers"] = {}
         resources["kam"]["sandboxed"] = self._sandbox.enabled
+        self._decided: dict[int, list] = {}
         early = _EARLY.pop(_early_key(info), None) if km is None else None
         wanted = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or NATIVE_KERNEL_NAME
         if early is not None and (type(early) is not self.kernel_manager_class or early.kernel_name != wanted):
             _stop_kernel(early)
             early = None
         try:
-            return super().preprocess(nb, resources, km or early)
+            nb, resources = super().preprocess(nb, resources, km or early)
         finally:
             if early is not None and self.km is not None:
                 self._cleanup_kernel()  # nbclient stops only the kernels it started itself
+        # A later cell can still change an earlier cell's outputs (update_display_data with a
+        # display id shown there): each test cell ends with exactly the outputs decided for it.
+        for index, outputs in self._decided.items():
+            nb.cells[index].outputs = copy.deepcopy(outputs)
+        _defuse_learner_html(nb)
+        return nb, resources
 
     def _prepare(self, info: dict, folder: str | None) -> None:
         """Choose the kernel manager; for a submission, take out the files copied through links."""
@@ -127,6 +137,7 @@ class SandboxedExecute(Execute):
         self._learner_folder = None
         if info.get("student") and folder:
             self._learner_folder = self._submitted(info)
+            _refuse_linked_notebook(self._learner_folder, info)
             self._drop_linked_files(Path(folder))
 
     def create_kernel_manager(self):
@@ -185,6 +196,7 @@ class SandboxedExecute(Execute):
         values = self._export(test.names) if self._stop_reason is None else {}
         verdict = judge(test.source, values, test.points)
         cell.outputs = _learner_outputs(cell.outputs) + _verdict_outputs(verdict, cell.execution_count)
+        self._decided[index] = copy.deepcopy(cell.outputs)
         shown = [
             render(values[n]) if len(test.names) == 1 else f"{n} = {render(values[n])}"
             for n in test.names
@@ -239,8 +251,51 @@ class SandboxedExecute(Execute):
         text = (result.get("data") or {}).get("text/plain") if result.get("status") == "ok" else None
         try:
             return decode_export(ast.literal_eval(text), names) if isinstance(text, str) else {}
-        except (AnswerFormatError, ValueError, SyntaxError, MemoryError, RecursionError):
-            return {}
+        except (AnswerFormatError, ValueError, TypeError, OverflowError, SyntaxError, MemoryError, RecursionError):
+            return {}  # a forged or broken export is no answer (and does not fail the notebook)
+
+
+#: Output formats shown as they are; every other one can carry a script (HTML, JavaScript, SVG, widgets).
+_SAFE_OUTPUT = frozenset({"text/plain", "text/latex", "image/png", "image/jpeg", "application/json"})
+
+
+def _defuse_learner_html(nb: NotebookNode) -> None:
+    """Make what the learner wrote or printed safe to show to the trainer.
+
+    The autograded notebook is what the formgrader and the feedback pages render: a
+    script in an output (``display(Javascript(...))``, an ``<img onerror=…>`` in HTML or
+    in a written answer) would run in the trainer's browser, with the formgrader's right
+    to set grades. Outputs keep their plain text and images (a table shows as text); the
+    written answers' HTML is escaped (nbconvert's ``SanitizeHTML``).
+    """
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for out in cell.outputs:
+                data = out.get("data")
+                if data is None:
+                    continue
+                if any(key not in _SAFE_OUTPUT for key in data):
+                    kept = {k: v for k, v in data.items() if k in _SAFE_OUTPUT}
+                    out["data"] = from_dict(kept or {"text/plain": "（这里原本显示网页内容，评分时不显示）"})
+        elif cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = SanitizeHTML().sanitize_html_tags(cell.source)
+
+
+def _refuse_linked_notebook(submitted: Path, info: dict) -> None:
+    """Refuse a notebook that is a link (to the answer key, another learner's work …) or not a file.
+
+    nbgrader reads the submitted notebook through any link: a notebook linked to
+    ``source/`` would be graded as the answer key and its feedback would show it.
+    """
+    notebook = submitted / f"{info['notebook']}.ipynb"
+    linked = [p for p in (notebook, submitted, submitted.parent) if p.is_symlink()]
+    if linked or not notebook.is_file():
+        raise RefusedSubmission(
+            f"提交的笔记本 {notebook.name} 或它所在的文件夹是符号链接（或不是普通文件），不予评分；"
+            "请学员重新提交笔记本文件本身"
+        )
 
 
 #: Kernels started ahead of their notebook by :func:`start_kernel_early`, by (assignment, student, notebook).
@@ -261,7 +316,10 @@ def start_kernel_early(parent, info: dict, folder: Path) -> None:
     ordinary way, which reports the error. Call :func:`stop_early_kernels` afterwards.
     """
     execute = SandboxedExecute(parent=parent)
-    execute._prepare(info, str(folder))
+    try:
+        execute._prepare(info, str(folder))
+    except RefusedSubmission:
+        return  # SandboxedExecute refuses it again, where nbgrader records the failure
     if not execute.kernel_name:
         with Gradebook(info["db_url"]) as gb:
             spec = gb.find_notebook(info["notebook"], info["assignment"]).kernelspec
@@ -344,11 +402,18 @@ def _verdict_outputs(verdict: Verdict, execution_count: int | None) -> list:
 
 
 class SaveAnswers(NbGraderPreprocessor):
-    """Record the answer rendering of every test cell, beside nbgrader's scores."""
+    """Record the answer rendering of every test cell, and what every graded cell judged
+    (:mod:`.manual`), beside nbgrader's scores."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         info, kam = resources["nbgrader"], resources.get("kam", {})
         recorded_at = now_utc()
+        judged = [
+            JudgedAnswer(info["assignment"], info["notebook"], info["student"], grade_id, answer, recorded_at)
+            for grade_id, answer in judged_answers(nb.cells).items()
+        ]
+        if judged:
+            record_judged(info["db_url"], judged)
         records = [
             AnswerRecord(
                 info["assignment"],
@@ -368,7 +433,44 @@ class SaveAnswers(NbGraderPreprocessor):
 
 
 class SafeOverwriteCells(OverwriteCells):
-    """``OverwriteCells`` whose re-added test cells never fail the submission."""
+    """``OverwriteCells`` that also restores each cell's grade and solution flags, and whose
+    re-added test cells never fail the submission.
+
+    nbgrader restores a cell's type, lock, points and locked source, but takes the
+    submission's word for whether a cell is graded or an answer: a learner who turns a
+    hand-graded code answer into an autograded cell would score it in full.
+    """
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, cell_index: int):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        flags = self._source_flags().get(grade_id) if grade_id is not None else None
+        if flags is not None:
+            meta = cell.metadata.nbgrader
+            for name in ("grade", "solution"):
+                if bool(meta.get(name, False)) != flags[name]:
+                    self.report_change(grade_id, name, flags[name], meta.get(name))
+                    meta[name] = flags[name]
+            if flags["grade"]:
+                meta.setdefault("points", flags["points"])  # nbgrader then checks the value
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _source_flags(self) -> dict[str, dict]:
+        """grade_id -> {"grade", "solution", "points"} of this notebook's cells, as the gradebook holds them."""
+        key = (self.assignment_id, self.notebook_id)
+        if getattr(self, "_flags_key", None) != key:
+            source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+            points = {cell.name: float(cell.max_score) for cell in source_nb.grade_cells}
+            answers = {cell.name for cell in source_nb.solution_cells}
+            self._flags = {
+                cell.name: {
+                    "grade": cell.name in points,
+                    "solution": cell.name in answers,
+                    "points": points.get(cell.name, 0.0),
+                }
+                for cell in source_nb.source_cells
+            }
+            self._flags_key = key
+        return self._flags
 
     def add_missing_grade_cells(self, nb: NotebookNode, resources: dict):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -406,7 +508,8 @@ def secure_autograde(config) -> None:
 
     ``kam grade`` calls it, so that any course it grades runs learner code in the
     sandbox and records answers: nbgrader's ``Execute`` (or a subclass) becomes
-    :class:`SandboxedExecute`, and :class:`SaveAnswers` follows ``SaveAutoGrades``.
+    :class:`SandboxedExecute`, :class:`SaveAnswers` follows ``SaveAutoGrades``, and
+    nbgrader's own ``OverwriteCells`` becomes :class:`SafeOverwriteCells`.
     """
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import SaveAutoGrades
@@ -419,6 +522,9 @@ def secure_autograde(config) -> None:
         at = next((i + 1 for i, step in enumerate(steps) if issubclass(step, SaveAutoGrades)), len(steps))
         steps.insert(at, SaveAnswers)
     config.Autograde.autograde_preprocessors = steps
+    sanitizing = config.Autograde.get("sanitize_preprocessors") or Autograde.sanitize_preprocessors.default()
+    steps = [import_item(step) if isinstance(step, str) else step for step in sanitizing]
+    config.Autograde.sanitize_preprocessors = [SafeOverwriteCells if step is OverwriteCells else step for step in steps]
 
 
 class StripHiddenTests(NbGraderPreprocessor):

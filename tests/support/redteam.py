@@ -241,6 +241,33 @@ class Plant:
                 _attempt("got = open('notes.txt').read()\nassert 'BEGIN' in got", "symlink"),
                 "blank",
             ),
+            # Question 4 answered well-formed but wrong (0 of 3 points). A hook shows a display
+            # with an id in its test cell, padded so that it sits where the grader later puts
+            # the score; a later cell updates that display to 3.
+            "display_update_score": (
+                'scores_q4 = {"competition": 1, "information_access": 1, "pricing": 1,\n'
+                '             "contact_level": 1, "contract": 1, "visibility": 1}\n'
+                "from IPython.display import display, update_display\nstate = {'shown': False}\n"
+                "def forge(result):\n"
+                "    if state['shown']:\n"
+                "        update_display({'text/plain': '3'}, raw=True, display_id='kam-score')\n"
+                "    elif 'check_indicator' + '_scores(scores_q4' in (result.info.raw_cell or ''):\n"
+                "        get_ipython().displayhook('pad')\n"
+                "        display({'text/plain': 'x'}, raw=True, display_id='kam-score')\n"
+                "        state['shown'] = True\n"
+                "get_ipython().events.register('post_run_cell', forge)\n",
+                "blank",
+            ),
+            # Scripts for the trainer's browser (the formgrader can set grades): shown as text, never run.
+            "script_for_the_trainer": (
+                "from IPython.display import HTML, Javascript, SVG, display\n"
+                "display(Javascript(\"fetch('/formgrader/api/grade/1', {method: 'PUT'})\"))\n"
+                "display(HTML('<img src=x onerror=\"fetch(\\'/formgrader\\')\">'))\n"
+                "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>'))\n",
+                "blank",
+            ),
+            # The notebook handed in is a link to the answer key: refused, not graded.
+            "linked_notebook": ("", "blank"),
         }
 
     def files(self, name: str) -> dict[str, str]:
@@ -249,8 +276,11 @@ class Plant:
 
     def links(self, name: str) -> dict[str, Path]:
         """Symbolic links in the submission folder: name -> target."""
+        key = self.course / "source" / ADVERSARIAL / f"{ADVERSARIAL}.ipynb"
         if name == "symlink_to_answer_key":
-            return {"notes.txt": self.course / "source" / ADVERSARIAL / f"{ADVERSARIAL}.ipynb"}
+            return {"notes.txt": key}
+        if name == "linked_notebook":
+            return {f"{ADVERSARIAL}.ipynb": key}
         return {}
 
 
@@ -272,6 +302,7 @@ def hostile_cases(kit: Kit, plant: Plant) -> dict[str, tuple[Case, dict[str, Pat
 def write_case(course: Path, student: str, case: Case, links: dict[str, Path]) -> None:
     folder = case.write(course, student, ADVERSARIAL)
     for name, target in links.items():
+        (folder / name).unlink(missing_ok=True)  # a link in place of the notebook itself
         (folder / name).symlink_to(target)
 
 

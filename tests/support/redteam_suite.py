@@ -116,11 +116,19 @@ def _outputs(attacked: Attacked, student: str) -> str:
     return "".join(texts)
 
 
-def test_the_whole_cohort_is_graded(attacked):
-    assert attacked.run.returncode == 0, attacked.run.stdout[-3000:] + attacked.run.stderr[-3000:]
-    assert len(attacked.cases) >= 27
+# Submissions refused as a whole (the notebook handed in is a link to the answer key).
+REFUSED = {"linked_notebook"}
+
+
+def test_the_whole_cohort_is_graded_but_the_refused_submission(attacked):
+    printed = attacked.run.stdout + attacked.run.stderr
+    assert attacked.run.returncode == 1, printed[-3000:]  # one submission was not graded, and it says so
+    assert len(attacked.cases) >= 29
     for student in attacked.cases:
-        assert (attacked.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb").is_file(), student
+        graded = (attacked.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb").is_file()
+        assert graded == (student not in REFUSED), student
+    reasons = [line for line in printed.splitlines() if "符号链接" in line and "不予评分" in line]
+    assert reasons and all("linked_notebook" in line for line in reasons if line.startswith("✗")), printed[-3000:]
 
 
 def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
@@ -128,6 +136,7 @@ def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
         s: (test_scores(attacked.course, s, ADVERSARIAL), c.expected)
         for s, c in attacked.cases.items()
         if test_scores(attacked.course, s, ADVERSARIAL) != c.expected
+        and not (s in REFUSED and test_scores(attacked.course, s, ADVERSARIAL) is None)  # nothing recorded
     }
     assert wrong == {}
     full = sum(attacked.cases["right"].expected.values())
@@ -160,6 +169,19 @@ def test_trainer_files_and_other_learners_are_untouched(attacked):
     assert attacked.after == attacked.before
     assert not (attacked.course / "pwned.txt").exists()
     assert not (attacked.course / "autograded" / "symlink_to_answer_key" / ADVERSARIAL / "notes.txt").exists()
+
+
+def test_nothing_a_learner_printed_can_run_in_the_trainers_browser(attacked):
+    """The formgrader and the feedback pages render the autograded notebooks: plain text and images only."""
+    safe = {"text/plain", "text/latex", "image/png", "image/jpeg", "application/json"}
+    for student in set(attacked.cases) - REFUSED:
+        nb = read_notebook(attacked.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb")
+        kinds = {k for c in nb.cells for o in c.get("outputs", []) for k in o.get("data", {})}
+        assert kinds <= safe, (student, kinds - safe)
+    shown = _outputs(attacked, "script_for_the_trainer")
+    for kind in ("Javascript", "HTML", "SVG"):  # each display kept as its plain text only
+        assert f"<IPython.core.display.{kind} object>" in shown, shown[-2000:]
+    assert "onerror" not in shown and "fetch(" not in shown and "<script" not in shown
 
 
 def test_the_loopback_server_was_never_reached(attacked):
