@@ -217,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
 
         db = course.db_path if course is not None else None
         name = db.name if db else "成绩库"
+        if db is not None and not _writable(db):
+            print(
+                f"错误：没有写入成绩库 {name} 的权限（{_first_line(exc)}）：请让运行 kam 的用户可以写入 {db.name} "
+                "和它所在的课程文件夹，再运行一次。成绩库本身没有损坏。",
+                file=sys.stderr,
+            )
+            return 2
         print(
             f"错误：读写成绩库 {name} 时出错（{_first_line(exc)}），成绩库可能已损坏。{way_back(db) if db else ''}",
             file=sys.stderr,
@@ -227,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         os.chdir(cwd)
+
+
+def _writable(db: Path) -> bool:
+    """Whether SQLite can write ``db``: the file and its folder (for its journal) writable."""
+    return os.access(db.parent, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
 
 
 _OS_ERRORS_ZH = {

@@ -217,6 +217,31 @@ def test_force_keeps_manual_grades_of_unchanged_answers_and_says_which_changed(c
     assert warning and "carol" in warning[0] and "alice" not in warning[0]
 
 
+def test_a_manual_grade_survives_a_run_that_lost_the_autograded_notebook(course):
+    """An interrupted or failed run removes the submission's autograded folder; the next run
+    still knows what the manual grade judged (recorded in the gradebook) and keeps it."""
+    import shutil
+
+    grade_by_hand(course, "alice")
+    shutil.rmtree(course / "autograded" / "alice" / "ps1")
+    feedback = kam(course, "feedback", "ps1")  # says whose feedback it cannot write, and how to fix it
+    assert feedback.returncode == 1, feedback.stdout + feedback.stderr
+    assert any(
+        line.startswith("✗ alice：") and "kam grade ps1 --student alice" in line
+        for line in feedback.stdout.splitlines()
+    )
+    run = kam(course, "grade", "ps1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (course / "autograded" / "alice" / "ps1" / "ps1.ipynb").is_file()
+    assert not needs_manual(course, "alice", "essay")
+    # and a changed answer still goes back to the trainer, with the old folder gone too
+    submit(course, "alice", answers={"essay": "我改了答案。"}, timestamp="2025-03-03 08:00:00.000000 UTC")
+    shutil.rmtree(course / "autograded" / "alice" / "ps1")
+    again = kam(course, "grade", "ps1")
+    assert needs_manual(course, "alice", "essay")
+    assert any(line.startswith("⚠ alice：") and "待批改" in line for line in again.stdout.splitlines()), again.stdout
+
+
 def test_a_resubmission_without_timestamp_is_named_with_what_to_do(course):
     folder = submit(course, "bob", answers=RIGHT)
     (folder / "timestamp.txt").unlink()
@@ -225,6 +250,57 @@ def test_a_resubmission_without_timestamp_is_named_with_what_to_do(course):
     assert lines and "timestamp.txt" in lines[0] and "kam grade ps1 --student bob --force" in lines[0]
     again = kam(course, "grade", "ps1", "--student", "bob", "--force")
     assert again.returncode == 0 and "成功 1 份" in again.stdout
+
+
+def test_an_unreadable_submission_fails_only_itself(course):
+    """A learner writes nonsense into timestamp.txt of a graded submission (nbgrader's reader
+    crashed the whole run), another hands in a named pipe as the notebook (every reader
+    would hang): each is named with what to do, and everyone else is graded."""
+    import os
+
+    (course / "submitted" / "carol" / "ps1" / "timestamp.txt").write_text("x", encoding="utf-8")
+    pipe = submit(course, "dave") / "ps1.ipynb"
+    pipe.unlink()
+    os.mkfifo(pipe)
+    submit(course, "bob", answers=RIGHT, timestamp="2025-03-02 09:00:00.000000 UTC")
+    run = kam(course, "grade", "ps1")
+    dave = [line for line in run.stdout.splitlines() if line.startswith("✗ dave：")]
+    assert dave and "ps1.ipynb 不是普通文件" in dave[0], run.stdout
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.startswith("✗ carol：")]
+    assert lines and "timestamp.txt" in lines[0] and "“x”" in lines[0] and "kam grade ps1 --student carol" in lines[0]
+    assert score(course, "bob") == 3.0  # the others are graded
+
+
+def test_a_gradebook_the_trainer_may_not_write_is_not_called_damaged(graded):
+    """A course folder the grading user cannot write: kam says so, and does not send the trainer to the backups."""
+    import os
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="kam-readonly-"))  # outside pytest's private folders: another user reads it
+    try:
+        root = clone_course(graded, base / "course")
+        submit(root, "bob", answers=RIGHT, timestamp="2025-03-02 09:00:00.000000 UTC")
+        for folder, dirs, files in os.walk(base):
+            for name in dirs + files:
+                Path(folder, name).chmod(0o555 if Path(folder, name).is_dir() else 0o444)
+        base.chmod(0o755)
+        command = [str(Path(sys.executable).parent / "kam"), "grade", "ps1"]
+        # root may write anywhere: the grading user is then nobody, who may read the course but not write it
+        as_user = {"user": "nobody", "group": "nogroup", "extra_groups": []} if os.geteuid() == 0 else {}
+        env = {**tool_env(), "HOME": str(base)}
+        run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300, **as_user)
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert "没有写入成绩库 gradebook.db 的权限" in run.stderr and "已损坏" not in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
+    finally:
+        for folder, dirs, _files in os.walk(base):
+            for name in dirs:
+                Path(folder, name).chmod(0o755)
+        base.chmod(0o755)
+        shutil.rmtree(base)
 
 
 def test_start_and_end_lines_agree_and_the_backup_is_named_at_the_start(course):

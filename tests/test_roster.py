@@ -62,6 +62,10 @@ def test_an_excel_list_with_numeric_ids_and_a_learner_not_on_it(course, tmp_path
     assert code == 0 and "新增 1 名，更新 1 名" in out
     assert "不在名单上（保留不动）：bob、carol" in out
     assert students(course)["1001"][0] == "孙一" and {"bob", "carol"} <= set(students(course))
+    assert main(["--course", str(course), "report", "--out", str(tmp_path / "out")]) == 0
+    summary = pd.read_csv(tmp_path / "out" / "report.csv", encoding="utf-8-sig", keep_default_na=False)
+    names = summary.set_index("学员编号")["姓名"]
+    assert names["alice"] == "王丽" and names["bob"] == "" and names["carol"] == ""  # no "nan" for a name not given
 
 
 @pytest.mark.parametrize(

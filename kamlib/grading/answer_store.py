@@ -11,6 +11,10 @@ database as the gradebook (SQLite or PostgreSQL), keep them:
   ``nbgrader autograde`` records answers too.
 * ``kam_grading_failure`` — one row per learner × assignment that ``kam grade`` could
   not grade, with the Chinese reason; removed when a later run grades it.
+* ``kam_judged`` — one row per learner × graded cell: a digest of the answer that grade
+  judged when the submission was last autograded (see :mod:`.manual`), so that a
+  manual grade of an unchanged answer survives a regrade even when the old autograded
+  notebook is gone (an interrupted or failed run removes it).
 
 Both are read by ``kam report``. Reading a gradebook without these tables gives ``[]``.
 """
@@ -31,12 +35,14 @@ __all__ = [
     "record_answers",
     "record_failure",
     "clear_failure",
+    "record_judged",
+    "read_judged",
     "now_utc",
     "MAX_ANSWER_CHARS",
 ]
 
 MAX_ANSWER_CHARS = 200
-ANSWERS, FAILURES = "kam_answer", "kam_grading_failure"
+ANSWERS, FAILURES, JUDGED = "kam_answer", "kam_grading_failure", "kam_judged"
 
 
 @functools.cache
@@ -65,7 +71,17 @@ def _tables():
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("recorded_at", sa.String(32), nullable=False),
     )
-    return answers, failures
+    judged = sa.Table(
+        JUDGED,
+        meta,
+        sa.Column("assignment", sa.String(128), primary_key=True),
+        sa.Column("notebook", sa.String(128), primary_key=True),
+        sa.Column("student", sa.String(128), primary_key=True),
+        sa.Column("grade_id", sa.String(128), primary_key=True),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("recorded_at", sa.String(32), nullable=False),
+    )
+    return answers, failures, judged
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,18 @@ class AnswerRecord:
     answer: str  # short rendering for people; "" when missing
     missing: bool  # the answer variable was not defined
     sandboxed: bool  # False when graded with ``kam grade --no-sandbox``
+    recorded_at: str  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class JudgedAnswer:
+    """What one graded cell judged when a submission was last autograded (a digest of it)."""
+
+    assignment: str
+    notebook: str
+    student: str
+    grade_id: str
+    digest: str  # kamlib.grading.manual.digest of the answer
     recorded_at: str  # ISO 8601 UTC
 
 
@@ -170,7 +198,7 @@ def _upsert(conn, table, rows: list[dict]) -> None:
 def record_answers(db_url: str, records: list[AnswerRecord]) -> None:
     """Store ``records``, replacing earlier answers to the same questions by the same learners."""
     rows = [{**r.__dict__, "answer": r.answer[:MAX_ANSWER_CHARS]} for r in records]
-    answers, _failures = _tables()
+    answers = _tables()[0]
     engine = _engine(db_url)
     _ensure(engine, answers)
     with engine.begin() as conn:
@@ -179,7 +207,7 @@ def record_answers(db_url: str, records: list[AnswerRecord]) -> None:
 
 def record_failure(db_url: str, failure: GradingFailure) -> None:
     """Store that one learner's submission of one assignment could not be graded."""
-    _answers, failures = _tables()
+    failures = _tables()[1]
     engine = _engine(db_url)
     _ensure(engine, failures)
     with engine.begin() as conn:
@@ -188,7 +216,22 @@ def record_failure(db_url: str, failure: GradingFailure) -> None:
 
 def clear_failure(db_url: str, assignment: str, student: str) -> None:
     """Forget a failure once the submission has been graded."""
-    _answers, failures = _tables()
+    failures = _tables()[1]
     with _engine(db_url).begin() as conn:
         if _has(conn, failures):
             conn.execute(failures.delete().where(failures.c.assignment == assignment, failures.c.student == student))
+
+
+def record_judged(db_url: str, records: list[JudgedAnswer]) -> None:
+    """Store what each graded cell judged, replacing the earlier digests of the same cells."""
+    judged = _tables()[2]
+    engine = _engine(db_url)
+    _ensure(engine, judged)
+    with engine.begin() as conn:
+        _upsert(conn, judged, [dict(r.__dict__) for r in records])
+
+
+def read_judged(db_url: str, assignment: str, student: str) -> dict[tuple[str, str], str]:
+    """(notebook, grade_id) -> digest of what was judged at the learner's last autograde; {} if none recorded."""
+    rows = _read(db_url, JUDGED, JudgedAnswer, ("assignment", "notebook", "student", "grade_id"), assignment)
+    return {(n, g): d for _a, n, s, g, d, _at in rows if s == student}

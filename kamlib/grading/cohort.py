@@ -100,7 +100,7 @@ def build_cohort(
         (
             subs.drop_duplicates("student_id")
             .set_index("student_id")
-            .apply(lambda r: f"{r['last_name'] or ''}{r['first_name'] or ''}", axis=1)
+            .apply(lambda r: "".join(v for v in (r["last_name"], r["first_name"]) if isinstance(v, str)), axis=1)
             .rename("name")
             .sort_index()
         )

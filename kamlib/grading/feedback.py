@@ -74,22 +74,31 @@ def generate_feedback(
     """
     course.require_assignment(assignment)
     graded = graded_students(course, assignment)
-    if not graded:
-        raise KamError(f"作业“{assignment}”还没有评过分的提交，请先运行：kam grade {assignment}")
-    if students:
-        unknown = [s for s in students if s not in graded]
-        if unknown:
-            raise KamError(f"以下学员的作业“{assignment}”还没有评分：{'、'.join(unknown)}")
-        graded = students
-    leaks = hidden_test_lines(course, assignment)
-    config = _feedback_config(course)
     with course.gradebook() as gb:
         recorded = {s.student.id for s in gb.find_assignment(assignment).submissions}
+    # In the gradebook but without an autograded folder: the last run on it was interrupted or failed.
+    lost = sorted(recorded - set(graded))
+    if not graded and not lost:
+        raise KamError(f"作业“{assignment}”还没有评过分的提交，请先运行：kam grade {assignment}")
+    if students:
+        unknown = [s for s in students if s not in graded and s not in lost]
+        if unknown:
+            raise KamError(f"以下学员的作业“{assignment}”还没有评分：{'、'.join(unknown)}")
+        graded, lost = [s for s in students if s in graded], [s for s in students if s in lost]
+    leaks = hidden_test_lines(course, assignment)
+    config = _feedback_config(course)
     outcomes = []
     if on_start:
-        on_start(len(graded))
-    for student in graded:
-        if student in recorded:
+        on_start(len(graded) + len(lost))
+    for student in sorted([*graded, *lost]):
+        if student in lost:
+            outcome = FeedbackOutcome(
+                student,
+                [],
+                "这份作业的评分结果（autograded 中的笔记本）不在了，上次评分可能被中断或失败；"
+                f"请先运行：kam grade {assignment} --student {student}",
+            )
+        elif student in recorded:
             outcome = _one(course, assignment, student, config, leaks)
         else:
             outcome = FeedbackOutcome(

@@ -124,6 +124,8 @@ def grade_assignment(
         if checked:
             checked.result()
     expected = course.expected_notebooks(assignment)
+    unreadable = {s: r for s in todo if (r := _unreadable(course.coursedir, assignment, s))}
+    todo = [s for s in todo if s not in unreadable]
     forced, stale, no_timestamp = _plan(course, assignment, todo, force)
     writes = bool(forced) or len(todo) < len(submissions) or any(_newer(course.coursedir, assignment, s) for s in todo)
     backup = backup_gradebook(course.db_path) if course.db_path and writes else None
@@ -138,7 +140,9 @@ def grade_assignment(
             on_outcome(outcome)
 
     for student, folder in submissions.items():
-        if student not in todo:  # nbgrader would stop at "No notebooks were matched" without writing anything
+        if student in unreadable:
+            done(Outcome(student, "failed", reason=unreadable[student]))
+        elif student not in todo:  # nbgrader would stop at "No notebooks were matched" without writing anything
             done(Outcome(student, "failed", reason=no_notebook_reason(folder, expected, course.root)))
 
     if todo:
@@ -155,6 +159,30 @@ def _folders(cd, assignment: str, student: str) -> tuple[Path, Path]:
         Path(cd.format_path(cd.submitted_directory, student, assignment)),
         Path(cd.format_path(cd.autograded_directory, student, assignment)),
     )
+
+
+def _unreadable(cd, assignment: str, student: str) -> str | None:
+    """Why the submission cannot be read at all, or None: a notebook that is not a regular file
+    (a named pipe would hang every reader), a ``timestamp.txt`` nbgrader's reader fails on."""
+    submitted, _ = _folders(cd, assignment, student)
+    special = sorted(p.name for p in submitted.glob("*.ipynb") if not p.is_symlink() and not p.is_file())
+    if special:
+        return (
+            f"提交中的 {'、'.join(special)} 不是普通文件（例如是命名管道或设备），未评分；"
+            f"请学员重新提交笔记本文件，再运行 kam grade {assignment} --student {student}"
+        )
+    try:
+        cd.get_existing_timestamp(str(submitted))
+    except Exception:  # noqa: BLE001 - nbgrader's reader fails on text it cannot parse, in more than one way
+        try:
+            text = (submitted / "timestamp.txt").read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            text = "无法读取"
+        return (
+            f"提交文件夹中的 timestamp.txt 不是有效的时间（内容为“{text[:40]}”），未评分；请把它改成提交时间"
+            f"（例如 2025-03-01 09:00:00 UTC）或删除它，再运行 kam grade {assignment} --student {student}"
+        )
+    return None
 
 
 def _newer(cd, assignment: str, student: str) -> bool:
@@ -469,13 +497,13 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
 
 
 def _manual_grades(app, assignment: str, student: str, dest: Path) -> list:
+    from .answer_store import read_judged
     from .manual import snapshot
 
-    if not dest.is_dir():
-        return []
+    judged = read_judged(app.coursedir.db_url, assignment, student)
     try:
         with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
-            return snapshot(gb, assignment, student, dest)
+            return snapshot(gb, assignment, student, dest, judged)
     finally:
         _WORKER["lock"].reset()
 

@@ -2,15 +2,22 @@
 
 nbgrader's ``SaveAutoGrades`` marks every grade that has a manual score as needing a
 manual grade again whenever a submission is autograded anew (``--force``, or a newer
-submission). :func:`snapshot` reads, before the regrade, the graded-by-hand grades and
-the answers they judged (from the old autograded notebooks); :func:`restore_status`
-afterwards marks those whose answer is unchanged as graded again, and returns the
-grade ids whose answer changed (they stay pending, with the old score shown to the grader).
+submission). :func:`snapshot` reads, before the regrade, the graded-by-hand grades and a
+digest of the answers they judged; :func:`restore_status` afterwards marks those whose
+answer is unchanged as graded again, and returns the grade ids whose answer changed (they
+stay pending, with the old score shown to the grader).
+
+The judged answers' digests are recorded at every autograde (``kam_judged``, written by
+:class:`~kamlib.grading.preprocessors.SaveAnswers`), so they survive the loss of the old
+autograded notebook (an interrupted or failed run removes it); gradebooks graded before
+that table existed are read from the old autograded notebook, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,15 +26,15 @@ from pathlib import Path
 class ManualGrade:
     notebook: str
     grade_id: str
-    answer: str  # what the grade judged: the cell itself (a written answer) or the notebook's answers
+    answer: str  # digest of what the grade judged: the cell itself (a written answer) or the notebook's answers
 
 
-def _answers(path: Path) -> dict[str, str]:
-    """grade_id -> the answer that grade judges, for each graded cell of an autograded notebook."""
-    try:
-        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        return {}
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def judged_answers(cells: Iterable) -> dict[str, str]:
+    """grade_id -> digest of the answer that grade judges, for each graded cell of a notebook."""
     solutions, graded = [], {}
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -38,11 +45,26 @@ def _answers(path: Path) -> dict[str, str]:
         if meta.get("grade") and meta.get("grade_id"):
             graded[meta["grade_id"]] = source if meta.get("solution") else None
     everything = "\n\x00\n".join(solutions)
-    return {gid: everything if own is None else own for gid, own in graded.items()}
+    return {gid: digest(everything if own is None else own) for gid, own in graded.items()}
 
 
-def snapshot(gradebook, assignment: str, student: str, autograded: Path) -> list[ManualGrade]:
-    """The grades of ``student`` given by hand and marked graded, with the answers they judged."""
+def _answers(path: Path) -> dict[str, str]:
+    """:func:`judged_answers` of an autograded notebook file; {} when it is missing or unreadable."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return {}
+    return judged_answers(cells)
+
+
+def snapshot(
+    gradebook, assignment: str, student: str, autograded: Path, judged: dict[tuple[str, str], str]
+) -> list[ManualGrade]:
+    """The grades of ``student`` given by hand and marked graded, with what they judged.
+
+    ``judged``: the digests recorded at the last autograde (``read_judged``); where it has
+    none, the old autograded notebook in ``autograded`` is read.
+    """
     from nbgrader.api import MissingEntry
 
     try:
@@ -55,10 +77,13 @@ def snapshot(gradebook, assignment: str, student: str, autograded: Path) -> list
         for grade in notebook.grades:
             if grade.manual_score is None or grade.needs_manual_grade:
                 continue
-            if answers is None:
-                answers = _answers(autograded / f"{notebook.name}.ipynb")
-            if grade.name in answers:
-                kept.append(ManualGrade(notebook.name, grade.name, answers[grade.name]))
+            answer = judged.get((notebook.name, grade.name))
+            if answer is None:
+                if answers is None:
+                    answers = _answers(autograded / f"{notebook.name}.ipynb")
+                answer = answers.get(grade.name)
+            if answer is not None:
+                kept.append(ManualGrade(notebook.name, grade.name, answer))
     return kept
 
 
