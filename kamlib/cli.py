@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
             description="生成反馈 HTML（feedback/学员/作业/），删去隐藏测试和评分标准；每次都重新生成。",
         )
     )
-    feedback.add_argument("assignment", metavar="作业")
+    feedback.add_argument("assignment", metavar="作业", help="作业名，即 source/ 下的文件夹名（例如 ex01_concepts）")
     feedback.add_argument("--student", action="extend", nargs="+", metavar="编号", help="只为这些学员生成")
 
     roster = _add_course(
@@ -154,7 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("assignment", metavar="作业", nargs="?", help="只看这一份作业（默认全部）")
     report.add_argument("--out", metavar="目录", type=Path, help=f"输出目录，默认为课程根目录下的 {REPORT_DIR}/")
 
-    export = _add_course(sub.add_parser("export", help="导出成绩表 CSV（UTF-8 带 BOM，Excel 可直接打开）"))
+    export = _add_course(
+        sub.add_parser(
+            "export",
+            help="导出成绩表 CSV（UTF-8 带 BOM，Excel 可直接打开）",
+            description="每位学员每份作业一行：提交时间、得分、满分、待批改题数、得分率等；用 Excel 直接打开即可。",
+        )
+    )
     export.add_argument("assignment", metavar="作业", nargs="?", help="只导出这一份作业（默认全部已收作业）")
     export.add_argument("--questions", action="store_true", help="每道题一列，列出各题得分")
     export.add_argument(
@@ -230,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except KeyboardInterrupt:
-        print("\n已中断。", file=sys.stderr)
+        print("\n已中断。需要时再运行同一条命令即可。", file=sys.stderr)
         return 130
     finally:
         os.chdir(cwd)
@@ -418,8 +424,13 @@ def _report(course, args, out) -> int:
 
 
 def _export(course, args, out) -> int:
+    from kamlib.grading.course import KamError
     from kamlib.grading.export import export_grades
 
+    if out is not None and out.suffix and out.suffix.lower() != ".csv":
+        raise KamError(
+            f"成绩表是 CSV 文件，输出文件名请以 .csv 结尾（例如 成绩.csv），现在是 {out.name}；Excel 可以直接打开它。"
+        )
     path = export_grades(course, out or course.root / REPORT_DIR / "grades.csv", args.assignment, args.questions)
     print(f"成绩表已导出：{path}（UTF-8 带 BOM，可用 Excel 直接打开）")
     return 0

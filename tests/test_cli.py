@@ -150,6 +150,12 @@ def test_export_defaults_to_the_reports_folder_of_the_course(capsys, graded, tmp
     assert code == 0 and (root / "reports" / "grades.csv").is_file()
 
 
+def test_an_excel_file_name_for_the_csv_table_is_refused_with_the_fix(capsys, graded, tmp_path):
+    code, out, err = run(capsys, "--course", graded, "export", "--out", tmp_path / "成绩.xlsx")
+    assert code == 2 and "以 .csv 结尾" in err and "成绩.xlsx" in err
+    assert not (tmp_path / "成绩.xlsx").exists()
+
+
 def test_an_unwritable_output_path_is_a_chinese_error_not_a_traceback(capsys, graded, tmp_path):
     folder = tmp_path / "already-a-folder"
     folder.mkdir()
