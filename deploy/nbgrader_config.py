@@ -27,6 +27,9 @@ c.Exchange.path_includes_course = False
 # Collecting: a submission folder holding a symbolic link (planted by hand in the exchange, to
 # have the trainer copy the answer key or the gradebook into it) is not collected.
 c.ExchangeFactory.collect = "kamlib.grading.collect.SafeExchangeCollect"
+# ...nor one owned by another user than the learner it names (handed in under a classmate's name).
+# On Kubernetes every pod runs as the same user (jovyan), so ownership says nothing there.
+c.ExchangeCollect.check_owner = "KUBERNETES_SERVICE_HOST" not in os.environ
 
 # A trainee's Validate (the notebook toolbar's and the Assignments list's) checks and says what
 # it does on Binder and with `make lab`: every question answered, in Chinese, 30 s per cell.

@@ -1,11 +1,14 @@
-"""Collecting from the hub's exchange: a submission folder with a planted link is not collected.
+"""Collecting from the hub's exchange: a submission folder with a planted link, or handed in
+under someone else's name, is not collected.
 
 A learner who can write to the exchange could put a link to the answer key (or the gradebook)
-in their submission; nbgrader's own collect would copy what it points to, as the trainer.
+in their submission, which nbgrader's own collect would copy as the trainer; or name a folder
+after a classmate, whose submission it would replace (nbgrader only warns).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -28,12 +31,24 @@ def _hand_in(inbound: Path, student: str, course: Path) -> Path:
     return folder
 
 
-def test_a_submission_with_a_link_is_not_collected_and_an_earlier_one_stays(template, tmp_path):
+def _owned_by(folder: Path, user: str) -> None:
+    import pwd
+
+    ids = pwd.getpwnam(user)
+    for path in (folder, *folder.rglob("*")):
+        os.chown(path, ids.pw_uid, ids.pw_gid, follow_symlinks=False)
+
+
+def test_a_link_or_a_borrowed_name_is_not_collected_and_the_earlier_submission_stays(template, tmp_path, skip_or_fail):
+    if os.geteuid() != 0:
+        skip_or_fail("handing in as other users of this machine needs root")
     course = clone_course(template, tmp_path / "course")
     inbound = tmp_path / "exchange" / "tiny" / "inbound"
-    _hand_in(inbound, "alice", course)
-    planted = _hand_in(inbound, "bob", course)
+    _owned_by(_hand_in(inbound, "nobody", course), "nobody")  # handed in as themself: collected
+    planted = _hand_in(inbound, "daemon", course)
     (planted / "key.ipynb").symlink_to(course / "source" / "ps1" / "ps1.ipynb")
+    _owned_by(planted, "daemon")
+    _owned_by(_hand_in(inbound, "bob", course), "nobody")  # nobody hands in as bob
     earlier = course / "submitted" / "bob" / "ps1"
     earlier.mkdir(parents=True)
     (earlier / "ps1.ipynb").write_text("{}", encoding="utf-8")
@@ -46,15 +61,17 @@ def test_a_submission_with_a_link_is_not_collected_and_an_earlier_one_stays(temp
         "--update",
         f"--Exchange.root={tmp_path / 'exchange'}",
         "--ExchangeFactory.collect=kamlib.grading.collect.SafeExchangeCollect",
-        "--ExchangeCollect.check_owner=False",
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert (course / "submitted" / "alice" / "ps1" / "ps1.ipynb").is_file()
+    assert (course / "submitted" / "nobody" / "ps1" / "ps1.ipynb").is_file()
+    assert not (course / "submitted" / "daemon").exists()
+    assert "未收取 daemon+ps1" in run.stderr and "key.ipynb" in run.stderr
     assert sorted(p.name for p in earlier.iterdir()) == ["ps1.ipynb", "timestamp.txt"]
-    assert (earlier / "ps1.ipynb").read_text(encoding="utf-8") == "{}"  # the earlier submission, untouched
-    assert "未收取" in run.stderr and "key.ipynb" in run.stderr
+    assert (earlier / "ps1.ipynb").read_text(encoding="utf-8") == "{}"  # bob's own earlier submission, untouched
+    assert "未收取 bob+ps1" in run.stderr and "冒名" in run.stderr
 
 
 def test_the_hubs_config_collects_this_way():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "deploy")).load_config()
     assert config.ExchangeFactory.collect == "kamlib.grading.collect.SafeExchangeCollect"
+    assert config.ExchangeCollect.check_owner is ("KUBERNETES_SERVICE_HOST" not in os.environ)

@@ -1,11 +1,15 @@
-"""Collecting submissions from the hub's exchange without following a learner's links.
+"""Collecting submissions from the hub's exchange without following a learner's links or names.
 
 nbgrader's ``collect`` copies each submission folder out of the exchange as the trainer,
 following symbolic links: a learner who plants a link to the answer key or to the gradebook
 in their folder gets a plain copy of it into their submission, which their kernel can then
 read while it is graded. ``nbgrader submit`` never puts a link in the exchange (it copies
 what the links point to), so a folder holding one was made by hand: it is not collected,
-and the trainer is told why. deploy/nbgrader_config.py makes this nbgrader's collect.
+and the trainer is told why. nbgrader also takes a folder's name for who handed it in and
+only warns when another user owns the folder: a learner could hand in work under a
+classmate's name, replacing theirs. Where each learner is a user of the machine
+(``ExchangeCollect.check_owner``, nbgrader's default), such a folder is not collected either.
+deploy/nbgrader_config.py makes this nbgrader's collect.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 
 
 class SafeExchangeCollect(ExchangeCollect):
-    """nbgrader's ``ExchangeCollect`` that skips a submission folder holding a symbolic link
-    (an earlier submission of that learner, already collected, stays as it is)."""
+    """nbgrader's ``ExchangeCollect`` that skips a submission folder holding a symbolic link, or
+    owned by another user than the learner it names (an earlier submission of that learner,
+    already collected, stays as it is)."""
 
     def init_src(self) -> None:
         super().init_src()
@@ -25,7 +30,15 @@ class SafeExchangeCollect(ExchangeCollect):
         for record in self.src_records:
             src = os.path.join(self.inbound_path, record["filename"])
             links = _links(src)
-            if links:
+            owner = _owner(src)
+            if self.check_owner and owner is not None and owner != record["username"]:
+                self.log.error(
+                    "未收取 %s：文件夹属于 %s，却自称是 %s 的提交，可能是冒名提交。",
+                    record["filename"],
+                    owner,
+                    record["username"],
+                )
+            elif links:
                 self.log.error(
                     "未收取 %s：提交中有符号链接（%s），不是用“提交”按钮交来的，可能想借讲师的权限读取别的文件。",
                     record["filename"],
@@ -34,6 +47,16 @@ class SafeExchangeCollect(ExchangeCollect):
             else:
                 kept.append(record)
         self.src_records = kept
+
+
+def _owner(path: str) -> str | None:
+    """The user name owning ``path``; None where that cannot be told (no such user, no pwd module)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.lstat(path).st_uid).pw_name
+    except (ImportError, KeyError, OSError):
+        return None
 
 
 def _links(folder: str) -> list[str]:
