@@ -448,6 +448,20 @@ def test_encodings_are_detected(tmp_path, encoding):
     assert frame.columns[0] == "account_id"  # no BOM left in the first column name
 
 
+@pytest.mark.parametrize(
+    "text, encoding",
+    [
+        ("name\n0\n械\n", "gbk"),  # the GBK bytes of 械 are also the UTF-8 bytes of a Cyrillic е (hypothesis found it)
+        ("阿卜杜拉·买买提,Café", "utf-8"),  # UTF-8 with Latin-1 letters and the middle dot stays UTF-8
+        ("华东精工,甲", "utf-8"),
+    ],
+)
+def test_a_file_both_utf8_and_gbk_could_read_is_read_as_written(text, encoding):
+    from kamlib.data._validation import decode
+
+    assert decode(text.encode(encoding), "客户.csv") == text
+
+
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
 def test_case_accounts_round_trip_through_excel_encodings(tmp_path, case, encoding):
     text = (files("kamlib") / "data" / "accounts.csv").read_text(encoding="utf-8")

@@ -150,8 +150,18 @@ class Field:
 Schema = tuple[Field, ...]
 
 
+# Letters of Latin Extended to Arabic: what a GBK file that happens to be valid UTF-8 decodes to
+# (the GBK bytes of 械 are the UTF-8 bytes of a Cyrillic е), and what no sheet of this course holds.
+_MOJIBAKE = re.compile("[\u0100-\u07ff]")
+_HANZI = re.compile("[\u4e00-\u9fff]")
+
+
 def decode(data: bytes, source: str) -> str:
-    """Text of *data*: UTF-8 with BOM, UTF-8 or GBK (GB 18030), tried in that order."""
+    """Text of *data*: UTF-8 with BOM, UTF-8 or GBK (GB 18030), tried in that order.
+
+    A short GBK file can also be valid UTF-8; where the UTF-8 reading gives letters of
+    other scripts and the GBK reading gives Chinese characters instead, it is GBK.
+    """
     if data.startswith(codecs.BOM_UTF8):
         attempts = [("utf-8", 3)]
     else:
@@ -163,6 +173,13 @@ def decode(data: bytes, source: str) -> str:
         except UnicodeDecodeError as err:
             furthest = max(furthest, skip + err.start)
             continue
+        if encoding == "utf-8" and skip == 0 and _MOJIBAKE.search(text):
+            try:
+                other = data.decode("gb18030")
+            except UnicodeDecodeError:
+                other = None
+            if other is not None and not _MOJIBAKE.search(other) and _HANZI.search(other):
+                text = other
         if "\x00" in text:
             raise DataError(
                 source,
