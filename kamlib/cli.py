@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
 
         db = course.db_path if course is not None else None
         name = db.name if db else "成绩库"
-        if db is not None and not _writable(db):
+        if db is not None and not _writable(db) and _says_no_permission(exc):
             print(
                 f"错误：没有写入成绩库 {name} 的权限（{_first_line(exc)}）：请让运行 kam 的用户可以写入 {db.name} "
                 "和它所在的课程文件夹，再运行一次。成绩库本身没有损坏。",
@@ -245,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
 def _writable(db: Path) -> bool:
     """Whether SQLite can write ``db``: the file and its folder (for its journal) writable."""
     return os.access(db.parent, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
+def _says_no_permission(exc: BaseException) -> bool:
+    """SQLite's words for a file or folder it may not write (a damaged file says something else)."""
+    text = str(exc).lower()
+    return any(words in text for words in ("readonly database", "unable to open database", "permission denied"))
 
 
 _OS_ERRORS_ZH = {
