@@ -12,6 +12,7 @@ Without Chromium or Playwright these tests skip on a user's machine and fail on 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -22,6 +23,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -153,6 +155,32 @@ def _open(browser, base: str, path: str):
     return page
 
 
+@contextlib.contextmanager
+def _closed_after(page, name: str) -> Iterator[None]:
+    """Close ``page`` after the block; when the block failed, first keep a screenshot of what
+    the page showed then (``artifacts/browser/failed-<name>.png``)."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):  # a page that cannot be captured must not hide the failure
+            page.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"))
+        raise
+    finally:
+        page.close()
+
+
+def _wait_for_text(area, text: str, timeout_ms: int) -> None:
+    """Wait until ``text`` shows in ``area``; if it does not, fail with what the area shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # installed where this runs (see browser)
+
+    try:
+        area.get_by_text(text).wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        shown = area.all_text_contents()
+        pytest.fail(f"{text!r} did not show within {timeout_ms / 1000:.0f} s; the cell shows: {shown}"[:3000])
+
+
 PROMPTS_JS = """() => {
     const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
     return panel ? [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim()) : [];
@@ -199,7 +227,7 @@ def test_each_lesson_reads_well_in_jupyterlab(lab, browser, lesson_run, lesson):
     NotebookNotary().sign(ran)
     nbformat.write(ran, path)
     page = _open(browser, base, path.relative_to(root).as_posix())
-    try:
+    with _closed_after(page, Path(lesson).stem):
         notebook = page.locator(".jp-Notebook")
         page.locator(".jp-MarkdownOutput h1").first.wait_for(timeout=60_000)
         expected = sum(WIDGET_VIEW in o.get("data", {}) for c in ran.cells if c.cell_type == "code" for o in c.outputs)
@@ -211,8 +239,6 @@ def test_each_lesson_reads_well_in_jupyterlab(lab, browser, lesson_run, lesson):
         assert page.locator(".jp-MarkdownOutput h1").first.text_content().strip(), "lesson has no title"
         assert "学习目标" in notebook.text_content()
         assert page.locator(".jp-RenderedImage img").count() >= 1, f"{lesson}: no chart rendered"
-    finally:
-        page.close()
 
 
 # A cell's text without its sliders' own readouts, which the browser updates by itself: what
@@ -272,12 +298,10 @@ def test_validate_passes_a_finished_exercise_in_chinese(lab, browser):
             cell.source = "这家客户与我们已有合资项目，双方高层定期会面。"
     nbformat.write(nb, folder / "finished.ipynb")
     page = _open(browser, base, (folder / "finished.ipynb").relative_to(root).as_posix())
-    try:
+    with _closed_after(page, "validate-finished"):
         message = _validate(page, "validate-finished.png")
         assert "验证通过" in message and "格式检查通过" in message and "不检查答案对不对" in message, message
         assert not _english_words(message), message
-    finally:
-        page.close()
 
 
 def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
@@ -300,7 +324,7 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
     wb.save(workbook)
     uploaded, plans = root / "course" / workbook.name, root / "course" / "客户计划"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
+    with _closed_after(page, "upload"):
         page.goto(f"{base}/lab/workspaces/{uuid.uuid4().hex}/tree/course?token={TOKEN}&reset")
         page.locator(".jp-DirListing-item", has_text="05_my_accounts.ipynb").wait_for(timeout=60_000)
         with page.expect_file_chooser() as chooser:
@@ -311,21 +335,19 @@ def test_upload_a_filled_workbook_and_run_lesson_5(lab, browser, tmp_path):
         while not (uploaded.exists() and uploaded.stat().st_size == workbook.stat().st_size):
             assert time.monotonic() < deadline, "the upload did not reach course/"
             time.sleep(0.5)
-    finally:
-        page.close()
     page = _open(browser, base, "course/05_my_accounts.ipynb")
     try:
-        _run_all(page)
-        errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
-        assert not errors, "\n".join(errors)[:2000]
-        text = page.locator(".jp-Notebook").text_content()
-        assert "读取了你自己的“我的客户.xlsx”：2 个客户、1 位联系人" in text
-        first = ranked_accounts(load_accounts(workbook))["account_id"].iloc[0]
-        assert (plans / f"客户计划_{first}.xlsx").is_file() and (plans / f"客户计划_{first}.html").is_file()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "05_my_accounts-uploaded.png"))
+        with _closed_after(page, "05_uploaded"):
+            _run_all(page)
+            errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
+            assert not errors, "\n".join(errors)[:2000]
+            text = page.locator(".jp-Notebook").text_content()
+            assert "读取了你自己的“我的客户.xlsx”：2 个客户、1 位联系人" in text
+            first = ranked_accounts(load_accounts(workbook))["account_id"].iloc[0]
+            assert (plans / f"客户计划_{first}.xlsx").is_file() and (plans / f"客户计划_{first}.html").is_file()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "05_my_accounts-uploaded.png"))
     finally:
-        page.close()
         uploaded.unlink(missing_ok=True)
         shutil.rmtree(plans, ignore_errors=True)
 
@@ -353,12 +375,12 @@ def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser
     path = root / "exercises" / "selfstudy" / "ex03_relationship_tiers" / "ex03_relationship_tiers.ipynb"
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, as_version=4).cells]
     page = _open(browser, base, path.relative_to(root).as_posix())
-    try:
+    with _closed_after(page, "selfstudy"):
         # A fresh kernel, as after a restart: the answer run before the setup cell is explained in Chinese.
         _type_into_cell(page, ids.index("ex03_q1_answer"), "tier_q1 = Tier.VENDOR")
         page.keyboard.press("Shift+Enter")
         early = page.locator(".jp-Notebook .jp-Cell").nth(ids.index("ex03_q1_answer")).locator(".jp-OutputArea")
-        early.get_by_text("找不到 Tier").wait_for(timeout=60_000)
+        _wait_for_text(early, "找不到 Tier", 60_000)
         assert "请先运行上面的单元格" in early.text_content() and "Traceback" not in early.text_content()
         _type_into_cell(page, ids.index("ex03_q2_answer"), "tier_q2 = Tier.PARTNERSHIP")
         page.keyboard.press("Control+s")
@@ -368,7 +390,7 @@ def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser
         page.locator("li[data-command='runmenu:run-all']").click()
         cells = page.locator(".jp-Notebook .jp-Cell")
         third = cells.nth(ids.index("ex03_q3_answer")).locator(".jp-OutputArea")
-        third.get_by_text("还没有作答").wait_for(timeout=120_000)
+        _wait_for_text(third, "还没有作答", 120_000)
         first = cells.nth(ids.index("ex03_q1_test")).locator(".jp-OutputArea").text_content()
         second = cells.nth(ids.index("ex03_q2_test")).locator(".jp-OutputArea").text_content()
         assert "✔ 正确" in first and "✗" not in first, first
@@ -384,8 +406,6 @@ def test_self_study_says_right_or_wrong_and_validate_flags_the_rest(lab, browser
             assert f"第 {number} 题还没有作答" in message, (number, message[:2000])
         assert "第 1 题" not in message and "第 2 题" not in message, message[:2000]
         assert not _english_words(message), message[:2000]
-    finally:
-        page.close()
 
 
 def test_the_assignments_list_validates_in_chinese(lab, browser, tmp_path):
@@ -415,33 +435,33 @@ def test_the_assignments_list_validates_in_chinese(lab, browser, tmp_path):
     server, base = _start_lab(home, config=(etc,), env=env, cwd=home)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        # A new workspace, and no "reset" in the address: the list's links change its "#" part.
-        page.goto(f"{base}/lab/workspaces/{uuid.uuid4().hex}?token={TOKEN}")
-        page.locator("#jp-MainMenu").get_by_text("Nbgrader", exact=True).click()
-        page.locator(".lm-Menu-content").get_by_text("Assignment List", exact=True).click()
-        page.locator("#released_assignments_list").get_by_role("button", name="Fetch").click(timeout=60_000)
-        fetched = page.locator("#fetched_assignments_list")
-        fetched.locator(".assignment-notebooks-link").click(timeout=60_000)
-        validate = fetched.locator(".nested_list_item .item_status button")
-        validate.click()
-        dialog = page.locator(".jp-Dialog")
-        page.wait_for_function(
-            "() => /验证(未通过|通过|没能完成)/.test(document.querySelector('.jp-Dialog')?.innerText || '')",
-            timeout=120_000,
-        )
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "validate-assignments-list.png"))
-        message = dialog.text_content()
-        assert (home / "ex03_relationship_tiers" / "ex03_relationship_tiers.ipynb").exists(), "not fetched"
-        assert "Validation Results" not in message and "验证未通过" in message, message[:2000]
-        assert "不检查答案对不对" in message, message[:2000]
-        for number in range(1, 9):
-            assert f"第 {number} 题还没有作答" in message, (number, message[:2000])
-        assert not _english_words(message), message[:2000]
-        dialog.get_by_role("button", name="确定").click()
-        assert "btn-danger" in (validate.get_attribute("class") or "")
+        with _closed_after(page, "assignments-list"):
+            # A new workspace, and no "reset" in the address: the list's links change its "#" part.
+            page.goto(f"{base}/lab/workspaces/{uuid.uuid4().hex}?token={TOKEN}")
+            page.locator("#jp-MainMenu").get_by_text("Nbgrader", exact=True).click()
+            page.locator(".lm-Menu-content").get_by_text("Assignment List", exact=True).click()
+            page.locator("#released_assignments_list").get_by_role("button", name="Fetch").click(timeout=60_000)
+            fetched = page.locator("#fetched_assignments_list")
+            fetched.locator(".assignment-notebooks-link").click(timeout=60_000)
+            validate = fetched.locator(".nested_list_item .item_status button")
+            validate.click()
+            dialog = page.locator(".jp-Dialog")
+            page.wait_for_function(
+                "() => /验证(未通过|通过|没能完成)/.test(document.querySelector('.jp-Dialog')?.innerText || '')",
+                timeout=120_000,
+            )
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "validate-assignments-list.png"))
+            message = dialog.text_content()
+            assert (home / "ex03_relationship_tiers" / "ex03_relationship_tiers.ipynb").exists(), "not fetched"
+            assert "Validation Results" not in message and "验证未通过" in message, message[:2000]
+            assert "不检查答案对不对" in message, message[:2000]
+            for number in range(1, 9):
+                assert f"第 {number} 题还没有作答" in message, (number, message[:2000])
+            assert not _english_words(message), message[:2000]
+            dialog.get_by_role("button", name="确定").click()
+            assert "btn-danger" in (validate.get_attribute("class") or "")
     finally:
-        page.close()
         server.terminate()
         server.wait(timeout=20)
 
@@ -489,7 +509,7 @@ def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
     lesson = root / "course" / "03_reopened.ipynb"
     shutil.copyfile(root / "course" / "03_relationship_tiers.ipynb", lesson)
     page = _open(browser, base, lesson.relative_to(root).as_posix())
-    try:
+    with _closed_after(page, "03_run"):
         _run_all(page)
         errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
         assert not errors, "lesson 3: error output in the browser:\n" + "\n".join(errors)[:2000]
@@ -507,12 +527,8 @@ def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
         assert ran == sum(
             WIDGET_VIEW in o.get("data", {}) for c in saved.cells if c.cell_type == "code" for o in c.outputs
         )
-    finally:
-        page.close()
     _shut_down_kernels(base)  # the next day: a new page and a new kernel, no widget in memory
     page = _open(browser, base, lesson.relative_to(root).as_posix())
-    try:
+    with _closed_after(page, "03_reopened"):
         shown = _widgets_from_saved_state(page, ran, "03_reopened.png")
         assert shown > 0, f"none of the {ran} widgets came back from the saved state"
-    finally:
-        page.close()
