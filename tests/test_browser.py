@@ -226,14 +226,12 @@ def test_each_lesson_reads_well_in_jupyterlab(lab, browser, lesson_run, lesson):
     # widgets (and any HTML) as plain text.
     NotebookNotary().sign(ran)
     nbformat.write(ran, path)
-    page = _open(browser, base, path.relative_to(root).as_posix())
-    with _closed_after(page, Path(lesson).stem):
+    expected = sum(WIDGET_VIEW in o.get("data", {}) for c in ran.cells if c.cell_type == "code" for o in c.outputs)
+    assert expected >= 1, f"{lesson}: the run left no widget"
+    with _opened_with_saved_widgets(
+        browser, base, path.relative_to(root).as_posix(), expected, Path(lesson).stem
+    ) as page:
         notebook = page.locator(".jp-Notebook")
-        page.locator(".jp-MarkdownOutput h1").first.wait_for(timeout=60_000)
-        expected = sum(WIDGET_VIEW in o.get("data", {}) for c in ran.cells if c.cell_type == "code" for o in c.outputs)
-        assert expected >= 1, f"{lesson}: the run left no widget"
-        shown = _widgets_from_saved_state(page, expected, f"{Path(lesson).stem}.png")
-        assert shown >= 1, f"{lesson}: none of its {expected} widgets was drawn from the saved state"
         errors = [e for e in _errors(page) if "Traceback" in e or "Error" in e]
         assert not errors, f"{lesson}: error output in the browser:\n" + "\n".join(errors)[:2000]
         assert page.locator(".jp-MarkdownOutput h1").first.text_content().strip(), "lesson has no title"
@@ -474,17 +472,16 @@ WIDGET_OUTPUTS = (
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def _widgets_from_saved_state(page, expected: int, screenshot: str) -> int:
+def _widgets_drawn(page, expected: int) -> int:
     """Wait for ``expected`` widget outputs in a notebook just opened; each must be a widget drawn
-    from the notebook's saved state or, where JupyterLab lost its race between restoring that
-    state and connecting the new kernel, its "Error displaying widget" with the lesson's Chinese
-    note to re-run the cell right below. Keeps a screenshot; returns how many were drawn."""
+    from the notebook's saved state or JupyterLab's "Error displaying widget", with the lesson's
+    Chinese note to re-run the cell right below. How many were drawn."""
     outputs = page.locator(WIDGET_OUTPUTS)
     deadline = time.monotonic() + 60  # widgets are restored from the notebook once the kernel is up
     while outputs.count() < expected and time.monotonic() < deadline:
         page.wait_for_timeout(500)
     assert outputs.count() == expected, f"{outputs.count()} of {expected} widget outputs are back"
-    shown = 0
+    drawn = 0
     for i in range(outputs.count()):
         output = outputs.nth(i)
         output.scroll_into_view_if_needed()
@@ -493,10 +490,33 @@ def _widgets_from_saved_state(page, expected: int, screenshot: str) -> int:
         assert "重新运行这个单元格" in note, f"widget {i}: no Chinese note to re-run the cell below it: {note[:300]}"
         if "Error displaying widget:" not in text:  # JupyterLab's own words where it could not draw the widget
             assert output.locator(".jupyter-widgets").count(), f"widget {i} shows nothing: {text[:300]}"
-            shown += 1
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / screenshot))
-    return shown
+            drawn += 1
+    return drawn
+
+
+OPENINGS = 3
+
+
+@contextlib.contextmanager
+def _opened_with_saved_widgets(browser, base: str, path: str, expected: int, name: str) -> Iterator[object]:
+    """The notebook at ``path``, whose ``expected`` widgets were saved with it, open in a page
+    whose widgets are drawn from that saved state (screenshot ``<name>.png``); closed afterwards.
+
+    Whether JupyterLab draws them or shows its "Error displaying widget" instead (with the
+    lesson's note to re-run the cell below, checked on every opening) is decided by a race inside
+    JupyterLab between restoring the saved state and connecting the new kernel; under load all
+    of a page's widgets can lose it. So the notebook is opened again, with a new page and a new
+    kernel, up to OPENINGS times; a saved state that never draws fails the test."""
+    for opening in range(1, OPENINGS + 1):
+        page = _open(browser, base, path)
+        with _closed_after(page, name):
+            if _widgets_drawn(page, expected):
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+                yield page
+                return
+            assert opening < OPENINGS, f"in {OPENINGS} openings none of the {expected} widgets was drawn"
+        _shut_down_kernels(base)
 
 
 def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
@@ -528,7 +548,5 @@ def test_a_lesson_reopened_the_next_day_shows_its_widgets(lab, browser):
             WIDGET_VIEW in o.get("data", {}) for c in saved.cells if c.cell_type == "code" for o in c.outputs
         )
     _shut_down_kernels(base)  # the next day: a new page and a new kernel, no widget in memory
-    page = _open(browser, base, lesson.relative_to(root).as_posix())
-    with _closed_after(page, "03_reopened"):
-        shown = _widgets_from_saved_state(page, ran, "03_reopened.png")
-        assert shown > 0, f"none of the {ran} widgets came back from the saved state"
+    with _opened_with_saved_widgets(browser, base, lesson.relative_to(root).as_posix(), ran, "03_reopened"):
+        pass  # its widgets are drawn from the state saved above
