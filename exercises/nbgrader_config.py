@@ -22,6 +22,7 @@ from nbgrader.preprocessors import (
 )
 
 from kamlib.grading.feedback_page import FeedbackExporter
+from kamlib.grading.nbgrader_adapter import stamp_in_process
 from kamlib.grading.preprocessors import (
     ExplainGrades,
     SafeOverwriteCells,
@@ -36,8 +37,11 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 
-# nbgrader runs the `alembic` command when it creates the gradebook: find it next to this
-# Python even when nbgrader was started as .venv/bin/nbgrader without activating .venv.
+# A new gradebook is stamped with the schema revision of nbgrader's migrations read in this
+# process; nbgrader itself would start the `alembic` command for it (seconds, each new course).
+stamp_in_process()
+# `nbgrader db upgrade` still runs the `alembic` command: find it next to this Python even
+# when nbgrader was started as .venv/bin/nbgrader without activating .venv.
 _bin = os.path.dirname(sys.executable)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")

@@ -7,8 +7,11 @@ changing; the test's name says which assumption broke.
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 
 import pytest
@@ -223,3 +226,31 @@ def test_the_sql_reads_of_the_grades_are_nbgraders_own_values(varied):
     assert scores["essay"] == 2.5 and scores["plan"] == 1.5  # the cases above are really there
     assert ("ps1", "bob", 1.0) in {(a, s, p) for a, s, _t, p in expected["submissions"]}
     assert {g[7] for g in expected["grades"] if g[2] == "carol" and g[3] == "test_answer"} == {0.0}
+
+
+def test_a_new_gradebook_is_stamped_with_the_head_alembic_reports(tmp_path, monkeypatch):
+    import nbgrader.api
+
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    reported = nbgrader.api.get_alembic_version()  # nbgrader's own: `alembic heads` in a new process
+    assert reported == adapter.schema_head()
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", nbgrader.api.get_alembic_version)  # undone after
+    adapter.stamp_in_process()
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}").close()
+    with closing(sqlite3.connect(tmp_path / "gradebook.db")) as con:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(reported,)]
+
+
+def test_stamping_in_process_loads_no_nbgrader_where_none_is_loaded():
+    """kam report reads the course's nbgrader_config.py, which calls stamp_in_process, without nbgrader."""
+    code = (
+        "import sys; from kamlib.grading.nbgrader_adapter import stamp_in_process; stamp_in_process(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'alembic')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

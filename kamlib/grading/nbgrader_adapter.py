@@ -10,6 +10,9 @@ tests/test_nbgrader_adapter.py:
   done) and the exception a notebook failed with, which nbgrader itself only logs;
 * ``Gradebook.__init__`` opens and ``Gradebook.close`` ends a database session:
   :func:`serialise_gradebook` patches them so that parallel graders take turns;
+* a new gradebook is stamped with the revision ``nbgrader.api.get_alembic_version`` returns,
+  the head of the migrations in ``nbgrader.dbutil.ALEMBIC_DIR``: :func:`stamp_in_process`
+  reads it there instead of running ``alembic heads`` in a new process;
 * nbgrader's SQLite tables ``assignment(name, course_id)``, ``student(id)`` and
   ``grade(auto_score, manual_score)`` are read directly by :func:`assignment_names` and
   :func:`gradebook_counts` (fast, and possible on a damaged or foreign file, where the ORM
@@ -25,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -112,6 +116,33 @@ def serialise_gradebook(lock: Lock) -> None:
 
     Gradebook.__init__ = locked_init
     Gradebook.close = unlocking_close
+
+
+@functools.cache
+def schema_head() -> str:
+    """The newest revision of nbgrader's gradebook migrations, read by alembic in this process."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+
+def stamp_in_process() -> None:
+    """Let nbgrader stamp a new gradebook without starting a process.
+
+    nbgrader learns the revision it stamps on a new gradebook by running ``alembic heads``
+    in a subprocess (``nbgrader.api.get_alembic_version``): a new Python that imports alembic
+    and SQLAlchemy, about 2.7 s of CPU the first time any nbgrader or kam command runs in a new
+    course. :func:`schema_head` reads the same migration scripts here in milliseconds.
+    ``nbgrader db upgrade`` still runs the ``alembic`` command, as before.
+
+    It changes the nbgrader this process has loaded, and nothing where nbgrader is not loaded:
+    a course's nbgrader_config.py calls it, and ``kam report`` reads that file without nbgrader
+    (:mod:`kamlib.grading.course_config`).
+    """
+    api = sys.modules.get("nbgrader.api")
+    if api is not None:
+        api.get_alembic_version = schema_head
 
 
 def share_engines() -> None:
