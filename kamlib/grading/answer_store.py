@@ -1,7 +1,7 @@
-"""What grading records beside nbgrader's scores: each question's answer, and failed submissions.
+"""What grading records beside nbgrader's scores: answers, failed submissions, what was judged.
 
 nbgrader's gradebook keeps a score per cell but not what the learner answered, and
-nothing about a submission it could not grade. Two tables of kam's own, in the same
+nothing about a submission it could not grade. Three tables of kam's own, in the same
 database as the gradebook (SQLite or PostgreSQL), keep them:
 
 * ``kam_answer`` — one row per learner × autograded test cell: a short rendering of
@@ -16,7 +16,8 @@ database as the gradebook (SQLite or PostgreSQL), keep them:
   manual grade of an unchanged answer survives a regrade even when the old autograded
   notebook is gone (an interrupted or failed run removes it).
 
-Both are read by ``kam report``. Reading a gradebook without these tables gives ``[]``.
+The first two are read by ``kam report``, the third by ``kam grade``. Reading a gradebook
+without these tables gives ``[]`` (``{}`` for the third).
 """
 
 from __future__ import annotations
@@ -43,21 +44,22 @@ __all__ = [
 
 MAX_ANSWER_CHARS = 200
 ANSWERS, FAILURES, JUDGED = "kam_answer", "kam_grading_failure", "kam_judged"
+CELL_KEY = ("assignment", "notebook", "student", "grade_id")  # one graded cell of one learner
 
 
 @functools.cache
 def _tables():
-    """The two tables as SQLAlchemy tables, for writing (reading needs no SQLAlchemy)."""
+    """The three tables as SQLAlchemy tables, for writing (reading needs no SQLAlchemy)."""
     import sqlalchemy as sa
+
+    def cell_key() -> list:
+        return [sa.Column(name, sa.String(128), primary_key=True) for name in CELL_KEY]
 
     meta = sa.MetaData()
     answers = sa.Table(
         ANSWERS,
         meta,
-        sa.Column("assignment", sa.String(128), primary_key=True),
-        sa.Column("notebook", sa.String(128), primary_key=True),
-        sa.Column("student", sa.String(128), primary_key=True),
-        sa.Column("grade_id", sa.String(128), primary_key=True),
+        *cell_key(),
         sa.Column("answer", sa.String(MAX_ANSWER_CHARS), nullable=False),
         sa.Column("missing", sa.Boolean, nullable=False),
         sa.Column("sandboxed", sa.Boolean, nullable=False),
@@ -74,10 +76,7 @@ def _tables():
     judged = sa.Table(
         JUDGED,
         meta,
-        sa.Column("assignment", sa.String(128), primary_key=True),
-        sa.Column("notebook", sa.String(128), primary_key=True),
-        sa.Column("student", sa.String(128), primary_key=True),
-        sa.Column("grade_id", sa.String(128), primary_key=True),
+        *cell_key(),
         sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("recorded_at", sa.String(32), nullable=False),
     )
@@ -173,7 +172,7 @@ def _read(db_url: str, table: str, cls, keys: tuple[str, ...], assignment: str |
 
 def read_answers(db_url: str, assignment: str | None = None) -> list[AnswerRecord]:
     """Every recorded answer (of one assignment), ordered by assignment, notebook, student, cell."""
-    rows = _read(db_url, ANSWERS, AnswerRecord, ("assignment", "notebook", "student", "grade_id"), assignment)
+    rows = _read(db_url, ANSWERS, AnswerRecord, CELL_KEY, assignment)
     return [
         AnswerRecord(a, n, s, g, answer, bool(missing), bool(sandboxed), at)
         for a, n, s, g, answer, missing, sandboxed, at in rows
@@ -233,5 +232,5 @@ def record_judged(db_url: str, records: list[JudgedAnswer]) -> None:
 
 def read_judged(db_url: str, assignment: str, student: str) -> dict[tuple[str, str], str]:
     """(notebook, grade_id) -> digest of what was judged at the learner's last autograde; {} if none recorded."""
-    rows = _read(db_url, JUDGED, JudgedAnswer, ("assignment", "notebook", "student", "grade_id"), assignment)
+    rows = _read(db_url, JUDGED, JudgedAnswer, CELL_KEY, assignment)
     return {(n, g): d for _a, n, s, g, d, _at in rows if s == student}

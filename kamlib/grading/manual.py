@@ -30,6 +30,7 @@ class ManualGrade:
 
 
 def digest(text: str) -> str:
+    """A fixed-length fingerprint of an answer (SHA-256, hex): equal answers, equal digests."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
