@@ -1,13 +1,17 @@
-"""kamlib.grading.answer_store: answers and failures beside the gradebook, SQLite here."""
+"""kamlib.grading.answer_store: answers, failures and kept manual grades beside the gradebook, SQLite here."""
 
 from kamlib.grading.answer_store import (
     AnswerRecord,
     GradingFailure,
+    JudgedAnswer,
     clear_failure,
+    clear_kept,
     read_answers,
     read_failures,
+    read_kept,
     record_answers,
     record_failure,
+    record_kept,
 )
 
 
@@ -52,6 +56,21 @@ def test_failures_are_kept_until_cleared(tmp_path):
     assert [(f.student, f.reason) for f in read_failures(url)] == [("a", "内核退出")]
     clear_failure(url, "ex01", "a")
     assert read_failures(url) == []
+
+
+def test_a_note_of_kept_manual_grades_is_per_submission_and_replaced_whole(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    at = "2026-01-01T00:00:00+00:00"
+    assert read_kept(url, "ex01", "a") == {}
+    record_kept(url, "ex01", "a", [JudgedAnswer("ex01", "ex01", "a", g, f"d-{g}", at) for g in ("q7", "q8")])
+    record_kept(url, "ex01", "b", [JudgedAnswer("ex01", "ex01", "b", "q7", "d-b", at)])
+    record_kept(url, "ex01", "a", [JudgedAnswer("ex01", "ex01", "a", "q8", "d-new", at)])  # the newer note only
+    assert read_kept(url, "ex01", "a") == {("ex01", "q8"): "d-new"}
+    assert read_kept(url, "ex02", "a") == {}
+    clear_kept(url, "ex01", "a")
+    assert read_kept(url, "ex01", "a") == {} and read_kept(url, "ex01", "b") == {("ex01", "q7"): "d-b"}
+    record_kept(url, "ex01", "b", [])  # an empty note is none
+    assert read_kept(url, "ex01", "b") == {}
 
 
 def test_a_grader_that_loses_the_race_to_create_the_table_still_records(tmp_path, monkeypatch):

@@ -242,6 +242,36 @@ def test_a_manual_grade_survives_a_run_that_lost_the_autograded_notebook(course)
     assert any(line.startswith("⚠ alice：") and "待批改" in line for line in again.stdout.splitlines()), again.stdout
 
 
+@pytest.mark.parametrize("next_run", [(), ("--force",)], ids=["next-run", "next-run-forced"])
+def test_a_manual_grade_survives_a_run_killed_before_it_gave_it_back(course, monkeypatch, next_run):
+    """A regrade marks a hand-graded answer for grading again (nbgrader's SaveAutoGrades) and
+    kam gives it its graded status back at the end. The run killed in between (Ctrl-C, a killed
+    worker or machine) leaves it marked: the next run, forced or not, still gives it back."""
+    import os
+    import signal
+
+    from kamlib.grading import grade
+
+    grade_by_hand(course, "alice")
+    monkeypatch.setattr(grade, "_keep_manual_grades", lambda *_: os.kill(os.getpid(), signal.SIGKILL))
+    killed = kam(course, "grade", "ps1", "--force", "--student", "alice", "--jobs", "1")
+    assert killed.returncode == 1 and "意外退出" in killed.stdout, killed.stdout + killed.stderr
+    assert needs_manual(course, "alice", "essay")  # killed in the window
+    monkeypatch.undo()
+    run = kam(course, "grade", "ps1", *next_run)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not needs_manual(course, "alice", "essay"), run.stdout
+    assert "待批改" not in run.stdout
+    # a changed answer still goes back to the trainer after such a run
+    monkeypatch.setattr(grade, "_keep_manual_grades", lambda *_: os.kill(os.getpid(), signal.SIGKILL))
+    submit(course, "alice", answers={"essay": "我改了答案。"}, timestamp="2025-03-03 08:00:00.000000 UTC")
+    assert kam(course, "grade", "ps1", "--jobs", "1").returncode == 1
+    monkeypatch.undo()
+    again = kam(course, "grade", "ps1", *next_run)
+    assert needs_manual(course, "alice", "essay")
+    assert any(line.startswith("⚠ alice：") and "待批改" in line for line in again.stdout.splitlines()), again.stdout
+
+
 def test_a_resubmission_without_timestamp_is_named_with_what_to_do(course):
     folder = submit(course, "bob", answers=RIGHT)
     (folder / "timestamp.txt").unlink()

@@ -1,7 +1,7 @@
 """What grading records beside nbgrader's scores: answers, failed submissions, what was judged.
 
 nbgrader's gradebook keeps a score per cell but not what the learner answered, and
-nothing about a submission it could not grade. Three tables of kam's own, in the same
+nothing about a submission it could not grade. Four tables of kam's own, in the same
 database as the gradebook (SQLite or PostgreSQL), keep them:
 
 * ``kam_answer`` — one row per learner × autograded test cell: a short rendering of
@@ -15,9 +15,13 @@ database as the gradebook (SQLite or PostgreSQL), keep them:
   judged when the submission was last autograded (see :mod:`.manual`), so that a
   manual grade of an unchanged answer survives a regrade even when the old autograded
   notebook is gone (an interrupted or failed run removes it).
+* ``kam_kept_manual`` — one row per hand-graded cell whose graded status a running
+  ``kam grade`` is to give back after the regrade (see :mod:`.manual`): written before the
+  regrade, removed once given back, so that a run killed in between still gives it back
+  at the next run.
 
-The first two are read by ``kam report``, the third by ``kam grade``. Reading a gradebook
-without these tables gives ``[]`` (``{}`` for the third).
+The first two are read by ``kam report``, the last two by ``kam grade``. Reading a gradebook
+without these tables gives ``[]`` (``{}`` for the last two).
 """
 
 from __future__ import annotations
@@ -38,18 +42,21 @@ __all__ = [
     "clear_failure",
     "record_judged",
     "read_judged",
+    "record_kept",
+    "read_kept",
+    "clear_kept",
     "now_utc",
     "MAX_ANSWER_CHARS",
 ]
 
 MAX_ANSWER_CHARS = 200
-ANSWERS, FAILURES, JUDGED = "kam_answer", "kam_grading_failure", "kam_judged"
+ANSWERS, FAILURES, JUDGED, KEPT = "kam_answer", "kam_grading_failure", "kam_judged", "kam_kept_manual"
 CELL_KEY = ("assignment", "notebook", "student", "grade_id")  # one graded cell of one learner
 
 
 @functools.cache
 def _tables():
-    """The three tables as SQLAlchemy tables, for writing (reading needs no SQLAlchemy)."""
+    """The four tables as SQLAlchemy tables, for writing (reading needs no SQLAlchemy)."""
     import sqlalchemy as sa
 
     def cell_key() -> list:
@@ -73,14 +80,17 @@ def _tables():
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("recorded_at", sa.String(32), nullable=False),
     )
-    judged = sa.Table(
-        JUDGED,
-        meta,
-        *cell_key(),
-        sa.Column("digest", sa.String(64), nullable=False),
-        sa.Column("recorded_at", sa.String(32), nullable=False),
+    judged, kept = (
+        sa.Table(
+            name,
+            meta,
+            *cell_key(),
+            sa.Column("digest", sa.String(64), nullable=False),
+            sa.Column("recorded_at", sa.String(32), nullable=False),
+        )
+        for name in (JUDGED, KEPT)
     )
-    return answers, failures, judged
+    return answers, failures, judged, kept
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,8 @@ class AnswerRecord:
 
 @dataclass(frozen=True)
 class JudgedAnswer:
-    """What one graded cell judged when a submission was last autograded (a digest of it)."""
+    """What one graded cell judged (a digest of it): when the submission was last autograded
+    (``kam_judged``), or when it was graded by hand (``kam_kept_manual``)."""
 
     assignment: str
     notebook: str
@@ -234,3 +245,34 @@ def read_judged(db_url: str, assignment: str, student: str) -> dict[tuple[str, s
     """(notebook, grade_id) -> digest of what was judged at the learner's last autograde; {} if none recorded."""
     rows = _read(db_url, JUDGED, JudgedAnswer, CELL_KEY, assignment)
     return {(n, g): d for _a, n, s, g, d, _at in rows if s == student}
+
+
+def _delete_learner(conn, table, assignment: str, student: str) -> None:
+    conn.execute(table.delete().where(table.c.assignment == assignment, table.c.student == student))
+
+
+def record_kept(db_url: str, assignment: str, student: str, records: list[JudgedAnswer]) -> None:
+    """Note, before a regrade, the hand-graded cells of one learner whose status it is to give
+    back (replacing any earlier note for that learner's submission)."""
+    kept = _tables()[3]
+    engine = _engine(db_url)
+    _ensure(engine, kept)
+    with engine.begin() as conn:
+        _delete_learner(conn, kept, assignment, student)
+        if records:
+            conn.execute(kept.insert(), [dict(r.__dict__) for r in records])
+
+
+def read_kept(db_url: str, assignment: str, student: str) -> dict[tuple[str, str], str]:
+    """(notebook, grade_id) -> digest of what the hand grade judged, for the cells a regrade of the
+    learner's submission has not given back yet; {} if none."""
+    rows = _read(db_url, KEPT, JudgedAnswer, CELL_KEY, assignment)
+    return {(n, g): d for _a, n, s, g, d, _at in rows if s == student}
+
+
+def clear_kept(db_url: str, assignment: str, student: str) -> None:
+    """Forget the note once the regrade has given the statuses back."""
+    kept = _tables()[3]
+    with _engine(db_url).begin() as conn:
+        if _has(conn, kept):
+            _delete_learner(conn, kept, assignment, student)

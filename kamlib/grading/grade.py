@@ -48,6 +48,17 @@ from typing import Literal
 from nbgrader.api import Gradebook
 from nbgrader.converters.base import NbGraderException
 
+from .answer_store import (
+    GradingFailure,
+    JudgedAnswer,
+    clear_failure,
+    clear_kept,
+    now_utc,
+    read_judged,
+    read_kept,
+    record_failure,
+    record_kept,
+)
 from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .failures import execution_notes, explain_failure, no_notebook_reason
@@ -242,8 +253,6 @@ def require_sandbox(course: Course) -> None:
 
 
 def _record_outcomes(course: Course, assignment: str, outcomes: list[Outcome]) -> None:
-    from .answer_store import GradingFailure, clear_failure, now_utc, record_failure
-
     for outcome in outcomes:
         if outcome.status == "failed":
             record_failure(course.db_url, GradingFailure(assignment, outcome.student, outcome.reason, now_utc()))
@@ -466,7 +475,19 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     converter.force = force
     failure = None
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    kept = _manual_grades(app, assignment, student, dest) if force or _newer(coursedir, assignment, student) else []
+    carried = read_kept(coursedir.db_url, assignment, student)  # left by a run killed before it gave them back
+    kept = (
+        _manual_grades(app, assignment, student, dest, carried)
+        if force or carried or _newer(coursedir, assignment, student)
+        else []
+    )
+    if kept or carried:  # noted before the regrade marks them for grading again (an empty note is none)
+        record_kept(
+            coursedir.db_url,
+            assignment,
+            student,
+            [JudgedAnswer(assignment, m.notebook, student, m.grade_id, m.answer, now_utc()) for m in kept],
+        )
     try:
         converter.start()
     except NbGraderException:
@@ -491,19 +512,19 @@ def _grade_one(assignment: str, student: str, force: bool, expected: list[str]) 
     else:
         outcome.notes = [f"缺少笔记本 {name}.ipynb，该笔记本按 0 分计" for name in missing]
         outcome.notes += execution_notes(dest)
-        if kept and converter.processed:
-            outcome.notes += _keep_manual_grades(app, assignment, student, dest, kept)
+    if kept and failure is None:  # also when skipped: a killed run may have left them marked
+        outcome.notes += _keep_manual_grades(app, assignment, student, dest, kept)
+        clear_kept(coursedir.db_url, assignment, student)
     return outcome
 
 
-def _manual_grades(app, assignment: str, student: str, dest: Path) -> list:
-    from .answer_store import read_judged
+def _manual_grades(app, assignment: str, student: str, dest: Path, carried: dict[tuple[str, str], str]) -> list:
     from .manual import snapshot
 
     judged = read_judged(app.coursedir.db_url, assignment, student)
     try:
         with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
-            return snapshot(gb, assignment, student, dest, judged)
+            return snapshot(gb, assignment, student, dest, judged, carried)
     finally:
         _WORKER["lock"].reset()
 

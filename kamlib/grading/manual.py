@@ -10,7 +10,10 @@ stay pending, with the old score shown to the grader).
 The judged answers' digests are recorded at every autograde (``kam_judged``, written by
 :class:`~kamlib.grading.preprocessors.SaveAnswers`), so they survive the loss of the old
 autograded notebook (an interrupted or failed run removes it); gradebooks graded before
-that table existed are read from the old autograded notebook, as before.
+that table existed are read from the old autograded notebook, as before. ``kam grade``
+notes the snapshot in the gradebook before the regrade (``kam_kept_manual``) and forgets it
+once the statuses are given back: a run killed in between leaves the grades marked for
+grading again, and the next run takes them from that note (``carried``).
 """
 
 from __future__ import annotations
@@ -59,13 +62,21 @@ def _answers(path: Path) -> dict[str, str]:
 
 
 def snapshot(
-    gradebook, assignment: str, student: str, autograded: Path, judged: dict[tuple[str, str], str]
+    gradebook,
+    assignment: str,
+    student: str,
+    autograded: Path,
+    judged: dict[tuple[str, str], str],
+    carried: dict[tuple[str, str], str] | None = None,
 ) -> list[ManualGrade]:
     """The grades of ``student`` given by hand and marked graded, with what they judged.
 
     ``judged``: the digests recorded at the last autograde (``read_judged``); where it has
-    none, the old autograded notebook in ``autograded`` is read.
+    none, the old autograded notebook in ``autograded`` is read. ``carried``: the note of an
+    earlier regrade that did not give its statuses back (``read_kept``); those grades count
+    as graded, with the digests of that note.
     """
+    carried = carried or {}
     from nbgrader.api import MissingEntry
 
     try:
@@ -76,9 +87,10 @@ def snapshot(
     for notebook in submission.notebooks:
         answers = None
         for grade in notebook.grades:
-            if grade.manual_score is None or grade.needs_manual_grade:
+            key = (notebook.name, grade.name)
+            if grade.manual_score is None or (grade.needs_manual_grade and key not in carried):
                 continue
-            answer = judged.get((notebook.name, grade.name))
+            answer = carried.get(key) or judged.get(key)
             if answer is None:
                 if answers is None:
                     answers = _answers(autograded / f"{notebook.name}.ipynb")
