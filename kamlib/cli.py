@@ -328,6 +328,10 @@ def _grade(course, args, out) -> int:
         print(
             f"⚠ 成绩库中没有以下学员这次提交的成绩（成绩库可能从备份恢复或重建过），已重新评分：{'、'.join(run.stale)}"
         )
+    if run.damaged:
+        print(
+            f"⚠ 以下学员上次的评分结果（autograded/ 中）的 timestamp.txt 不是有效的时间，无法判断是否过期，已重新评分：{'、'.join(run.damaged)}"
+        )
     for student in run.no_timestamp:
         print(
             f"⚠ {student}：提交的笔记本比上次评分时新，但提交文件夹里没有 timestamp.txt，nbgrader 无法判断这是新提交，"

@@ -303,6 +303,22 @@ def test_an_unreadable_submission_fails_only_itself(course):
     assert score(course, "bob") == 3.0  # the others are graded
 
 
+def test_a_damaged_timestamp_in_a_graded_result_is_graded_again(course):
+    """The timestamp.txt of a result in autograded/ (the trainer's side) made unreadable: nbgrader's
+    reader failed the whole run with an English traceback. That submission is graded again and
+    named; the others are left as they were; a hand grade of the unchanged answer is kept."""
+    grade_by_hand(course, "alice")
+    (course / "autograded" / "alice" / "ps1" / "timestamp.txt").write_text("garbage", encoding="utf-8")
+    run = kam(course, "grade", "ps1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    lines = [line for line in run.stdout.splitlines() if "timestamp.txt 不是有效的时间" in line]
+    assert lines and lines[0].endswith("alice"), run.stdout
+    assert "成功 1 份" in run.stdout and "跳过 2 份" in run.stdout
+    assert (course / "autograded" / "alice" / "ps1" / "timestamp.txt").read_text() != "garbage"
+    assert not needs_manual(course, "alice", "essay")
+
+
 def test_a_gradebook_the_trainer_may_not_write_is_not_called_damaged(graded):
     """A course folder the grading user cannot write: kam says so, and does not send the trainer to the backups."""
     import os

@@ -91,6 +91,7 @@ class GradeRun:
     seconds: float
     backup: Path | None  # the copy of the gradebook as it was before this run
     stale: list[str] = field(default_factory=list)  # regraded: the gradebook had lost (or held older) grades
+    damaged: list[str] = field(default_factory=list)  # regraded: the last result's timestamp.txt was unreadable
     no_timestamp: list[str] = field(default_factory=list)  # skipped: newer files but no timestamp.txt
 
     def count(self, status: Status) -> int:
@@ -137,7 +138,7 @@ def grade_assignment(
     expected = course.expected_notebooks(assignment)
     unreadable = {s: r for s in todo if (r := _unreadable(course.coursedir, assignment, s))}
     todo = [s for s in todo if s not in unreadable]
-    forced, stale, no_timestamp = _plan(course, assignment, todo, force)
+    forced, stale, damaged, no_timestamp = _plan(course, assignment, todo, force)
     writes = bool(forced) or len(todo) < len(submissions) or any(_newer(course.coursedir, assignment, s) for s in todo)
     backup = backup_gradebook(course.db_path) if course.db_path and writes else None
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
@@ -161,7 +162,7 @@ def grade_assignment(
     outcomes.sort(key=lambda o: o.student)
     _record_outcomes(course, assignment, outcomes)
     no_timestamp = [o.student for o in outcomes if o.status == "skipped" and o.student in no_timestamp]
-    return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup, stale, no_timestamp)
+    return GradeRun(assignment, jobs, outcomes, time.monotonic() - started, backup, stale, damaged, no_timestamp)
 
 
 def _folders(cd, assignment: str, student: str) -> tuple[Path, Path]:
@@ -201,13 +202,32 @@ def _newer(cd, assignment: str, student: str) -> bool:
     submitted, autograded = _folders(cd, assignment, student)
     if not autograded.exists():
         return True
-    new, old = (cd.get_existing_timestamp(str(p)) for p in (submitted, autograded))
+    old = _graded_timestamp(cd, autograded)
+    if old is _DAMAGED:
+        return True
+    new = cd.get_existing_timestamp(str(submitted))
     return new is not None and old is not None and new > old
 
 
-def _plan(course: Course, assignment: str, students: list[str], force: bool) -> tuple[set[str], list[str], list[str]]:
+_DAMAGED = object()
+
+
+def _graded_timestamp(cd, autograded: Path):
+    """The time of the submission an autograded folder holds the result of: a datetime, None (no
+    timestamp.txt), or ``_DAMAGED`` where nbgrader's reader fails on the file (it then fails the
+    whole run); only the trainer's side writes there, so it is a damaged result, graded again."""
+    try:
+        return cd.get_existing_timestamp(str(autograded))
+    except Exception:  # noqa: BLE001 - nbgrader's reader fails on text it cannot parse, in more than one way
+        return _DAMAGED
+
+
+def _plan(
+    course: Course, assignment: str, students: list[str], force: bool
+) -> tuple[set[str], list[str], list[str], list[str]]:
     """(students to grade with force, those among them whose grades the gradebook lost or holds
-    for an older submission, those skipped for want of a timestamp).
+    for an older submission, those among them whose last result has an unreadable timestamp,
+    those skipped for want of a timestamp).
 
     A submission already graded on disk but absent from the gradebook, or recorded there with
     an older timestamp (a gradebook restored from a backup taken before a resubmission was
@@ -220,19 +240,21 @@ def _plan(course: Course, assignment: str, students: list[str], force: bool) -> 
             known = {s.student.id: s.timestamp for s in gb.find_assignment(assignment).submissions}
         except Exception:  # noqa: BLE001 - an assignment without submissions
             known = {}
-    stale, no_timestamp = [], []
+    stale, damaged, no_timestamp = [], [], []
     for student in students:
         submitted, autograded = _folders(course.coursedir, assignment, student)
         if not autograded.exists():
             continue
         handed_in = course.coursedir.get_existing_timestamp(str(submitted))
-        graded_on_disk = course.coursedir.get_existing_timestamp(str(autograded))
-        if student not in known or (handed_in is not None and graded_on_disk == handed_in != known[student]):
+        graded_on_disk = _graded_timestamp(course.coursedir, autograded)
+        if graded_on_disk is _DAMAGED:
+            damaged.append(student)
+        elif student not in known or (handed_in is not None and graded_on_disk == handed_in != known[student]):
             stale.append(student)
         elif not (submitted / "timestamp.txt").is_file() and not force and _changed_since(submitted, autograded):
             no_timestamp.append(student)
-    forced = set(students) if force else set(stale)
-    return forced, stale, no_timestamp
+    forced = set(students) if force else set(stale) | set(damaged)
+    return forced, stale, damaged, no_timestamp
 
 
 def _changed_since(submitted: Path, autograded: Path) -> bool:
