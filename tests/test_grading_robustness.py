@@ -187,12 +187,43 @@ def test_a_written_answer_s_html_is_shown_as_text_not_run():
         "客户很重要。<img src=x onerror=alert(1)><script>fetch('/formgrader')</script>",
         metadata={"nbgrader": {"solution": True, "grade": True, "grade_id": "essay", "points": 5}},
     )
-    question = nbformat.v4.new_markdown_cell("<b>第 8 题</b>")  # the trainer's own text stays as written
+    # the trainer's own text (a locked cell nbgrader restores from the gradebook) stays as written
+    question = nbformat.v4.new_markdown_cell(
+        "<b>第 8 题</b>", metadata={"nbgrader": {"locked": True, "grade_id": "q8", "solution": False, "grade": False}}
+    )
     nb = nbformat.v4.new_notebook(cells=[question, answer])
     _defuse_learner_html(nb)
     assert nb.cells[0].source == "<b>第 8 题</b>"
     assert nb.cells[1].source.startswith("客户很重要。") and "<img" not in nb.cells[1].source
     assert "<script" not in nb.cells[1].source and "&lt;script&gt;" in nb.cells[1].source
+
+
+def test_nothing_a_learner_wrote_runs_in_the_trainers_browser():
+    """Text cells the learner added or edited (no gradebook copy to restore them from), links
+    whose address runs code, and an image's size made into an HTML attribute: all rendered harmless."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from kamlib.grading.preprocessors import _defuse_learner_html
+
+    added = nbformat.v4.new_markdown_cell('笔记 <svg onload="go()"></svg> <img src=x onerror="go()">')
+    link = nbformat.v4.new_markdown_cell(
+        "我的答案：[点我](javascript:go()) [再点](&#106;avascript:go()) <javascript:go()>",
+        metadata={"nbgrader": {"solution": True, "grade": True, "grade_id": "essay", "points": 5}},
+    )
+    fine = nbformat.v4.new_markdown_cell("见 [课件](https://example.com/deck) 与 [第三课](03.ipynb)，a < b & c")
+    image = nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+        metadata={"image/png": {"width": "1 onerror=go()", "height": 300}, "kam": "x"},
+    )
+    code = nbformat.v4.new_code_cell("show()", outputs=[image])
+    nb = nbformat.v4.new_notebook(cells=[added, link, fine, code])
+    _defuse_learner_html(nb)
+    shown = [markdown2html_mistune(c.source) for c in nb.cells[:3]]
+    assert "<svg" not in shown[0] and "<img" not in shown[0] and "&lt;img" in shown[0], shown[0]
+    assert "href" not in shown[1] and "[点我](javascript:go())" in shown[1], shown[1]
+    assert nb.cells[2].source == fine.source  # harmless text and links are left as written
+    assert nb.cells[3].outputs[0].metadata == {"image/png": {"height": 300}}
 
 
 def test_find_leaks_sees_through_html_highlighting():

@@ -40,7 +40,9 @@ import ast
 import copy
 import json
 import os
+import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
@@ -257,16 +259,23 @@ class SandboxedExecute(Execute):
 
 #: Output formats shown as they are; every other one can carry a script (HTML, JavaScript, SVG, widgets).
 _SAFE_OUTPUT = frozenset({"text/plain", "text/latex", "image/png", "image/jpeg", "application/json"})
+#: Link and image addresses a trainer's browser may follow from a learner's text (relative ones too).
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "attachment"})
+_SAFE_DATA_IMAGES = ("data:image/png", "data:image/jpeg", "data:image/gif")
 
 
 def _defuse_learner_html(nb: NotebookNode) -> None:
     """Make what the learner wrote or printed safe to show to the trainer.
 
     The autograded notebook is what the formgrader and the feedback pages render: a
-    script in an output (``display(Javascript(...))``, an ``<img onerror=…>`` in HTML or
-    in a written answer) would run in the trainer's browser, with the formgrader's right
-    to set grades. Outputs keep their plain text and images (a table shows as text); the
-    written answers' HTML is escaped (nbconvert's ``SanitizeHTML``).
+    script in an output (``display(Javascript(...))``, an ``<img onerror=…>`` in HTML, in
+    a written answer or in any text cell the learner edited or added, a ``javascript:``
+    link) would run in the trainer's browser, with the formgrader's right to set grades.
+    Outputs keep their plain text and images (a table shows as text) and, of their
+    metadata, only the images' numeric sizes (nbconvert writes them into the ``<img>`` tag
+    unquoted). Every text cell whose source nbgrader did not restore from the gradebook
+    (locked cells) has its HTML escaped (nbconvert's ``SanitizeHTML``); one that would
+    still render a link or image address that can run code is shown as its literal text.
     """
     from nbconvert.preprocessors.sanitize import SanitizeHTML
 
@@ -279,8 +288,53 @@ def _defuse_learner_html(nb: NotebookNode) -> None:
                 if any(key not in _SAFE_OUTPUT for key in data):
                     kept = {k: v for k, v in data.items() if k in _SAFE_OUTPUT}
                     out["data"] = from_dict(kept or {"text/plain": "（这里原本显示网页内容，评分时不显示）"})
-        elif cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = SanitizeHTML().sanitize_html_tags(cell.source)
+                if "metadata" in out:
+                    out["metadata"] = from_dict(_image_sizes(out["metadata"]))
+        elif cell.cell_type == "markdown" and not _restored(cell):
+            source = SanitizeHTML().sanitize_html_tags(cell.source)
+            cell.source = _as_literal_text(source) if _links_run_code(source) else source
+
+
+def _restored(cell: NotebookNode) -> bool:
+    """True for a locked cell that nbgrader's OverwriteCells matched in the gradebook: its source is the trainer's."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade_id")) and bool(meta.get("locked"))
+
+
+def _image_sizes(metadata: dict) -> dict:
+    """Of an output's metadata, only the images' width and height, and only where they are numbers."""
+    return {
+        mime: {k: v for k, v in sizes.items() if k in ("width", "height") and type(v) in (int, float)}
+        for mime, sizes in metadata.items()
+        if mime in ("image/png", "image/jpeg") and isinstance(sizes, dict)
+    }
+
+
+def _links_run_code(markdown: str) -> bool:
+    """True when ``markdown``, rendered as nbconvert renders it, links to or shows an address
+    whose scheme can run code (``javascript:``, ``vbscript:``, ``data:text/html`` …)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    found = []
+
+    class Addresses(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            for name, value in attrs:
+                if name in ("href", "src") and value:
+                    url = re.sub(r"[\x00-\x20]", "", value)  # browsers skip these inside a scheme
+                    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", url)
+                    if scheme and scheme[1].lower() not in _SAFE_SCHEMES:
+                        if not (tag == "img" and url.lower().startswith(_SAFE_DATA_IMAGES)):
+                            found.append(url)
+
+    Addresses().feed(markdown2html_mistune(markdown))
+    return bool(found)
+
+
+def _as_literal_text(markdown: str) -> str:
+    """``markdown`` with every ASCII punctuation mark backslash-escaped: it renders as the text
+    the learner typed, with no link, image, HTML or emphasis."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", markdown)
 
 
 def _refuse_linked_notebook(submitted: Path, info: dict) -> None:

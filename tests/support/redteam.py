@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbformat.v4 import new_markdown_cell
+
 from .submissions import ADVERSARIAL, Case, Kit
 
 CANARY = "KAM-CANARY-7f3a"
@@ -263,7 +265,9 @@ class Plant:
                 "from IPython.display import HTML, Javascript, SVG, display\n"
                 "display(Javascript(\"fetch('/formgrader/api/grade/1', {method: 'PUT'})\"))\n"
                 "display(HTML('<img src=x onerror=\"fetch(\\'/formgrader\\')\">'))\n"
-                "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>'))\n",
+                "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>'))\n"
+                # an image's size, which nbconvert writes into the <img> tag unquoted
+                "display({'image/png': 'iVBORw0KGgo='}, metadata={'image/png': {'width': '1 onerror=KAM_XSS()'}}, raw=True)\n",
                 "blank",
             ),
             # The notebook handed in is a link to the answer key: refused, not graded.
@@ -297,6 +301,22 @@ def hostile_cases(kit: Kit, plant: Plant) -> dict[str, tuple[Case, dict[str, Pat
         notebook, expected = bases[base]
         cases[name] = (Case(kit.insert_after(notebook, setup_id, code), expected=dict(expected)), plant.links(name))
     return cases
+
+
+XSS = "KAM_XSS"  # what each script a learner plants in text calls; the trainer's pages must show it as text only
+
+
+def scripts_in_text_cells(kit: Kit) -> Case:
+    """A blank submission whose text carries scripts for the trainer's browser: a text cell added,
+    the exercise's first instructions (a cell nbgrader does not restore) edited, and the written
+    answer given a link whose address runs code."""
+    nb = copy.deepcopy(kit.release)
+    nb.cells.append(new_markdown_cell(f'笔记 <img src=x onerror="{XSS}()"> <script>{XSS}()</script>'))
+    intro = next(c for c in nb.cells if c.cell_type == "markdown" and "nbgrader" not in c.metadata)
+    intro.source += f'\n\n<svg onload="{XSS}()"></svg>'
+    answer = next(c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = f"我的答案见 [这里](javascript:{XSS}()) 和 [这里](&#106;avascript:{XSS}())。"
+    return Case(nb, expected=kit.zero())
 
 
 def write_case(course: Path, student: str, case: Case, links: dict[str, Path]) -> None:

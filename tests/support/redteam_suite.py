@@ -18,7 +18,17 @@ from kamlib.grading.answer_store import read_answers
 
 from .commands import BIN, run_nbgrader, tool_env
 from .courses import EXERCISES, LEARNER_CONFIG, copy_clean_course, with_cell_timeout
-from .redteam import CANARY, SECRET_ENV, LoopbackServer, Plant, hostile_cases, tree_digest, write_case
+from .redteam import (
+    CANARY,
+    SECRET_ENV,
+    XSS,
+    LoopbackServer,
+    Plant,
+    hostile_cases,
+    scripts_in_text_cells,
+    tree_digest,
+    write_case,
+)
 from .submissions import ADVERSARIAL, CELL_TIMEOUT, Case, Kit, read_notebook, test_scores
 
 ATTEMPTS = {
@@ -84,6 +94,7 @@ def attacked(grader, tmp_path_factory) -> Attacked:
         cases["blank"] = (Case(kit.release, expected=kit.zero()), {})
         cases["slips"] = (kit.slips(), {})  # explained in Chinese to the learner, scored as before
         cases["slips_probe"] = (kit.slips_probe(), {})  # the grading kernel did not start with kamlib.slips
+        cases["scripts_in_text_cells"] = (scripts_in_text_cells(kit), {})
         for student, (case, links) in cases.items():
             write_case(course, student, case, links)
         before = _digests(course, home)
@@ -182,6 +193,55 @@ def test_nothing_a_learner_printed_can_run_in_the_trainers_browser(attacked):
     for kind in ("Javascript", "HTML", "SVG"):  # each display kept as its plain text only
         assert f"<IPython.core.display.{kind} object>" in shown, shown[-2000:]
     assert "onerror" not in shown and "fetch(" not in shown and "<script" not in shown
+
+
+def _formgrader_page(course: Path, student: str) -> str:
+    """The autograded notebook as the formgrader shows it to the trainer (its exporter and template)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = dict(assignment_id=ADVERSARIAL, notebook_id=ADVERSARIAL, submission_id="1", index=0, total=1)
+    resources.update(base_url="", student=student, last_name="", first_name="", notebook_path="x.ipynb")
+    notebook = course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb"
+    return HTMLExporter(config=config).from_filename(str(notebook), resources=resources)[0]
+
+
+def _runnable(page: str) -> list[str]:
+    """Where the planted call sits in ``page`` where a browser would run it: in a tag (an event
+    handler, a javascript: address, any attribute) or inside a script."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Finder(HTMLParser):
+        script = False
+
+        def handle_starttag(self, tag, attrs):
+            found.extend(f"<{tag} {name}={value}>" for name, value in attrs if value and XSS in value)
+            self.script = tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.script = False
+
+        def handle_data(self, data):
+            if self.script and XSS in data:
+                found.append(f"<script>{data[:200]}")
+
+    Finder().feed(page)
+    return found
+
+
+def test_nothing_a_learner_wrote_or_printed_runs_in_the_formgrader(attacked):
+    """Scripts planted in outputs (an image's size among them), in text cells the learner added or
+    edited and as javascript: links in the written answer: the formgrader's page shows them as text."""
+    for student in ("script_for_the_trainer", "scripts_in_text_cells"):
+        page = _formgrader_page(attacked.course, student)
+        assert _runnable(page) == [], (student, _runnable(page))
+    assert XSS in _formgrader_page(attacked.course, "scripts_in_text_cells")  # shown, as text
 
 
 def test_the_loopback_server_was_never_reached(attacked):
