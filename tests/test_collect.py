@@ -75,3 +75,27 @@ def test_the_hubs_config_collects_this_way():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "deploy")).load_config()
     assert config.ExchangeFactory.collect == "kamlib.grading.collect.SafeExchangeCollect"
     assert config.ExchangeCollect.check_owner is ("KUBERNETES_SERVICE_HOST" not in os.environ)
+
+
+def test_a_named_pipe_in_one_submission_does_not_stop_the_collection(template, tmp_path, skip_or_fail):
+    """A learner may still write to their own folder in the exchange after handing in: a named pipe
+    there stopped nbgrader's copy, and the collection of everyone after them, with an English error."""
+    if os.geteuid() != 0:
+        skip_or_fail("handing in as other users of this machine needs root")
+    course = clone_course(template, tmp_path / "course")
+    inbound = tmp_path / "exchange" / "tiny" / "inbound"
+    piped = _hand_in(inbound, "bin", course)
+    os.mkfifo(piped / "a.txt")
+    _owned_by(piped, "bin")
+    _owned_by(_hand_in(inbound, "nobody", course), "nobody")
+    run = run_nbgrader(
+        course,
+        "collect",
+        "ps1",
+        f"--Exchange.root={tmp_path / 'exchange'}",
+        "--ExchangeFactory.collect=kamlib.grading.collect.SafeExchangeCollect",
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (course / "submitted" / "nobody" / "ps1" / "ps1.ipynb").is_file()
+    assert not (course / "submitted" / "bin").exists()
+    assert "未收取 bin+ps1" in run.stderr and "a.txt" in run.stderr and "命名管道" in run.stderr

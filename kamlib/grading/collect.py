@@ -9,27 +9,30 @@ and the trainer is told why. nbgrader also takes a folder's name for who handed 
 only warns when another user owns the folder: a learner could hand in work under a
 classmate's name, replacing theirs. Where each learner is a user of the machine
 (``ExchangeCollect.check_owner``, nbgrader's default), such a folder is not collected either.
-deploy/nbgrader_config.py makes this nbgrader's collect.
+Nor is one holding something that is neither a file nor a folder (a named pipe stops
+nbgrader's copy, and with it the collection of everyone after that learner) or that the
+trainer cannot read. deploy/nbgrader_config.py makes this nbgrader's collect.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 
 from nbgrader.exchange.default.collect import ExchangeCollect
 
 
 class SafeExchangeCollect(ExchangeCollect):
-    """nbgrader's ``ExchangeCollect`` that skips a submission folder holding a symbolic link, or
-    owned by another user than the learner it names (an earlier submission of that learner,
-    already collected, stays as it is)."""
+    """nbgrader's ``ExchangeCollect`` that skips a submission folder holding a symbolic link or
+    anything but files and folders it can read, or owned by another user than the learner it
+    names (an earlier submission of that learner, already collected, stays as it is)."""
 
     def init_src(self) -> None:
         super().init_src()
         kept = []
         for record in self.src_records:
             src = os.path.join(self.inbound_path, record["filename"])
-            links = _links(src)
+            links, odd = _links_and_odd(src)
             owner = _owner(src)
             if self.check_owner and owner is not None and owner != record["username"]:
                 self.log.error(
@@ -43,6 +46,12 @@ class SafeExchangeCollect(ExchangeCollect):
                     "未收取 %s：提交中有符号链接（%s），不是用“提交”按钮交来的，可能想借讲师的权限读取别的文件。",
                     record["filename"],
                     "、".join(links),
+                )
+            elif odd:
+                self.log.error(
+                    "未收取 %s：提交中的 %s 不是普通文件或文件夹（例如命名管道），或讲师无法读取；请学员用“提交”按钮重新提交。",
+                    record["filename"],
+                    "、".join(odd),
                 )
             else:
                 kept.append(record)
@@ -59,13 +68,26 @@ def _owner(path: str) -> str | None:
         return None
 
 
-def _links(folder: str) -> list[str]:
-    """The symbolic links in ``folder`` (the folder itself included), relative to it."""
+def _links_and_odd(folder: str) -> tuple[list[str], list[str]]:
+    """The symbolic links in ``folder`` (the folder itself included), and what in it is neither a
+    file nor a folder or cannot be read, relative to it."""
     if os.path.islink(folder):
-        return [os.path.basename(folder)]
-    return [
-        os.path.relpath(os.path.join(parent, name), folder)
-        for parent, dirs, files in os.walk(folder)
-        for name in dirs + files
-        if os.path.islink(os.path.join(parent, name))
-    ]
+        return [os.path.basename(folder)], []
+    links, odd = [], []
+
+    def unreadable(error: OSError) -> None:
+        odd.append(os.path.relpath(error.filename, folder))
+
+    for parent, dirs, files in os.walk(folder, onerror=unreadable):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:  # gone or hidden while we looked: not a submission to copy now
+                odd.append(os.path.relpath(path, folder))
+                continue
+            if stat.S_ISLNK(mode):
+                links.append(os.path.relpath(path, folder))
+            elif not stat.S_ISDIR(mode) and not (stat.S_ISREG(mode) and os.access(path, os.R_OK)):
+                odd.append(os.path.relpath(path, folder))
+    return links, odd
