@@ -21,6 +21,7 @@ __all__ = [
     "Tier",
     "Indicator",
     "INDICATORS",
+    "DERIVED_MARK_ZH",
     "MIN_KNOWN",
     "TIER_RULE_ZH",
     "TierResult",
@@ -91,17 +92,32 @@ _TIER_TEXT: dict[Tier, tuple[str, str, str]] = {
 }
 
 
+DERIVED_MARK_ZH = "（本课程推断）"
+"""Appended to a level text the course derived where the deck is silent (see :meth:`Indicator.level_zh`)."""
+
+
 @dataclass(frozen=True)
 class Indicator:
-    """One aspect of the relationship; ``levels[k]`` is what the deck says of tier k."""
+    """One aspect of the relationship; ``levels[k]`` is what the deck says of tier k.
+
+    ``derived`` holds the levels whose text is the course's own inference, because the deck
+    says nothing of that tier for this aspect; :meth:`level_zh` marks them for learners.
+    """
 
     key: str
     label_zh: str
     levels: dict[int, str]
+    derived: frozenset[int] = frozenset()
+
+    def level_zh(self, level: int) -> str:
+        """The text of ``level`` as learners see it: a derived level ends with :data:`DERIVED_MARK_ZH`."""
+        text = self.levels[level]
+        return text + DERIVED_MARK_ZH if level in self.derived else text
 
 
 # Level texts quote slides 14–17; "……" marks an elision. Where the deck says nothing of a
-# tier for an aspect, the text is derived (marked "derived" below) and kept minimal.
+# tier for an aspect, the text is derived (marked "derived" below, and listed in the
+# indicator's ``derived`` so learners see it marked) and kept minimal.
 # Level 4 of every indicator but visibility quotes the alliance itself (a joint venture led by
 # both general managers), so it can only be true of an account that is such an alliance; the
 # case data keeps to that (see kamlib/data/accounts.md).
@@ -116,6 +132,7 @@ INDICATORS: dict[str, Indicator] = {
             3: "在一些关键的合伙领域不存在任何的竞争对手。",
             4: "你们有着正式或非正式的联盟关系，比如像成为一个合资企业。",
         },
+        derived=frozenset({2}),
     ),
     "information_access": Indicator(
         "information_access",
@@ -137,6 +154,7 @@ INDICATORS: dict[str, Indicator] = {
             # derived: slide 17 says nothing of price; its goal is 为双方企业争取最大利益.
             4: "价格不再单独竞争，而是服从联盟“为双方企业争取最大利益”的目标。",
         },
+        derived=frozenset({4}),
     ),
     "contact_level": Indicator(
         "contact_level",
@@ -148,6 +166,7 @@ INDICATORS: dict[str, Indicator] = {
             3: "企业双方的最高层都有重要的接触。",
             4: "双方总经理一同领导这一战略联盟。",
         },
+        derived=frozenset({1}),
     ),
     "contract": Indicator(
         "contract",
@@ -160,6 +179,7 @@ INDICATORS: dict[str, Indicator] = {
             3: "就产品或服务提供达成了正式或非正式的协议；你有……持续的长期合同，产品的订购无需经过正式采购程序。",
             4: "正式或非正式的联盟关系，比如像成为一个合资企业；合资企业的经理人员来自各自的母公司。",
         },
+        derived=frozenset({1, 2}),
     ),
     "visibility": Indicator(
         "visibility",

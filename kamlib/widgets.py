@@ -137,7 +137,8 @@ class TierExplorer(WithRerunNote, widgets.VBox):
     empty indicators start as 未知. Default: every indicator at level 1.
 
     Controls: ``sliders[key]`` (IntSlider), ``unknown[key]`` (Checkbox "未知").
-    Shown: ``level_texts[key]`` (the deck's words for the level), ``tier_html``
+    Shown: ``level_texts[key]`` (the deck's words for the level; a level the course derived
+    where the deck is silent is marked 本课程推断), ``tier_html``
     (tier, mixed warning), ``reasons_html`` and ``steps_html`` (the fewest raises to
     the next tier). ``result`` is the current :class:`kamlib.tiers.TierResult`.
     """
@@ -218,7 +219,7 @@ class TierExplorer(WithRerunNote, widgets.VBox):
         scores = self.scores
         for key, indicator in INDICATORS.items():
             self.sliders[key].disabled = scores[key] is None
-            text = "（未知，不计入判定）" if scores[key] is None else indicator.levels[scores[key]]
+            text = "（未知，不计入判定）" if scores[key] is None else indicator.level_zh(scores[key])
             self.level_texts[key].value = f"<div style='{_GREY};margin-left:94px'>{_esc(text)}</div>"
         self.result = result = classify(scores)
         if result.tier is None:
@@ -240,7 +241,7 @@ class TierExplorer(WithRerunNote, widgets.VBox):
             target = Tier(int(result.tier) + 1)
             steps = [
                 f"{INDICATORS[s.indicator].label_zh}：第 {s.current} 级 → 第 {s.target} 级"
-                f"（{INDICATORS[s.indicator].levels[s.target]}）"
+                f"——{INDICATORS[s.indicator].level_zh(s.target)}"
                 for s in steps_to_next_tier(scores)
             ]
             self.steps_html.value = f"<b>升到“{_esc(target.label_zh)}”最少需要提升 {len(steps)} 个指标：</b>" + _ul(

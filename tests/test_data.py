@@ -339,7 +339,7 @@ def test_chinese_headers_of_added_columns():
     import kamlib.roles as roles
 
     shown = zh_columns(roles.duties()[["id", "role_zh", "towards_zh", "text_zh", "main", "slide"]])
-    assert shown.columns.tolist() == ["编号", "职位", "对象", "职责", "主要职责", "幻灯片"]
+    assert shown.columns.tolist() == ["编号", "职位", "对象", "职责", "主要职责", "课件页码"]
     assert zh_columns(pd.DataFrame(columns=["mixed"])).columns.tolist() == ["关系不均衡"]
 
 

@@ -81,6 +81,39 @@ def test_lesson_prose_names_no_code_identifier(path):
     assert not code, f"code in backticks in prose: {code}"
 
 
+def lesson_titles() -> dict[str, str]:
+    """第N课 → the lesson's Chinese title, from each lesson's first heading (“# 第一课　标题”)."""
+    titles = {}
+    for path in LESSONS:
+        found = re.match(r"# (第.课)\u3000(.+)", nbformat.read(path, as_version=4).cells[0].source)
+        if found:
+            titles[found.group(1)] = found.group(2).strip()
+    return titles
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
+def test_exercise_prose_names_lessons_by_their_titles(path):
+    """An exercise names a lesson as the lesson names itself (第三课《四种类型的客户关系》), never by its
+    file name. (Exercise prose must name the answer variables, so the lessons' stricter check of
+    code in prose does not apply to it.)"""
+    markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    prose = re.sub(r"\]\([^)]*\)|https?://\S+", "", markdown)  # link targets are not prose
+    assert not [p.stem for p in LESSONS if p.stem in prose], "a lesson named by its file name"
+    titles = lesson_titles()
+    named = re.findall(r"(第.课)《([^》]+)》", prose)
+    wrong = [(lesson, title) for lesson, title in named if titles.get(lesson) != title]
+    assert not wrong, f"lesson titles differ from the lessons' own: {wrong} (lessons: {titles})"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_links_to_a_lesson_use_its_title(path):
+    """“[第二课　标题](02_roles.ipynb)”: the link text is the title the lesson gives itself."""
+    titles = lesson_titles()
+    links = re.findall(r"\[(第.课)\u3000([^\]]+)\]\([^)]*\.ipynb\)", notebook_text(path))
+    wrong = [(lesson, title) for lesson, title in links if titles.get(lesson) != title]
+    assert not wrong, f"lesson titles differ from the lessons' own: {wrong}"
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_menus_are_named_as_the_chinese_interface_names_them(path):
     text = notebook_text(path)

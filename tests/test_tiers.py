@@ -25,8 +25,6 @@ from kamlib.tiers import (
 from tests.support.deck import SCRAPE_ERRORS, normalise
 
 KEYS = ["competition", "information_access", "pricing", "contact_level", "contract", "visibility"]
-# (indicator, level) texts that are derived because the deck is silent there (see tiers.py).
-DERIVED = {("competition", 2), ("pricing", 4), ("contact_level", 1), ("contract", 1), ("contract", 2)}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -248,11 +246,14 @@ def test_descriptions_are_the_corrected_deck_text(deck, tier):
 
 @pytest.mark.parametrize(("key", "k"), [(key, k) for key in KEYS for k in (1, 2, 3, 4)])
 def test_levels_quote_the_deck_unless_marked_derived(deck, key, k):
+    """A level text is the deck's wording, or it is one the course derived (``Indicator.derived``,
+    marked for learners), which is not the deck's wording."""
     text = INDICATORS[key].levels[k]
-    if (key, k) in DERIVED:
-        return
     # "……" marks an elision: every fragment between punctuation must be deck wording.
     fragments = [normalise(f) for f in re.split(r"[，；。：……]+", text) if normalise(f)]
+    if k in INDICATORS[key].derived:
+        assert not all(f in deck for f in fragments), f"quotes the deck, yet is marked derived: {text}"
+        return
     assert fragments and all(f in deck for f in fragments), text
     # and the fragment sits in that tier's own paragraph
     assert all(f in normalise(Tier(k).description_zh) for f in fragments), text

@@ -91,7 +91,25 @@ def test_tier_explorer_level_text_follows_slider():
     key = "pricing"
     for level in (2, 4, 1):
         te.sliders[key].value = level
-        assert text(te.level_texts[key]) == INDICATORS[key].levels[level]
+        assert text(te.level_texts[key]) == INDICATORS[key].level_zh(level)
+
+
+# (indicator, level) texts the course derived where the deck is silent (as in test_tiers.py).
+DERIVED = {("competition", 2), ("pricing", 4), ("contact_level", 1), ("contract", 1), ("contract", 2)}
+
+
+def test_tier_explorer_marks_the_levels_the_course_derived():
+    assert {(key, k) for key, ind in INDICATORS.items() for k in ind.derived} == DERIVED
+    te = TierExplorer()
+    for key in KEYS:
+        for level in (1, 2, 3, 4):
+            te.sliders[key].value = level
+            shown = text(te.level_texts[key])
+            assert shown.startswith(INDICATORS[key].levels[level])
+            assert ("（本课程推断）" in shown) is ((key, level) in DERIVED), (key, level, shown)
+    # the steps to the next tier mark a derived target level too
+    te.set_scores({k: 1 for k in KEYS})
+    assert "（本课程推断）" in text(te.steps_html)  # 卖主关系 → 被优先考虑的供应商: competition 2 is derived
 
 
 def test_tier_explorer_shows_the_steps_to_next_tier():

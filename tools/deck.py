@@ -14,10 +14,11 @@ CORRECTIONS: dict[str, str] = {
     "战略联盟产关系": "战略联盟关系",  # slide 17's title
     "16伙Leabharlann 关系": "16\n合作伙伴关系\n",  # slide 16's number and its garbled title
     "确定优势程序": "确定优先顺序",  # slide 20: resources by size, potential and importance
+    "产品和服务项—": "产品和服务项目—",  # slide 21: 哪些产品和服务项目, its last character lost before the dash
     "作 用": "作用",  # 作用与职责, split across two lines
 }
 """Scrape error -> corrected text."""
 
-SCRAPE_ERRORS: list[str] = ["juemi", "遍好", "技持", "掌据", "战略联盟产", "Leabharlann", "确定优势程序"]
+SCRAPE_ERRORS: list[str] = ["juemi", "遍好", "技持", "掌据", "战略联盟产", "Leabharlann", "确定优势程序", "服务项—"]
 """Fragments of :data:`CORRECTIONS`' errors that must not appear anywhere in the kit (“作 用”,
 a line break in the deck, is searched for separately, as a spaced 作用)."""

@@ -184,7 +184,7 @@ COLUMN_LABELS_ZH: dict[str, str] = {
     "towards_zh": "对象",
     "text_zh": "职责",
     "main": "主要职责",
-    "slide": "幻灯片",
+    "slide": "课件页码",
 }
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 TOPICS: dict[str, str] = {
     "concepts": "重点客户管理的概念",
+    "concepts.investment": "一种投资管理",
+    "concepts.definition": "重点客户管理的定义",
     "roles.account_manager": "客户经理的作用与职责",
     "roles.executive_sponsor": "行政支持者的作用与职责",
     "roles.sales_manager": "销售经理的作用与职责",
@@ -40,7 +42,9 @@ PAGES = {
 
 # Where to reread each topic: (lesson notebook in course/, section heading, deck pages).
 REVIEW: dict[str, tuple[str, str, str]] = {
-    "concepts": ("01_concepts.ipynb", "1. 重点客户管理是一种销售的方法", "第 5–6 页"),
+    "concepts": ("01_concepts.ipynb", "1. 重点客户管理是一种销售的方法", "第 5 页"),
+    "concepts.investment": ("01_concepts.ipynb", "2. 重点客户管理是一种投资管理", "第 6 页"),
+    "concepts.definition": ("01_concepts.ipynb", "3. 定义：逐字读一遍", "第 6 页"),
     "roles.account_manager": ("02_roles.ipynb", "2. 客户经理或团队领导者（account manager）", "第 7–9 页"),
     "roles.executive_sponsor": ("02_roles.ipynb", "3. 行政支持者（executive sponsor）", "第 10–11 页"),
     "roles.sales_manager": ("02_roles.ipynb", "4. 销售经理（sales manager）", "第 12 页"),
@@ -65,13 +69,13 @@ def review_pointer(topic: str | None) -> str:
     """What a learner should reread for ``topic``, in Chinese (empty for an unknown topic).
 
     >>> review_pointer("roles.sales_manager")
-    '复习：第二课“4. 销售经理（sales manager）”一节（幻灯片第 12 页）'
+    '复习：第二课“4. 销售经理（sales manager）”一节（课件第 12 页）'
     """
     if topic not in REVIEW:
         return ""
     lesson, section, pages = REVIEW[topic]
     where = f"{LESSON_NAMES[lesson[:2]]}“{section}”一节"
-    return f"复习：{where}（幻灯片{pages}）" if pages else f"复习：{where}"
+    return f"复习：{where}（课件{pages}）" if pages else f"复习：{where}"
 
 
 def topic_label(topic: str) -> str:
