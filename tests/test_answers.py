@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kamlib.grading.answers import (
+    MAX_ITEMS,
     MISSING,
     AnswerFormatError,
     Opaque,
@@ -111,6 +112,17 @@ def test_an_export_too_big_is_rejected():
     huge = json.dumps({"x": {"t": "str", "v": "x" * 3_000_000}})
     with pytest.raises(AnswerFormatError):
         decode_export(huge, ["x"])
+
+
+def test_a_container_too_long_to_be_an_answer_is_none():
+    """Keys made to share one hash make a set or dict quadratic to build: 44,000 of them cost the
+    grader 14 s. No container of more than MAX_ITEMS comes back, whoever encoded it."""
+    colliding = [{"t": "int", "v": str(k * (2**61 - 1))} for k in range(MAX_ITEMS + 1)]
+    for tag in ("set", "list"):
+        with pytest.raises(AnswerFormatError):
+            decode_export(json.dumps({"x": {"t": tag, "v": colliding}}), ["x"])
+    assert isinstance(roundtrip(set(range(MAX_ITEMS + 1))), Opaque)  # the kernel's own export says so
+    assert roundtrip(list(range(MAX_ITEMS))) == list(range(MAX_ITEMS))
 
 
 def test_the_export_expression_names_only_what_it_asks_for():

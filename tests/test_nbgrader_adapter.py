@@ -222,6 +222,10 @@ def test_the_sql_reads_of_the_grades_are_nbgraders_own_values(varied):
         # one assignment: the same rows, only its own
         assert set(adapter.grade_rows(db, "ps2")) == {g for g in expected["grades"] if g[0] == "ps2"}
         assert adapter.grade_rows(db, "no such assignment") == []
+        # a submission with an autograded test cell left unscored (carol's, above), as nbgrader sees it
+        unscored = {(g[2],) for g in expected["grades"] if g[0] == "ps1" and g[3].startswith("test_") and g[4] is None}
+        assert adapter.unscored_rows(db, "ps1") == sorted(unscored) == [("carol",)]
+        assert adapter.unscored_rows(db, "ps2") == []
     scores = {g[3]: g[7] for g in expected["grades"] if g[:3] == ("ps1", "ps1", "bob")}
     assert scores["essay"] == 2.5 and scores["plan"] == 1.5  # the cases above are really there
     assert ("ps1", "bob", 1.0) in {(a, s, p) for a, s, _t, p in expected["submissions"]}

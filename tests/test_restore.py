@@ -242,6 +242,50 @@ def test_a_manual_grade_survives_a_run_that_lost_the_autograded_notebook(course)
     assert any(line.startswith("⚠ alice：") and "待批改" in line for line in again.stdout.splitlines()), again.stdout
 
 
+def test_a_submission_the_restored_gradebook_holds_no_scores_for_is_graded_again(course):
+    """fay's first hand-in had a misnamed notebook: nbgrader recorded her submission, unscored, and
+    the run failed. Renamed, it is graded (after a backup). That backup restored holds the unscored
+    record with the same hand-in time: the next kam grade grades her again, and her failure is over."""
+    folder = submit(course, "fay", answers=RIGHT)
+    (folder / "ps1.ipynb").rename(folder / "PS1.ipynb")
+    assert kam(course, "grade", "ps1", "--student", "fay").returncode == 1
+    (folder / "PS1.ipynb").rename(folder / "ps1.ipynb")
+    taken = set(backups(course / "gradebook.db"))
+    assert kam(course, "grade", "ps1", "--student", "fay").returncode == 0
+    (unscored,) = set(backups(course / "gradebook.db")) - taken
+    assert kam(course, "restore", unscored.name).returncode == 0
+    assert score(course, "fay") == 0.0
+    run = kam(course, "grade", "ps1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert score(course, "fay") == 3.0
+    warning = [line for line in run.stdout.splitlines() if "已重新评分" in line]
+    assert warning and warning[0].endswith("fay"), run.stdout
+    with closing(sqlite3.connect(course / "gradebook.db")) as con:
+        assert con.execute("SELECT COUNT(*) FROM kam_grading_failure WHERE student = 'fay'").fetchone() == (0,)
+
+
+def test_a_failure_is_over_once_plain_nbgrader_graded_the_submission(course, monkeypatch):
+    """A failed submission fixed and graded with plain nbgrader autograde: kam grade then skips it
+    (its result is current) and the report no longer calls it ungradable."""
+    folder = submit(course, "gus", raw='{"cells": [')
+    assert kam(course, "grade", "ps1").returncode == 1
+    submit(course, "gus", answers=RIGHT)
+    assert run_nbgrader(course, "autograde", "ps1", "--student", "gus").returncode == 0
+    run = kam(course, "grade", "ps1")
+    assert run.returncode == 0 and "跳过 4 份" in run.stdout, run.stdout
+    with closing(sqlite3.connect(course / "gradebook.db")) as con:
+        assert con.execute("SELECT COUNT(*) FROM kam_grading_failure WHERE student = 'gus'").fetchone() == (0,)
+    (folder / "ps1.ipynb").write_text('{"cells": [', encoding="utf-8")  # broken again, failed again:
+    before = set(backups(course / "gradebook.db"))
+    times = iter(f"2026-01-0{day}T09:00:00+00:00" for day in range(1, 10))  # each run at a time of its own
+    monkeypatch.setattr("kamlib.grading.grade.now_utc", lambda: next(times))
+    for _ in range(3):
+        assert kam(course, "grade", "ps1", "--force", "--student", "gus").returncode == 1
+    # a backup before the first run and one before the second (the first recorded the failure); the
+    # second failed for the same reason and changed nothing, so the third run's backup was not kept
+    assert len(set(backups(course / "gradebook.db")) - before) == 2
+
+
 @pytest.mark.parametrize("next_run", [(), ("--force",)], ids=["next-run", "next-run-forced"])
 def test_a_manual_grade_survives_a_run_killed_before_it_gave_it_back(course, monkeypatch, next_run):
     """A regrade marks a hand-graded answer for grading again (nbgrader's SaveAutoGrades) and
@@ -301,6 +345,34 @@ def test_an_unreadable_submission_fails_only_itself(course):
     lines = [line for line in run.stdout.splitlines() if line.startswith("✗ carol：")]
     assert lines and "timestamp.txt" in lines[0] and "“x”" in lines[0] and "kam grade ps1 --student carol" in lines[0]
     assert score(course, "bob") == 3.0  # the others are graded
+
+
+def test_hostile_folders_fail_only_themselves(course):
+    """Each named with what to do, the others graded: a named pipe as timestamp.txt (nbgrader's
+    reader waited on it for ever, before anyone was graded), a sparse file of 200 MB (nbgrader
+    copies it whole, and the sandbox again), a hand-in time in the year 9999 (kam export crashed
+    on it) and a folder name that is not UTF-8 (it crashed the whole run)."""
+    import os
+    import shutil
+
+    erin = submit(course, "erin", answers=RIGHT)
+    (erin / "timestamp.txt").unlink()
+    os.mkfifo(erin / "timestamp.txt")
+    with open(submit(course, "frank", answers=RIGHT) / "data.bin", "wb") as sparse:
+        sparse.truncate(200_000_000)
+    submit(course, "gina", answers=RIGHT, timestamp="9999-12-31 23:59:59.000000 UTC")
+    shutil.copytree(course / "submitted" / "bob", course / "submitted" / os.fsdecode(b"j\xe9r\xf4me"))
+    submit(course, "hal", answers=RIGHT, timestamp="2025-03-02 09:00:00.000000 UTC")
+    run = kam(course, "grade", "ps1")
+    assert run.returncode == 1 and "Traceback" not in run.stdout + run.stderr, run.stdout + run.stderr
+    failed = {line[2:].split("：")[0]: line for line in run.stdout.splitlines() if line.startswith("✗ ")}
+    assert sorted(failed) == ["erin", "frank", "gina", "j\\xe9r\\xf4me"], run.stdout
+    assert "timestamp.txt 不是普通文件" in failed["erin"] and "kam grade ps1 --student erin" in failed["erin"]
+    assert "共 200 MB" in failed["frank"] and "max_file_size" in failed["frank"]
+    assert not (course / "autograded" / "frank").exists()
+    assert "“9999-12-31 23:59:59.000000 UTC”" in failed["gina"]
+    assert "不是有效的 UTF-8" in failed["j\\xe9r\\xf4me"]
+    assert score(course, "hal") == 3.0 and score(course, "bob") == 1.0  # graded, and left as graded
 
 
 def test_a_damaged_timestamp_in_a_graded_result_is_graded_again(course):

@@ -126,3 +126,17 @@ def test_an_environment_under_tmp_is_mounted_in_the_sandbox(monkeypatch):
         assert json.loads(run.stdout.strip().splitlines()[-1]) == "读得到"
     finally:
         shutil.rmtree(root)
+
+
+def test_the_kernels_copy_leaves_out_links_and_files_larger_than_its_scratch_folder(tmp_path):
+    """nbgrader copies a sparse 1 GB file of a submission whole; the sandbox's copy on the host does not."""
+    from kamlib.grading.sandbox import _left_out
+
+    (tmp_path / "notes.txt").write_text("笔记", encoding="utf-8")
+    (tmp_path / "ex.ipynb").write_text("{}", encoding="utf-8")
+    with open(tmp_path / "data.bin", "wb") as sparse:
+        sparse.truncate(2**30)
+    (tmp_path / "key.ipynb").symlink_to(tmp_path / "ex.ipynb")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert sorted(_left_out(256 * 2**20)(str(tmp_path), names)) == ["data.bin", "key.ipynb"]
+    assert sorted(_left_out(256 * 2**20, notebooks=True)(str(tmp_path), names)) == ["data.bin", "ex.ipynb", "key.ipynb"]

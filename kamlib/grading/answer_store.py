@@ -216,12 +216,15 @@ def record_answers(db_url: str, records: list[AnswerRecord]) -> None:
 
 
 def record_failure(db_url: str, failure: GradingFailure) -> None:
-    """Store that one learner's submission of one assignment could not be graded."""
+    """Store that one learner's submission of one assignment could not be graded. The same reason
+    again keeps its first time, so a run that changes nothing leaves the database as it was."""
     failures = _tables()[1]
     engine = _engine(db_url)
     _ensure(engine, failures)
     with engine.begin() as conn:
-        _upsert(conn, failures, [dict(failure.__dict__)])
+        same = failures.c.assignment == failure.assignment, failures.c.student == failure.student
+        if conn.execute(failures.select().where(*same, failures.c.reason == failure.reason)).first() is None:
+            _upsert(conn, failures, [dict(failure.__dict__)])
 
 
 def clear_failure(db_url: str, assignment: str, student: str) -> None:

@@ -34,6 +34,10 @@ __all__ = [
 
 MAX_EXPORT_CHARS = 2_000_000  # the whole export of one test cell, as JSON text
 MAX_DEPTH = 20
+#: Items of one list, tuple, set or dict: far more than any answer needs, and few enough that
+#: keys made to share one hash (a set or dict then takes quadratic time to build) cost the
+#: grader well under a second.
+MAX_ITEMS = 5_000
 _NUMPY_DTYPES = frozenset(
     {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "bool"}
 )
@@ -85,6 +89,8 @@ def _encode(value: Any, depth: int = 0) -> dict:
         return {"t": "float", "v": repr(value)}
     if kind is str:
         return {"t": "str", "v": value}
+    if kind in (list, tuple, set, frozenset, dict) and len(value) > MAX_ITEMS:
+        return {"t": "opaque", "type": f"{kind.__name__}（超过 {MAX_ITEMS} 项）"}
     if kind in (list, tuple, set, frozenset):
         items = sorted(value, key=repr) if kind in (set, frozenset) else value
         return {"t": kind.__name__, "v": [_encode(item, depth + 1) for item in items]}
@@ -168,6 +174,8 @@ def decode(data: Any, depth: int = 0) -> Any:
         return float(v)
     if tag == "str" and type(v) is str:
         return v
+    if tag in ("list", "tuple", "set", "frozenset", "dict") and type(v) is list and len(v) > MAX_ITEMS:
+        raise AnswerFormatError(f"答案数据中的 {tag} 超过 {MAX_ITEMS} 项")
     if tag in ("list", "tuple", "set", "frozenset") and type(v) is list:
         items = [decode(item, depth + 1) for item in v]
         return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)

@@ -35,6 +35,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -42,6 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -61,8 +63,9 @@ from .answer_store import (
 )
 from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
+from .database import reading
 from .failures import execution_notes, explain_failure, no_notebook_reason
-from .nbgrader_adapter import TrackedAutograde, serialise_gradebook, share_engines
+from .nbgrader_adapter import TrackedAutograde, serialise_gradebook, share_engines, unscored_rows
 from .preprocessors import secure_autograde, start_kernel_early, stop_early_kernels
 
 Status = Literal["graded", "skipped", "failed"]
@@ -128,7 +131,8 @@ def grade_assignment(
     started = time.monotonic()
     course.require_assignment(assignment)
     submissions = course.require_submissions(assignment, students)
-    todo = [s for s, folder in submissions.items() if any(folder.glob("*.ipynb"))]
+    misnamed = [s for s in submissions if not _is_text(s)]  # nbgrader and the gradebook need text ids
+    todo = [s for s, folder in submissions.items() if s not in misnamed and any(folder.glob("*.ipynb"))]
     with ThreadPoolExecutor(max_workers=1) as background:  # the sandbox check waits for a probe process
         checked = background.submit(require_sandbox, course) if sandbox else None
         if todo:
@@ -152,7 +156,9 @@ def grade_assignment(
             on_outcome(outcome)
 
     for student, folder in submissions.items():
-        if student in unreadable:
+        if student in misnamed:
+            done(Outcome(_shown(student), "failed", reason=_misnamed_reason(folder, assignment)))
+        elif student in unreadable:
             done(Outcome(student, "failed", reason=unreadable[student]))
         elif student not in todo:  # nbgrader would stop at "No notebooks were matched" without writing anything
             done(Outcome(student, "failed", reason=no_notebook_reason(folder, expected, course.root)))
@@ -173,28 +179,82 @@ def _folders(cd, assignment: str, student: str) -> tuple[Path, Path]:
     )
 
 
+def _is_text(student: str) -> bool:
+    """False for a folder name that is not valid UTF-8 (Python keeps its bytes as surrogates)."""
+    try:
+        student.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(student: str) -> str:
+    """A printable form of a folder name that is not valid UTF-8: its odd bytes as \\xNN."""
+    return os.fsencode(student).decode("utf-8", "backslashreplace")
+
+
+def _misnamed_reason(folder: Path, assignment: str) -> str:
+    return (
+        f"学员文件夹名“{_shown(folder.parent.name)}”不是有效的 UTF-8 文字（可能是在别的系统上解压时乱了码），未评分；"
+        f"请把文件夹 {_shown(str(folder.parent))} 改名为学员编号，再运行 kam grade {assignment}"
+    )
+
+
+#: Submission times before this, or more than a day after now, are no real hand-in time (and
+#: the earliest and latest that Python can hold crash the local times of ``kam export``).
+EARLIEST_SUBMISSION = datetime(2000, 1, 1)
+
+
 def _unreadable(cd, assignment: str, student: str) -> str | None:
-    """Why the submission cannot be read at all, or None: a notebook that is not a regular file
-    (a named pipe would hang every reader), a ``timestamp.txt`` nbgrader's reader fails on."""
+    """Why the submission cannot be read at all, or None: a file that is not a regular file (a
+    named pipe would hang every reader, a device never ends), files larger in all than nbgrader's
+    ``CourseDirectory.max_file_size`` (nbgrader copies them whole, sparse or linked ones too), a
+    ``timestamp.txt`` nbgrader's reader fails on or that holds no possible hand-in time."""
     submitted, _ = _folders(cd, assignment, student)
-    special = sorted(p.name for p in submitted.glob("*.ipynb") if not p.is_symlink() and not p.is_file())
+    again = f"再运行 kam grade {assignment} --student {student}"
+    special, size = _special_files_and_size(submitted)
     if special:
+        return f"提交中的 {'、'.join(special)} 不是普通文件（例如是命名管道或设备），未评分；请学员重新提交（笔记本和普通文件），{again}"
+    limit = cd.max_file_size * 1000  # nbgrader counts kilobytes of 1000 bytes
+    if size > limit:
         return (
-            f"提交中的 {'、'.join(special)} 不是普通文件（例如是命名管道或设备），未评分；"
-            f"请学员重新提交笔记本文件，再运行 kam grade {assignment} --student {student}"
+            f"提交文件夹中的文件共 {size / 1e6:,.0f} MB，超过一份提交的上限 {limit / 1e6:,.0f} MB"
+            f"（nbgrader 的 CourseDirectory.max_file_size），未评分；请学员删去大文件后重新提交，{again}"
         )
     try:
-        cd.get_existing_timestamp(str(submitted))
+        handed_in = cd.get_existing_timestamp(str(submitted))
     except Exception:  # noqa: BLE001 - nbgrader's reader fails on text it cannot parse, in more than one way
+        handed_in = EARLIEST_SUBMISSION - timedelta(days=1)
+    if handed_in is not None and not EARLIEST_SUBMISSION <= handed_in <= datetime.now(UTC).replace(
+        tzinfo=None
+    ) + timedelta(days=1):
         try:
             text = (submitted / "timestamp.txt").read_text(encoding="utf-8", errors="replace").strip()
         except OSError:
             text = "无法读取"
         return (
-            f"提交文件夹中的 timestamp.txt 不是有效的时间（内容为“{text[:40]}”），未评分；请把它改成提交时间"
-            f"（例如 2025-03-01 09:00:00 UTC）或删除它，再运行 kam grade {assignment} --student {student}"
+            f"提交文件夹中的 timestamp.txt 不是有效的提交时间（内容为“{text[:40]}”），未评分；请把它改成提交时间"
+            f"（例如 2025-03-01 09:00:00 UTC）或删除它，{again}"
         )
     return None
+
+
+def _special_files_and_size(folder: Path) -> tuple[list[str], int]:
+    """The entries of ``folder`` (at any depth) that are neither files nor folders, also behind a
+    link, and the total size of its files as nbgrader copies them (following links)."""
+    special, size = [], 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            try:
+                status = path.stat()  # through a link, as nbgrader's copy goes
+            except OSError:
+                continue  # a broken link: nbgrader's copy fails this submission alone
+            if stat.S_ISREG(status.st_mode):
+                size += status.st_size
+            elif not stat.S_ISDIR(status.st_mode):
+                special.append(str(path.relative_to(folder)))
+    return sorted(special), size
 
 
 def _newer(cd, assignment: str, student: str) -> bool:
@@ -229,9 +289,10 @@ def _plan(
     for an older submission, those among them whose last result has an unreadable timestamp,
     those skipped for want of a timestamp).
 
-    A submission already graded on disk but absent from the gradebook, or recorded there with
+    A submission already graded on disk but absent from the gradebook, recorded there with
     an older timestamp (a gradebook restored from a backup taken before a resubmission was
-    graded), would be skipped by nbgrader and keep missing or old grades; it is graded again
+    graded) or recorded but never scored (restored from a backup taken after a run that failed
+    on it), would be skipped by nbgrader and keep missing, old or no grades; it is graded again
     instead. A submission whose notebooks changed after grading but that has no
     ``timestamp.txt`` is skipped by nbgrader (it cannot tell it is newer); the trainer is told.
     """
@@ -240,6 +301,8 @@ def _plan(
             known = {s.student.id: s.timestamp for s in gb.find_assignment(assignment).submissions}
         except Exception:  # noqa: BLE001 - an assignment without submissions
             known = {}
+    with reading(course.db_url) as db:
+        unscored = {student for (student,) in unscored_rows(db, assignment)}
     stale, damaged, no_timestamp = [], [], []
     for student in students:
         submitted, autograded = _folders(course.coursedir, assignment, student)
@@ -249,7 +312,11 @@ def _plan(
         graded_on_disk = _graded_timestamp(course.coursedir, autograded)
         if graded_on_disk is _DAMAGED:
             damaged.append(student)
-        elif student not in known or (handed_in is not None and graded_on_disk == handed_in != known[student]):
+        elif (
+            student not in known
+            or student in unscored
+            or (handed_in is not None and graded_on_disk == handed_in != known[student])
+        ):
             stale.append(student)
         elif not (submitted / "timestamp.txt").is_file() and not force and _changed_since(submitted, autograded):
             no_timestamp.append(student)
@@ -278,7 +345,7 @@ def _record_outcomes(course: Course, assignment: str, outcomes: list[Outcome]) -
     for outcome in outcomes:
         if outcome.status == "failed":
             record_failure(course.db_url, GradingFailure(assignment, outcome.student, outcome.reason, now_utc()))
-        elif outcome.status == "graded":
+        else:  # graded, or its result on disk is current: an earlier failure is over
             clear_failure(course.db_url, assignment, outcome.student)
 
 

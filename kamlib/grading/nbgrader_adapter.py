@@ -18,7 +18,8 @@ tests/test_nbgrader_adapter.py:
   :func:`gradebook_counts` (fast, and possible on a damaged or foreign file, where the ORM
   raises or would create tables);
 * the grades the report reads — assignments, learners, source cells, submissions, grades
-  and comments — are read with plain SQL by the ``*_rows`` functions, which write out the
+  and comments — and the submissions ``kam grade`` must grade again because they were never
+  scored are read with plain SQL by the ``*_rows`` functions, which write out the
   scores, points and late penalties nbgrader's ORM computes (importing nbgrader and its
   ORM takes seconds; the SQL takes milliseconds), on SQLite or any database SQLAlchemy reads.
 """
@@ -303,6 +304,19 @@ def grade_rows(db: Rows, assignment: str | None = None) -> list[tuple]:
         assignment,
     )
     return [(*r[:9], bool(r[9])) for r in rows]
+
+
+def unscored_rows(db: Rows, assignment: str) -> list[tuple]:
+    """(student,) of each submission of ``assignment`` holding an autograded test cell without a score:
+    nbgrader recorded the submission, but its run failed before ``SaveAutoGrades`` scored it
+    (that step gives every code grade cell that is not an answer cell a score, 0 at worst)."""
+    return _of(
+        db,
+        f"SELECT DISTINCT sa.student_id FROM grade x {_SUBMITTED_CELL}"
+        " JOIN grade_cells gc ON gc.id = x.cell_id LEFT JOIN solution_cells sc ON sc.id = x.cell_id",
+        assignment,
+        " AND gc.cell_type = 'code' AND sc.id IS NULL AND x.auto_score IS NULL",
+    )
 
 
 def comment_rows(db: Rows, assignment: str | None = None) -> list[tuple]:

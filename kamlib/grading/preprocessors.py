@@ -54,7 +54,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Enum, List, Unicode
 
-from .answer_store import AnswerRecord, JudgedAnswer, now_utc, record_answers, record_judged
+from .answer_store import AnswerRecord, JudgedAnswer, clear_failure, now_utc, record_answers, record_judged
 from .answers import AnswerFormatError, decode_export, export_expression, render
 from .failures import RefusedSubmission
 from .feedback_page import (
@@ -457,10 +457,12 @@ def _verdict_outputs(verdict: Verdict, execution_count: int | None) -> list:
 
 class SaveAnswers(NbGraderPreprocessor):
     """Record the answer rendering of every test cell, and what every graded cell judged
-    (:mod:`.manual`), beside nbgrader's scores."""
+    (:mod:`.manual`), beside nbgrader's scores; a submission scored again is no longer one
+    that could not be graded (also when plain ``nbgrader autograde`` scored it)."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         info, kam = resources["nbgrader"], resources.get("kam", {})
+        clear_failure(info["db_url"], info["assignment"], info["student"])
         recorded_at = now_utc()
         judged = [
             JudgedAnswer(info["assignment"], info["notebook"], info["student"], grade_id, answer, recorded_at)

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,14 +293,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = f"/proc/{pid}/root{INSIDE_RUN}/kernel"
 
     def _copy_submission(self, folder: Path) -> None:
+        """Copy the kernel's folder, without links, and without files larger than its scratch
+        folder (which nbgrader copied whole, sparse ones too): the copy lives on the host."""
         target = self._tmp / "submission"
         shutil.rmtree(target, ignore_errors=True)
+        limit = parse_size(self.sandbox.scratch_size)
         learner = self.learner_folder
         if learner is None:
-            shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links)
+            shutil.copytree(folder, target, symlinks=True, ignore=_left_out(limit))
             return
         if folder.is_dir():  # nbgrader writes the notebooks there; the other files may be none
-            shutil.copytree(folder, target, symlinks=True, ignore=_ignore_links_and_notebooks)
+            shutil.copytree(folder, target, symlinks=True, ignore=_left_out(limit, notebooks=True))
         else:
             target.mkdir()
         for own in learner.glob("*.ipynb"):
@@ -325,12 +329,20 @@ class SandboxedKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
-def _ignore_links(folder: str, names: list[str]) -> list[str]:
-    return [n for n in names if os.path.islink(os.path.join(folder, n))]
+def _left_out(limit: int, notebooks: bool = False) -> Callable[[str, list[str]], list[str]]:
+    """A ``copytree`` ignore: links, regular files over ``limit`` bytes and (``notebooks``) notebooks."""
 
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        left = []
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or (notebooks and name.endswith(".ipynb")):
+                left.append(name)
+            elif os.path.isfile(path) and os.path.getsize(path) > limit:
+                left.append(name)
+        return left
 
-def _ignore_links_and_notebooks(folder: str, names: list[str]) -> list[str]:
-    return _ignore_links(folder, names) + [n for n in names if n.endswith(".ipynb")]
+    return ignore
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
