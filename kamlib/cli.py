@@ -410,7 +410,7 @@ def _feedback(course, args, out) -> int:
     for o in failed:
         print(f"✗ {o.student}：{o.reason}")
     subs = read_gradebook(course, args.assignment).submissions
-    pending = sorted(set(subs.loc[subs["needs_manual_grade"], "student_id"]) & {o.student for o in outcomes})
+    pending = sorted(set(subs.loc[subs["needs_manual_grade"], "student_id"]) & {o.student for o in outcomes if o.files})
     if pending:
         print(f"⚠ 以下学员还有待人工评分的答案，反馈中这些题显示为“待批改”：{'、'.join(pending)}")
     files = sum(len(o.files) for o in outcomes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import chdir
 
 import openpyxl
@@ -95,4 +96,6 @@ def test_a_missing_file_and_a_wrong_kind_of_file(course, tmp_path, capsys):
     assert code == 2 and "应为 .csv 或 .xlsx" in err
     (tmp_path / "坏.xlsx").write_text("not a workbook", encoding="utf-8")
     code, out, err = run(capsys, "--course", course, "roster", tmp_path / "坏.xlsx")
-    assert code == 2 and "不是有效的 Excel 文件" in err
+    assert code == 2 and "不是有效的 Excel 文件" in err and str(tmp_path / "坏.xlsx") in err
+    english = re.findall(r"[A-Za-z]+", err.replace(str(tmp_path / "坏.xlsx"), ""))
+    assert set(english) <= {"Excel", "xlsx", "CSV"}, err  # no "File is not a zip file"

@@ -5,11 +5,13 @@ Statuses keep apart what a plain score mixes up:
 
 * a submission: 已评分, 待批改 (some written answer still to grade), 无法评分 (grading
   failed; its reason is shown and it is left out of every statistic), 未提交;
-* an answer: 已评分, 未作答 (the stub left in place or an empty written answer; it
-  scores 0), 待批改 (not counted until graded), 无法评分, 未提交.
+* an answer: 已评分, 未作答 (the stub left in place or an empty written answer, not
+  scored by hand; it scores 0), 待批改 (not counted until graded), 无法评分, 未提交.
 
 A submission's share is its score over the points graded so far (late penalty
-deducted); answers still to grade count neither for nor against it.
+deducted); answers still to grade count neither for nor against it. nbgrader's score
+still counts the old hand score of a written answer changed since (back to 待批改);
+``held`` says how much of it that is.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ class Cohort:
 
     ``answers``: one row per learner × question of the collected assignments
     (:data:`ANSWER_COLUMNS`); ``submissions``: one row per learner × collected
-    assignment with ``status``, ``share`` and ``reason`` (why it could not be graded);
+    assignment with ``status``, ``share``, ``reason`` (why it could not be graded) and
+    ``held`` (the points of answers awaiting a grade that nbgrader's ``score`` counts);
     ``learners``: student id -> name, in id order; ``assignments``: the collected
     assignments in order; ``titles``: assignment -> readable title.
     """
@@ -144,19 +147,21 @@ def build_cohort(
     )
     autograded = grid["autograded"].to_numpy(dtype=bool)
     score = grid["score"].to_numpy(dtype=float)
+    by_hand = grid["manual_score"].notna().to_numpy()  # a trainer's score stands even on a blank answer
     status = np.select(
         [
             pd.MultiIndex.from_arrays([grid["assignment"], grid["student_id"]]).isin(list(failed)),
             ~grid["submitted"].to_numpy(dtype=bool),
             np.isnan(score) | grid["needs_manual_grade"].eq(True).to_numpy(),
-            autograded & grid["blank"].eq(True).to_numpy(),
+            autograded & grid["blank"].eq(True).to_numpy() & ~by_hand,
             autograded,
-            (grid["manual_score"].isna() & grid["auto_score"].eq(0)).to_numpy(),
+            ~by_hand & grid["auto_score"].eq(0).to_numpy(),
         ],
         [FAILED, MISSING, PENDING, NOT_ATTEMPTED, GRADED, NOT_ATTEMPTED],
         GRADED,
     ).astype(object)
     counted = np.isin(status, COUNTED)
+    grid["held"] = np.where(status == PENDING, np.nan_to_num(score), 0.0)
     score = np.where(counted, score, np.nan)
     shown = np.where(grid["blank"].eq(False).to_numpy(), grid["recorded"].to_numpy(dtype=object), "")
     note = grid["note"].to_numpy(dtype=object)
@@ -170,9 +175,11 @@ def build_cohort(
     per = subs[subs["assignment"].isin(names)].copy()
     graded = grid[grid["status"].isin(COUNTED)].groupby(["assignment", "student_id"])
     sums = pd.DataFrame({"graded_score": graded["score"].sum(), "graded_points": graded["points"].sum()})
-    pending = grid[grid["status"] == PENDING].groupby(["assignment", "student_id"]).size().rename("pending")
-    per = per.join(sums, on=["assignment", "student_id"]).join(pending, on=["assignment", "student_id"])
+    waiting = grid[grid["status"] == PENDING].groupby(["assignment", "student_id"])
+    held = pd.DataFrame({"pending": waiting.size(), "held": waiting["held"].sum()})
+    per = per.join(sums, on=["assignment", "student_id"]).join(held, on=["assignment", "student_id"])
     per["pending"] = per["pending"].fillna(0).astype(int)
+    per["held"] = per["held"].fillna(0.0)
     per["reason"] = [failed.get((a, s), "") for a, s in zip(per["assignment"], per["student_id"])]
     per["status"] = np.select(
         [~per["submitted"].astype(bool), per["reason"] != "", per["pending"] > 0], [MISSING, FAILED, PENDING], GRADED

@@ -8,14 +8,15 @@ per question holds the score of each learner's answer.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC
 from pathlib import Path
 
 import pandas as pd
 
 from .cohort import COUNTED, FAILED, MISSING, PENDING
-from .course import Course, KamError
-from .report import load_cohort
+from .course import Course
+from .report import load_cohort, require_collected
 
 COLUMNS_ZH = {
     "assignment": "作业",
@@ -31,34 +32,40 @@ COLUMNS_ZH = {
     "score": "得分",
     "max_score": "满分",
     "pending": "待批改题数",
+    "held": "得分中待批改题的旧分",
     "share": "得分率(%)",
 }
 
 
 def local_time(value) -> str:
-    """A naive UTC time from the gradebook in local time with its offset; "" when missing."""
+    """A naive UTC time from the gradebook in local time with its offset; "" when missing.
+
+    A time the local zone cannot hold (near year 1 or 9999) stays in UTC (offset +00:00).
+    """
     if value is None or pd.isna(value):
         return ""
     moment = pd.Timestamp(value).to_pydatetime()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
+    with suppress(OverflowError):
+        moment = moment.astimezone()
+    return moment.isoformat(sep=" ", timespec="seconds")
 
 
 def grades_table(course: Course, assignment: str | None = None, questions: bool = False) -> pd.DataFrame:
     """One row per collected assignment and learner, with Chinese headers.
 
     状态 is 已评分, 待批改 (some written answer still to grade; 得分率 counts the graded
-    points only), 无法评分 (with the reason; no score) or 未提交 (score 0).
+    points only), 无法评分 (with the reason; no score) or 未提交 (score 0). 得分 is nbgrader's,
+    so it still counts the old hand score of an answer changed since; 得分中待批改题的旧分 says how much.
     """
     if assignment is not None:
         course.require_assignment(assignment)
     cohort = load_cohort(course, assignment)
-    if not cohort.assignments:
-        raise KamError("成绩库中还没有任何提交，没有可导出的成绩（请先收取并运行 kam grade 作业名）")
+    require_collected(cohort, assignment)
     subs = cohort.submissions.copy()
     subs["share"] = (subs["share"].mask(subs["status"] == MISSING, 0.0) * 100).round(1)
-    subs.loc[subs["status"] == FAILED, ["score", "raw_score"]] = None
+    subs.loc[subs["status"] == FAILED, ["score", "raw_score", "held"]] = None
     subs["email"] = subs["email"].fillna("")
     for column in ("duedate", "timestamp"):
         subs[column] = subs[column].map(local_time)

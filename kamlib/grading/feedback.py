@@ -1,16 +1,20 @@
 """``kam feedback``: nbgrader feedback for every graded submission, hidden tests removed.
 
-Each submission is run through nbgrader's ``GenerateFeedback`` converter with the
+Each graded submission is run through nbgrader's ``GenerateFeedback`` converter with the
 course configuration, with :class:`~kamlib.grading.preprocessors.StripHiddenTests` and
 :class:`~kamlib.grading.preprocessors.ExplainGrades` added after ``GetGrades`` when the
 course does not list them already, and the Chinese page of :mod:`.feedback_page`. Every HTML file is
 then checked for the hidden-test lines of the gradebook; a file that still shows
-one is deleted and reported, so no learner ever receives it.
+one is deleted and reported, so no learner ever receives it. A submission ``kam grade``
+could not grade gets no feedback but the recorded reason; the feedback folder of an earlier,
+superseded submission of that learner is set aside (:func:`set_aside`), so that
+``nbgrader release_feedback`` does not send it as if it were current.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ from nbgrader.converters.base import NbGraderException
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 
+from .answer_store import read_failures
 from .course import Course, KamError
 from .failures import explain_failure
 from .feedback_page import FeedbackExporter
@@ -69,29 +74,34 @@ def generate_feedback(
     """Write feedback/<student>/<assignment>/*.html for each graded submission (always afresh).
 
     A submission graded on disk whose grades the gradebook does not hold (a gradebook
-    restored or rebuilt since) gets no feedback and a reason saying how to regrade it.
-    ``on_start`` receives the number of learners, ``on_outcome`` each result.
+    restored or rebuilt since) gets no feedback and a reason saying how to regrade it; one
+    that ``kam grade`` could not grade gets the reason recorded then, and its older feedback
+    is set aside. ``on_start`` receives the number of learners, ``on_outcome`` each result.
     """
     course.require_assignment(assignment)
-    graded = graded_students(course, assignment)
+    failed = {f.student: f.reason for f in read_failures(course.db_url, assignment)}
+    graded = [s for s in graded_students(course, assignment) if s not in failed]
     with course.gradebook() as gb:
         recorded = {s.student.id for s in gb.find_assignment(assignment).submissions}
-    # In the gradebook but without an autograded folder: the last run on it was interrupted or failed.
-    lost = sorted(recorded - set(graded))
-    if not graded and not lost:
+    # In the gradebook but without an autograded folder, no failure recorded: the last run on it was interrupted.
+    lost = sorted(recorded - set(graded) - set(failed))
+    if not graded and not lost and not failed:
         raise KamError(f"作业“{assignment}”还没有评过分的提交，请先运行：kam grade {assignment}")
     if students:
-        unknown = [s for s in students if s not in graded and s not in lost]
+        unknown = [s for s in students if s not in graded and s not in lost and s not in failed]
         if unknown:
             raise KamError(f"以下学员的作业“{assignment}”还没有评分：{'、'.join(unknown)}")
         graded, lost = [s for s in students if s in graded], [s for s in students if s in lost]
+        failed = {s: failed[s] for s in students if s in failed}
     leaks = hidden_test_lines(course, assignment)
     config = _feedback_config(course)
     outcomes = []
     if on_start:
-        on_start(len(graded) + len(lost))
-    for student in sorted([*graded, *lost]):
-        if student in lost:
+        on_start(len(graded) + len(lost) + len(failed))
+    for student in sorted([*graded, *lost, *failed]):
+        if student in failed:
+            outcome = _ungradable(course, assignment, student, failed[student])
+        elif student in lost:
             outcome = FeedbackOutcome(
                 student,
                 [],
@@ -111,6 +121,38 @@ def generate_feedback(
         if on_outcome:
             on_outcome(outcome)
     return outcomes
+
+
+def _ungradable(course: Course, assignment: str, student: str, reason: str) -> FeedbackOutcome:
+    moved = set_aside(course, assignment, student)
+    old = (
+        f"上一份提交的旧反馈已移到 {os.path.relpath(moved, course.root)}（nbgrader release_feedback 不会发出它）。"
+        if moved
+        else ""
+    )
+    return FeedbackOutcome(
+        student,
+        [],
+        f"最新的提交无法评分，没有生成反馈：{reason}。{old}"
+        f"收到学员的新提交后运行：kam grade {assignment} --student {student} --force",
+    )
+
+
+def set_aside(course: Course, assignment: str, student: str) -> Path | None:
+    """Move feedback/<student>/<assignment>/ (the feedback of an earlier submission) to a
+    free ``<assignment>.superseded[-N]`` folder beside it, which ``nbgrader release_feedback``
+    does not read; return where it went (None when there was none)."""
+    cd = course.coursedir
+    folder = Path(cd.format_path(cd.feedback_directory, student, assignment))
+    if not folder.is_dir():
+        return None
+    target = folder.with_name(f"{assignment}.superseded")
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder.with_name(f"{assignment}.superseded-{n}")
+    folder.rename(target)
+    return target
 
 
 def _feedback_config(course: Course) -> Config:

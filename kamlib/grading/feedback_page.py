@@ -79,7 +79,9 @@ def verdict(cell: NotebookNode, needs_manual_grade: bool) -> tuple[str, str]:
     if ename in SAFE_ERRORS:
         return UNGRADED, _ANSI.sub("", "".join(errors[0].get("traceback", []))).strip()
     if needs_manual_grade or (written and score is None):
-        return PENDING, "这道题由讲师批改，批改后会更新。" if written else "讲师正在复核这道题的得分。"
+        # nbgrader's total still counts the score the question had (e.g. an old hand score of an answer since changed)
+        held = f"批改前，页首的总分暂时仍按原来的 {score:g} 分计算。" if needs_manual_grade and score else ""
+        return PENDING, ("这道题由讲师批改，批改后会更新。" if written else "讲师正在复核这道题的得分。") + held
     if score is None:
         return UNGRADED, "这道题没能评分，请联系讲师。"
     if score >= points:

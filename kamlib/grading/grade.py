@@ -342,9 +342,17 @@ def require_sandbox(course: Course) -> None:
 
 
 def _record_outcomes(course: Course, assignment: str, outcomes: list[Outcome]) -> None:
+    """Record each failure (and set aside the feedback of the learner's earlier submission, so
+    that ``nbgrader release_feedback`` does not send it as current); a success ends one."""
+    from .feedback import set_aside
+
     for outcome in outcomes:
         if outcome.status == "failed":
             record_failure(course.db_url, GradingFailure(assignment, outcome.student, outcome.reason, now_utc()))
+            moved = set_aside(course, assignment, outcome.student)
+            if moved is not None:
+                where = os.path.relpath(moved, course.root)
+                outcome.notes.append(f"上一份提交的旧反馈已移到 {where}（nbgrader release_feedback 不会发出它）")
         else:  # graded, or its result on disk is current: an earlier failure is over
             clear_failure(course.db_url, assignment, outcome.student)
 

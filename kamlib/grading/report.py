@@ -92,16 +92,24 @@ def load_cohort(course: Course, assignment: str | None = None) -> Cohort:
     """The cohort of the course's gradebook (one assignment or all), with names and topics from source/."""
     from .answer_store import read_answers, read_failures
 
-    tables = read_gradebook(course, assignment)
+    failures = read_failures(course.db_url)  # a learner nbgrader never recorded may be named only here
+    tables = read_gradebook(course, assignment, also={f.student for f in failures})
     catalog = list(graded_cells(course.root))
     check_topics(catalog)
     return build_cohort(
         tables,
         catalog,
         read_answers(course.db_url, assignment),
-        read_failures(course.db_url, assignment),
+        [f for f in failures if assignment in (None, f.assignment)],
         assignment_titles(course.root),
     )
+
+
+def require_collected(cohort: Cohort, assignment: str | None) -> None:
+    """Raise KamError when nobody has handed in ``assignment`` (or any assignment)."""
+    if not cohort.assignments:
+        which = f"作业“{assignment}”" if assignment else "任何作业"
+        raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade {assignment or '作业名'}")
 
 
 # ---------------------------------------------------------------- tables for people
@@ -592,9 +600,7 @@ def write_report(course: Course, out_dir: Path, assignment: str | None = None) -
     # on a large cohort each chart is drawn by a worker process as soon as its data is ready
     with drawing(parallel=learner_count(course) >= PARALLEL_FROM) as drawer:
         cohort = load_cohort(course, assignment)
-        if not cohort.assignments:
-            which = f"作业“{assignment}”" if assignment else "任何作业"
-            raise KamError(f"成绩库中还没有{which}的提交，请先收取并运行 kam grade 作业名")
+        require_collected(cohort, assignment)
         title = f"培训成绩报告：{assignment}" if assignment else "培训成绩报告"
         drawer.add(cohort_charts(cohort))
         an = analyse(cohort)

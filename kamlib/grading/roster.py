@@ -43,8 +43,10 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
         raise KamError(f"读取 {path.name} 需要 openpyxl：请运行 pip install openpyxl，或把名单另存为 CSV") from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a file that is not a workbook
-        raise KamError(f"{path} 不是有效的 Excel 文件（.xlsx）：{exc}") from None
+    except Exception:  # openpyxl raises several types, with English messages, for a file that is not a workbook
+        raise KamError(
+            f"名单 {path} 不是有效的 Excel 文件（.xlsx），无法打开：请在 Excel 中打开原表另存为 .xlsx 或 CSV 后重试"
+        ) from None
     sheet = book.worksheets[0]
     rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     book.close()

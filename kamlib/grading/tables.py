@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -43,7 +44,8 @@ QUESTION_COLUMNS = ["assignment", "notebook", "cell", "autograded", "max_score"]
 @dataclass
 class GradeTables:
     """``submissions``: one row per assignment and student (missing submissions included,
-    ``submitted`` False, score 0, like ``nbgrader export``); ``cells``: one row per graded
+    ``submitted`` False, score 0, like ``nbgrader export``; learners named in ``also`` of
+    :func:`read_gradebook` but not in the gradebook have such rows too); ``cells``: one row per graded
     cell of each submission (``autograded`` True for hidden-test cells, False for cells a
     trainer grades by hand); ``comments``: one row per answer cell; ``questions``: one
     row per graded cell of each assignment, in gradebook order."""
@@ -65,11 +67,13 @@ def learner_count(course: Course) -> int:
         return learner_count(db)
 
 
-def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables:
+def read_gradebook(course: Course, assignment: str | None = None, also: Iterable[str] = ()) -> GradeTables:
     """Read every assignment (or one) of the course's gradebook.
 
     A few SQL queries on nbgrader's tables (:mod:`.nbgrader_adapter`, nbgrader's own score
     expressions), without loading nbgrader, so a cohort of hundreds reads in well under a second.
+    ``also`` names learners to include beside the gradebook's: those nbgrader never
+    recorded because no submission of theirs could be graded.
     """
     from . import nbgrader_adapter as nbg
     from .database import reading
@@ -81,6 +85,8 @@ def read_gradebook(course: Course, assignment: str | None = None) -> GradeTables
             found = [a for a in found if a[0] == assignment]
         names = [a[0] for a in found]
         students = nbg.student_rows(db)
+        known = {row[0] for row in students}
+        students = [*students, *((s, None, None, None) for s in sorted(set(also) - known))]
         manual = set(nbg.cell_rows(db, "solution_cells", assignment)) | set(nbg.cell_rows(db, "task_cells", assignment))
         questions = [
             dict(assignment=a, notebook=nb, cell=c, autograded=(a, nb, c) not in manual and t == "code", max_score=m)
