@@ -21,8 +21,9 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from kamlib.grading.failures import refuse_unreadable_files
 from kamlib.grading.feedback_page import FeedbackExporter
-from kamlib.grading.nbgrader_adapter import stamp_in_process
+from kamlib.grading.nbgrader_adapter import check_submissions_first, stamp_in_process
 from kamlib.grading.preprocessors import (
     ExplainGrades,
     SafeOverwriteCells,
@@ -40,6 +41,11 @@ COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # A new gradebook is stamped with the schema revision of nbgrader's migrations read in this
 # process; nbgrader itself would start the `alembic` command for it (seconds, each new course).
 stamp_in_process()
+# Before nbgrader reads or copies a submission (also `nbgrader autograde` run by hand and the
+# formgrader's autograde button): a named pipe or a device in it would hang or fill the disk,
+# and files larger in all than CourseDirectory.max_file_size are copied whole. Such a submission
+# fails alone, with the reason in Chinese in the log (`kam grade` checks the same first).
+check_submissions_first(refuse_unreadable_files)
 # `nbgrader db upgrade` still runs the `alembic` command: find it next to this Python even
 # when nbgrader was started as .venv/bin/nbgrader without activating .venv.
 _bin = os.path.dirname(sys.executable)

@@ -258,3 +258,27 @@ def test_stamping_in_process_loads_no_nbgrader_where_none_is_loaded():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_submissions_are_checked_before_nbgrader_reads_them(monkeypatch, tmp_path):
+    """init_destination is where nbgrader's Autograde starts on a submission (in its try block, so an
+    error fails that submission alone); the check sees the submitted folder and the size limit."""
+    seen = []
+
+    def check(folder, limit):
+        seen.append((folder, limit))
+        raise RuntimeError("拒收")
+
+    monkeypatch.setattr(Autograde, "init_destination", Autograde.init_destination)  # undone after
+    adapter.check_submissions_first(check)
+    adapter.check_submissions_first(check)  # once is enough: not wrapped twice
+    source = inspect.getsource(BaseConverter.convert_notebooks)
+    assert source.index("self.init_destination(") < source.index("self.init_assignment(")
+    assert source.index("try:") < source.index("self.init_destination(")
+    from nbgrader.coursedir import CourseDirectory
+
+    converter = Autograde(coursedir=CourseDirectory(root=str(tmp_path)))
+    monkeypatch.setattr(converter, "_format_source", lambda a, s: str(tmp_path / s / a))
+    with pytest.raises(RuntimeError, match="拒收"):
+        converter.init_destination("ps1", "zed")
+    assert seen == [(tmp_path / "zed" / "ps1", 100_000_000)]  # nbgrader's default: 100000 kB

@@ -4,11 +4,40 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 
 class RefusedSubmission(RuntimeError):
     """A submission that is not graded at all (e.g. its notebook is a link); the message (Chinese) says why."""
+
+
+def refuse_unreadable_files(folder: Path, limit: int) -> None:
+    """Raise :class:`RefusedSubmission` when ``folder`` holds something that is neither a file nor a
+    folder, also behind a link (a named pipe would hang every reader, a device never ends), or
+    files larger in all than ``limit`` bytes (nbgrader copies them whole, sparse or linked ones too)."""
+    special, size = [], 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            try:
+                status = path.stat()  # through a link, as nbgrader's copy goes
+            except OSError:
+                continue  # a broken link: nbgrader's copy fails this submission alone
+            if stat.S_ISREG(status.st_mode):
+                size += status.st_size
+            elif not stat.S_ISDIR(status.st_mode):
+                special.append(str(path.relative_to(folder)))
+    if special:
+        raise RefusedSubmission(
+            f"提交中的 {'、'.join(sorted(special))} 不是普通文件（例如是命名管道或设备），未评分；"
+            "请学员重新提交（笔记本和普通文件）"
+        )
+    if size > limit:
+        raise RefusedSubmission(
+            f"提交文件夹中的文件共 {size / 1e6:,.0f} MB，超过一份提交的上限 {limit / 1e6:,.0f} MB"
+            "（nbgrader 的 CourseDirectory.max_file_size），未评分；请学员删去大文件后重新提交"
+        )
 
 
 def explain_failure(exc: BaseException | None, notebook: str | None, timeout: int | None, action: str = "评分") -> str:

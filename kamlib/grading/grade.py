@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import stat
 import sys
 import tempfile
 import time
@@ -64,7 +63,7 @@ from .answer_store import (
 from .backup import backup_gradebook
 from .course import Course, KamError, load_app, with_busy_timeout
 from .database import reading
-from .failures import execution_notes, explain_failure, no_notebook_reason
+from .failures import RefusedSubmission, execution_notes, explain_failure, no_notebook_reason, refuse_unreadable_files
 from .nbgrader_adapter import TrackedAutograde, serialise_gradebook, share_engines, unscored_rows
 from .preprocessors import secure_autograde, start_kernel_early, stop_early_kernels
 
@@ -212,22 +211,16 @@ def _unreadable(cd, assignment: str, student: str) -> str | None:
     ``timestamp.txt`` nbgrader's reader fails on or that holds no possible hand-in time."""
     submitted, _ = _folders(cd, assignment, student)
     again = f"再运行 kam grade {assignment} --student {student}"
-    special, size = _special_files_and_size(submitted)
-    if special:
-        return f"提交中的 {'、'.join(special)} 不是普通文件（例如是命名管道或设备），未评分；请学员重新提交（笔记本和普通文件），{again}"
-    limit = cd.max_file_size * 1000  # nbgrader counts kilobytes of 1000 bytes
-    if size > limit:
-        return (
-            f"提交文件夹中的文件共 {size / 1e6:,.0f} MB，超过一份提交的上限 {limit / 1e6:,.0f} MB"
-            f"（nbgrader 的 CourseDirectory.max_file_size），未评分；请学员删去大文件后重新提交，{again}"
-        )
+    try:
+        refuse_unreadable_files(submitted, cd.max_file_size * 1000)  # nbgrader counts kilobytes of 1000 bytes
+    except RefusedSubmission as refused:
+        return f"{refused}，{again}"
     try:
         handed_in = cd.get_existing_timestamp(str(submitted))
     except Exception:  # noqa: BLE001 - nbgrader's reader fails on text it cannot parse, in more than one way
         handed_in = EARLIEST_SUBMISSION - timedelta(days=1)
-    if handed_in is not None and not EARLIEST_SUBMISSION <= handed_in <= datetime.now(UTC).replace(
-        tzinfo=None
-    ) + timedelta(days=1):
+    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)  # nbgrader's times are naive UTC
+    if handed_in is not None and not EARLIEST_SUBMISSION <= handed_in <= latest:
         try:
             text = (submitted / "timestamp.txt").read_text(encoding="utf-8", errors="replace").strip()
         except OSError:
@@ -237,24 +230,6 @@ def _unreadable(cd, assignment: str, student: str) -> str | None:
             f"（例如 2025-03-01 09:00:00 UTC）或删除它，{again}"
         )
     return None
-
-
-def _special_files_and_size(folder: Path) -> tuple[list[str], int]:
-    """The entries of ``folder`` (at any depth) that are neither files nor folders, also behind a
-    link, and the total size of its files as nbgrader copies them (following links)."""
-    special, size = [], 0
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            path = Path(dirpath, name)
-            try:
-                status = path.stat()  # through a link, as nbgrader's copy goes
-            except OSError:
-                continue  # a broken link: nbgrader's copy fails this submission alone
-            if stat.S_ISREG(status.st_mode):
-                size += status.st_size
-            elif not stat.S_ISDIR(status.st_mode):
-                special.append(str(path.relative_to(folder)))
-    return sorted(special), size
 
 
 def _newer(cd, assignment: str, student: str) -> bool:

@@ -10,6 +10,11 @@ tests/test_nbgrader_adapter.py:
   done) and the exception a notebook failed with, which nbgrader itself only logs;
 * ``Gradebook.__init__`` opens and ``Gradebook.close`` ends a database session:
   :func:`serialise_gradebook` patches them so that parallel graders take turns;
+* ``Autograde.init_destination(assignment_id, student_id)`` is the first thing nbgrader does with
+  a submission (it reads the timestamps, then ``init_assignment`` copies every file):
+  :func:`check_submissions_first` makes it check the folder before, for plain ``nbgrader
+  autograde`` and the formgrader's button too (nbgrader's ``pre_convert_hook`` cannot refuse:
+  nbgrader swallows its exceptions);
 * a new gradebook is stamped with the revision ``nbgrader.api.get_alembic_version`` returns,
   the head of the migrations in ``nbgrader.dbutil.ALEMBIC_DIR``: :func:`stamp_in_process`
   reads it there instead of running ``alembic heads`` in a new process;
@@ -30,6 +35,7 @@ import functools
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +89,32 @@ def __getattr__(name: str) -> type:
     if name == "TrackedFeedback":
         return _tracked("GenerateFeedback")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def check_submissions_first(check: Callable[[Path, int], None]) -> None:
+    """Make nbgrader's ``Autograde`` call ``check(submission folder, CourseDirectory.max_file_size in
+    bytes)`` before it reads or copies anything of a submission; what ``check`` raises fails that
+    submission alone (its message goes to nbgrader's log). Nothing happens where nbgrader's
+    converters are not loaded (a process that only reads the course's configuration)."""
+    if "nbgrader.converters" not in sys.modules:
+        return
+    from nbgrader.converters import Autograde
+
+    original = Autograde.init_destination
+    if getattr(original, "_kam_checked", False):
+        return
+
+    @functools.wraps(original)
+    def init_destination(self, assignment_id: str, student_id: str) -> bool:
+        try:
+            check(Path(self._format_source(assignment_id, student_id)), self.coursedir.max_file_size * 1000)
+        except Exception as refused:
+            self.log.error("%s：%s", student_id, refused)
+            raise
+        return original(self, assignment_id, student_id)
+
+    init_destination._kam_checked = True
+    Autograde.init_destination = init_destination
 
 
 class Lock(Protocol):

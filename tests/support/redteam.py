@@ -272,6 +272,8 @@ class Plant:
             ),
             # The notebook handed in is a link to the answer key: refused, not graded.
             "linked_notebook": ("", "blank"),
+            # A link to a device that never ends: nbgrader's copy of the folder would fill the disk.
+            "device_behind_link": ("", "blank"),
         }
 
     def files(self, name: str) -> dict[str, str]:
@@ -285,6 +287,8 @@ class Plant:
             return {"notes.txt": key}
         if name == "linked_notebook":
             return {f"{ADVERSARIAL}.ipynb": key}
+        if name == "device_behind_link":
+            return {"zero.bin": Path("/dev/zero")}
         return {}
 
 

@@ -127,8 +127,9 @@ def _outputs(attacked: Attacked, student: str) -> str:
     return "".join(texts)
 
 
-# Submissions refused as a whole (the notebook handed in is a link to the answer key).
-REFUSED = {"linked_notebook"}
+# Submissions refused as a whole (the notebook handed in is a link to the answer key; a file
+# that is a link to a device), each with its reason in Chinese.
+REFUSED = {"linked_notebook", "device_behind_link"}
 
 
 def test_the_whole_cohort_is_graded_but_the_refused_submission(attacked):
@@ -138,8 +139,11 @@ def test_the_whole_cohort_is_graded_but_the_refused_submission(attacked):
     for student in attacked.cases:
         graded = (attacked.course / "autograded" / student / ADVERSARIAL / f"{ADVERSARIAL}.ipynb").is_file()
         assert graded == (student not in REFUSED), student
-    reasons = [line for line in printed.splitlines() if "符号链接" in line and "不予评分" in line]
+    lines = printed.splitlines()
+    reasons = [line for line in lines if "符号链接" in line and "不予评分" in line]
     assert reasons and all("linked_notebook" in line for line in reasons if line.startswith("✗")), printed[-3000:]
+    device = [line for line in lines if "device_behind_link" in line and "zero.bin 不是普通文件" in line]
+    assert device, printed[-3000:]  # refused before nbgrader copied anything: no endless copy
 
 
 def test_every_submission_gets_exactly_the_score_it_deserves(attacked):
