@@ -324,6 +324,12 @@ def _grade(course, args, out) -> int:
     finally:
         if bar is not None:
             bar.close()
+    strays = course.stray_submissions()
+    if strays:
+        print(
+            f"⚠ 以下提交文件夹的名字不是任何作业的名字（作业名写错了？），没有评分：{'、'.join(strays)}；"
+            f"作业有：{'、'.join(course.known_assignments())}。改名后再运行 kam grade 作业名"
+        )
     if run.stale:
         print(
             f"⚠ 成绩库中没有以下学员这次提交的成绩（成绩库可能从备份恢复或重建过），已重新评分：{'、'.join(run.stale)}"

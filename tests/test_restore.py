@@ -316,6 +316,15 @@ def test_a_manual_grade_survives_a_run_killed_before_it_gave_it_back(course, mon
     assert any(line.startswith("⚠ alice：") and "待批改" in line for line in again.stdout.splitlines()), again.stdout
 
 
+def test_a_submission_filed_under_a_misspelt_assignment_is_named(course):
+    """submitted/dan/ps_1/ is no assignment's folder: nbgrader ignores it without a word; kam grade names it."""
+    submit(course, "dan", assignment="ps1").rename(course / "submitted" / "dan" / "ps_1")
+    run = kam(course, "grade", "ps1")
+    (line,) = [line for line in run.stdout.splitlines() if "不是任何作业的名字" in line]
+    assert "submitted/dan/ps_1" in line and "ps1、ps2" in line, line
+    assert "submitted/alice/ps1" not in line
+
+
 def test_a_resubmission_without_timestamp_is_named_with_what_to_do(course):
     folder = submit(course, "bob", answers=RIGHT)
     (folder / "timestamp.txt").unlink()

@@ -149,6 +149,15 @@ class Course:
     def known_assignments(self) -> list[str]:
         return sorted(set(self.gradebook_assignments()) | set(self.source_assignments()))
 
+    def stray_submissions(self) -> list[str]:
+        """Folders where a learner's submission of some assignment would be (submitted/学员/作业/)
+        named after no assignment of the course (a misspelt name), relative to the course root."""
+        cd, known = self.coursedir, set(self.known_assignments())
+        found = glob.glob(cd.format_path(cd.submitted_directory, "*", "*"))
+        return sorted(
+            os.path.relpath(p, self.root) for p in found if os.path.isdir(p) and os.path.basename(p) not in known
+        )
+
     def require_assignment(self, assignment: str) -> None:
         """Raise KamError unless ``assignment`` exists in the gradebook."""
         if assignment in self.gradebook_assignments():
