@@ -460,7 +460,10 @@ def _roster(course, args, out) -> int:
         f"名单已导入：新增 {len(result.added)} 名，更新 {len(result.updated)} 名，未变 {len(result.unchanged)} 名学员。"
     )
     if result.not_in_list:
-        print(f"⚠ 成绩库中以下学员不在名单上（保留不动）：{'、'.join(result.not_in_list)}")
+        print(
+            f"⚠ 成绩库中以下学员不在名单上（保留不动）：{'、'.join(result.not_in_list)}。"
+            "若是编号输错、又没有交过作业，可在课程目录运行 nbgrader db student remove 学员编号 删除"
+        )
     return 0
 
 
