@@ -231,3 +231,25 @@ def test_find_leaks_sees_through_html_highlighting():
     assert find_leaks(page, ("assert x == 42",)) == ["assert x == 42"]
     assert find_leaks("### BEGIN HIDDEN TESTS", ()) == ["BEGIN HIDDEN TESTS"]
     assert find_leaks("check(x)", ("assert x == 42",)) == []
+
+
+def test_a_forged_reply_of_the_kernel_is_not_parsed(monkeypatch):
+    """The kernel replies with the repr of one JSON string. A forged list literal of millions of items
+    cost the grader 450 times its length in memory to parse (outside the sandbox's limits): anything
+    that is not a string literal of at most four times the export limit is refused unparsed."""
+    import ast
+
+    from kamlib.grading import preprocessors
+    from kamlib.grading.answers import MAX_EXPORT_CHARS, AnswerFormatError, export
+
+    good = repr(export(["x"], {"x": [1, "合作伙伴关系"]}))
+    assert preprocessors._string_literal(good) == export(["x"], {"x": [1, "合作伙伴关系"]})
+    parsed = []
+    monkeypatch.setattr(ast, "literal_eval", lambda text: parsed.append(text))
+    for forged in ("[" + "1," * 1000 + "]", "'" + "x" * (4 * MAX_EXPORT_CHARS) + "'", None, {"x": 1}):
+        with pytest.raises(AnswerFormatError):
+            preprocessors._string_literal(forged)
+    assert parsed == []
+    monkeypatch.undo()
+    with pytest.raises(AnswerFormatError):
+        preprocessors._string_literal("'a', 'b'")  # parses, but is not one string

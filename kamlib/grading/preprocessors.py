@@ -55,7 +55,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Enum, List, Unicode
 
 from .answer_store import AnswerRecord, JudgedAnswer, clear_failure, now_utc, record_answers, record_judged
-from .answers import AnswerFormatError, decode_export, export_expression, render
+from .answers import MAX_EXPORT_CHARS, AnswerFormatError, decode_export, export_expression, render
 from .failures import RefusedSubmission
 from .feedback_page import (
     FORM,
@@ -252,9 +252,21 @@ class SandboxedExecute(Execute):
         result = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("kam", {})
         text = (result.get("data") or {}).get("text/plain") if result.get("status") == "ok" else None
         try:
-            return decode_export(ast.literal_eval(text), names) if isinstance(text, str) else {}
+            return decode_export(_string_literal(text), names)
         except (AnswerFormatError, ValueError, TypeError, OverflowError, SyntaxError, MemoryError, RecursionError):
             return {}  # a forged or broken export is no answer (and does not fail the notebook)
+
+
+def _string_literal(text: object) -> str:
+    """The string whose ``repr`` the kernel replied with (the export is a JSON string). Anything else
+    raises before it is parsed: a forged reply such as a list literal of millions of items costs
+    the grader hundreds of times its length in memory to parse, outside the sandbox's limits."""
+    if not isinstance(text, str) or len(text) > 4 * MAX_EXPORT_CHARS or not text.startswith(("'", '"')):
+        raise AnswerFormatError("学员内核交回的不是答案数据")
+    value = ast.literal_eval(text)
+    if type(value) is not str:
+        raise AnswerFormatError("学员内核交回的不是答案数据")
+    return value
 
 
 #: Output formats shown as they are; every other one can carry a script (HTML, JavaScript, SVG, widgets).
