@@ -140,3 +140,42 @@ def test_the_kernels_copy_leaves_out_links_and_files_larger_than_its_scratch_fol
     names = sorted(p.name for p in tmp_path.iterdir())
     assert sorted(_left_out(256 * 2**20)(str(tmp_path), names)) == ["data.bin", "key.ipynb"]
     assert sorted(_left_out(256 * 2**20, notebooks=True)(str(tmp_path), names)) == ["data.bin", "ex.ipynb", "key.ipynb"]
+
+
+def _run_filter(program: bytes, arch: int, nr: int) -> int:
+    """What the kernel would decide on system call ``nr`` of ``arch``: a tiny classic-BPF interpreter."""
+    import struct
+
+    ops = [struct.unpack("HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    pc, acc = 0, 0
+    while True:
+        code, jt, jf, k = ops[pc]
+        if code == 0x20:  # load a word of seccomp_data: nr at 0, arch at 4
+            acc, pc = (nr if k == 0 else arch), pc + 1
+        elif code in (0x15, 0x35):  # jump if equal / greater or equal
+            pc += 1 + (jt if (acc == k if code == 0x15 else acc >= k) else jf)
+        else:
+            return k
+
+
+def test_the_sandboxed_kernel_may_not_touch_the_kernel_keyring():
+    """The filter sandbox_launch installs: keyring calls and foreign-ABI calls fail with EPERM."""
+    launch = _load_launcher()
+    allow, eperm = 0x7FFF0000, 0x00050001
+    x86 = launch.keyring_filter("x86_64")
+    for nr, verdict in ((0, allow), (59, allow), (248, eperm), (249, eperm), (250, eperm), (0x40000000 | 250, eperm)):
+        assert _run_filter(x86, 0xC000003E, nr) == verdict, nr
+    assert _run_filter(x86, 0x40000003, 0) == eperm  # a 32-bit call (int 0x80) on x86_64
+    arm = launch.keyring_filter("aarch64")
+    for nr, verdict in ((63, allow), (217, eperm), (219, eperm), (250, allow)):
+        assert _run_filter(arm, 0xC00000B7, nr) == verdict, nr
+    assert launch.keyring_filter("riscv64") is None
+
+
+def _load_launcher():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sandbox_launch", sandbox_module.LAUNCHER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

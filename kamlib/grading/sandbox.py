@@ -55,6 +55,8 @@ INSIDE_SUBMISSION = "/kam/submission"
 INSIDE_RUN = "/kam/run"
 INSIDE_CONNECTION = "/kam/connection.json"
 SANDBOX_UID = 65534
+#: Bytes of the sandbox's /dev/shm (shared memory for semaphores and the like; not scratch space).
+DEV_SHM_SIZE = 16 * 2**20
 #: First on the kernel's module path: stand-ins for what a graded kernel need not load (its debugger).
 KERNEL_SITE = Path(__file__).resolve().with_name("kernel_site")
 
@@ -165,6 +167,12 @@ def bwrap_args(sandbox: Sandbox, submission: Path, connection_file: Path) -> lis
         "/proc",
         "--dev",
         "/dev",
+        "--size",  # bubblewrap's /dev is a tmpfs of half the host's memory: /dev/shm gets a small one
+        str(DEV_SHM_SIZE),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",  # and nothing else in /dev is writable (its devices still work)
         "--size",
         scratch,
         "--tmpfs",

@@ -170,6 +170,33 @@ class Plant:
                 + "import os\nos.remove('big.bin')\n",
                 "half",
             ),
+            # bubblewrap's /dev is a tmpfs of half the host's memory, writable unless made otherwise
+            "dev_bomb": (
+                _attempt(  # files of 32 MiB each, below the sandbox's limit per file
+                    "chunk = b'x' * 2**20\nfor n in range(8):\n    with open(f'/dev/shm/f{n}', 'wb') as fh:\n"
+                    "        for i in range(32):\n            fh.write(chunk)\ngot = 'filled 256 MiB of /dev/shm'",
+                    "dev-shm",
+                )
+                + _attempt("open('/dev/kam-file', 'w').write('x')\ngot = 'wrote into /dev'", "dev-write")
+                + "import glob, os\nfor name in glob.glob('/dev/shm/f*'):\n    os.remove(name)\n",
+                "half",
+            ),
+            # The grader's session keyring (and the one every sandbox shares): its system calls are refused.
+            "keyring": (
+                "import ctypes, platform\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                "add_key, keyctl = {'x86_64': (248, 250), 'aarch64': (217, 219)}[platform.machine()]\n"
+                + _attempt(
+                    "if libc.syscall(keyctl, 0, ctypes.c_long(-3), 0) < 0:\n"
+                    "    raise PermissionError(ctypes.get_errno(), 'keyctl')\ngot = 'session keyring reachable'",
+                    "keyring-read",
+                )
+                + _attempt(
+                    "if libc.syscall(add_key, b'user', b'kam', b'v', 1, ctypes.c_long(-4)) < 0:\n"
+                    "    raise PermissionError(ctypes.get_errno(), 'add_key')\ngot = 'key added for other learners'",
+                    "keyring-add",
+                ),
+                "half",
+            ),
             "tmp_bomb": (
                 _attempt(
                     "import os\nchunk = b'x' * 2**20\nfor n in range(8):\n"

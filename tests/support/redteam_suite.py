@@ -48,6 +48,8 @@ ATTEMPTS = {
     "thread_bomb": 1,
     "disk_bomb": 1,
     "tmp_bomb": 1,
+    "dev_bomb": 2,
+    "keyring": 2,
     "privilege_escape": 3,
     "symlink_to_answer_key": 1,
 }
