@@ -99,3 +99,57 @@ def test_a_named_pipe_in_one_submission_does_not_stop_the_collection(template, t
     assert (course / "submitted" / "nobody" / "ps1" / "ps1.ipynb").is_file()
     assert not (course / "submitted" / "bin").exists()
     assert "未收取 bin+ps1" in run.stderr and "a.txt" in run.stderr and "命名管道" in run.stderr
+
+
+def test_what_a_learner_changes_after_the_check_is_not_collected(template, tmp_path, skip_or_fail):
+    """The learner's folder stays theirs to change while it is collected: a file swapped for a link
+    to the answer key between nbgrader's steps (a learner can time it by watching their folder) must
+    not reach the submission. The copy taken at the start is what is collected."""
+    if os.geteuid() != 0:
+        skip_or_fail("handing in as other users of this machine needs root")
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from kamlib.grading.collect import SafeExchangeCollect
+
+    course = clone_course(template, tmp_path / "course")
+    folder = _hand_in(tmp_path / "exchange" / "tiny" / "inbound", "daemon", course)
+    (folder / "notes.txt").write_text("我的笔记", encoding="utf-8")
+    _owned_by(folder, "daemon")
+    config = Config()
+    config.Exchange.root = str(tmp_path / "exchange")
+    config.CourseDirectory.update(root=str(course), course_id="tiny", assignment_id="ps1")
+    collect = SafeExchangeCollect(
+        coursedir=CourseDirectory(config=config), authenticator=Authenticator(config=config), config=config
+    )
+    collect.init_src()  # checks the folder (and copies it)
+    (folder / "notes.txt").unlink()
+    (folder / "notes.txt").symlink_to(course / "source" / "ps1" / "ps1.ipynb")  # then the swap
+    collect.init_dest()
+    collect.copy_files()  # nbgrader copies
+    notes = course / "submitted" / "daemon" / "ps1" / "notes.txt"
+    assert not notes.is_symlink() and notes.read_text(encoding="utf-8") == "我的笔记"
+    assert (course / "submitted" / "daemon" / "ps1" / "ps1.ipynb").is_file()
+    assert [p.name for p in (course / "submitted").iterdir()] == ["daemon"]  # the working copy is gone
+
+
+def test_the_copy_follows_nothing_and_takes_only_the_learners_regular_files(tmp_path):
+    from kamlib.grading.collect import copy_without_following
+
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.ipynb").write_text("{}", encoding="utf-8")
+    (src / "sub" / "b.txt").write_text("b", encoding="utf-8")
+    (src / "key.ipynb").symlink_to(tmp_path / "answer-key.ipynb")
+    (src / "etc").symlink_to("/etc")
+    os.mkfifo(src / "sub" / "pipe")
+    found = copy_without_following(str(src), str(tmp_path / "copy"), budget=10**6)
+    assert sorted(found.links) == ["etc", "key.ipynb"] and found.odd == ["sub/pipe"] and not found.too_large
+    assert sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*")) == [
+        "a.ipynb",
+        "sub",
+        "sub/b.txt",
+    ]
+    assert copy_without_following(str(src), str(tmp_path / "small"), budget=1).too_large
+    assert copy_without_following(str(src / "etc"), str(tmp_path / "linked"), budget=10**6).links == ["etc"]
