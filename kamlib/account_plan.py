@@ -10,11 +10,14 @@ editable .xlsx, a printable HTML page and, where Chromium is installed, a PDF.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +25,9 @@ from kamlib.priorities import QUADRANTS, performance_review, portfolio_quadrants
 from kamlib.roles import ROLES
 from kamlib.stakeholders import SHORT_ROLE_ZH, stakeholder_gaps
 from kamlib.tiers import INDICATORS, Tier, classify, classify_accounts, steps_to_next_tier
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 __all__ = [
     "PlanSection",
@@ -152,6 +158,11 @@ def ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _amount(value: float) -> str:
+    """An amount in 万元 as the plan prints it: thousands separators, at most two decimals."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _known(value: object) -> bool:
     return (
         value is not None
@@ -197,10 +208,10 @@ def account_plan(
     profile = "、".join(str(row[c]) for c in ("customer_type", "industry", "region") if _known(row.get(c)))
     if profile:
         understand.append(f"客户：{profile}")
-    sales = f"我们对它的销售额：{row['annual_revenue']:g} 万元"
+    sales = f"我们对它的销售额：{_amount(row['annual_revenue'])} 万元"
     if _known(row.get("share_of_wallet")):
         sales += (
-            f"；采购份额 {row['share_of_wallet']:.0%}（客户同类采购中其余 {1 - row['share_of_wallet']:.0%} 给了别人）"
+            f"；采购份额 {row['share_of_wallet']:.1%}（客户同类采购中其余 {1 - row['share_of_wallet']:.1%} 给了别人）"
         )
     understand.append(sales)
     people = contacts[contacts["account_id"] == account_id]
@@ -221,7 +232,7 @@ def account_plan(
         review = performance_review(orders)
         mine = review[review["account_id"] == account_id]
         analyse += [
-            f"{int(r['year'])} 年销售额 {r['revenue']:.1f} 万元"
+            f"{int(r['year'])} 年销售额 {_amount(r['revenue'])} 万元"
             + ("" if pd.isna(r["growth_pct"]) else f"，比上年{r['growth_pct']:+.1f}%（{r['trend']}）")
             for r in mine.to_dict("records")
         ]
@@ -238,9 +249,18 @@ def account_plan(
         plan.facts["prioritise"] = ["增长潜力或战略重要性还没有填写，无法计算优先得分。"]
     else:
         scored = int(ranked["rank"].notna().sum())
+        if scored < 2:
+            group = "客户组合分组要和其他客户比较，至少要有 2 个客户填了增长潜力和战略重要性，现在无法分组。"
+        elif pd.isna(row["quadrant"]):
+            group = f"客户组合分组：这 {scored} 个客户的销售额或增长潜力全都相同，分不出大小、高低，无法分组。"
+        else:
+            group = (
+                f"客户组合分组：{row['quadrant']}——{QUADRANTS[row['quadrant']]}"
+                f"（本课程的做法：大小、高低是与这 {scored} 个客户的销售额和增长潜力的中位数相比，不是绝对的标准）"
+            )
         plan.facts["prioritise"] = [
             f"优先得分 {row['priority_score']:.1f}，在 {scored} 个客户中排第 {int(row['rank'])} 位（本课程的做法：大小 50%、潜力 30%、重要性 20%）",
-            f"客户组合分组：{row['quadrant']}——{QUADRANTS[row['quadrant']]}",
+            group,
         ]
 
     steps = steps_to_next_tier(scores) if result.tier is not None else []
@@ -261,7 +281,7 @@ def account_plan(
         if len(mine):
             last = int(mine["year"].max())
             by_line = mine[mine["year"] == last].groupby("product_line")["amount"].sum().sort_values(ascending=False)
-            products.append(f"{last} 年所购产品：" + "、".join(f"{k} {v:.1f} 万元" for k, v in by_line.items()))
+            products.append(f"{last} 年所购产品：" + "、".join(f"{k} {_amount(v)} 万元" for k, v in by_line.items()))
     plan.facts["plan"] = products
 
     team = [f"{SHORT_ROLE_ZH[key]}：{row[key] if _known(row.get(key)) else '（空缺）'}" for key in ROLES]
@@ -276,12 +296,21 @@ def account_plan(
 
 
 def _file_stem(plan: AccountPlan) -> str:
-    return "客户计划_" + re.sub(r'[\\/:*?"<>|\s]+', "_", plan.account_id)
+    """客户计划_<id>; characters a file name cannot hold become _, plus a short checksum of
+    the id so that two ids (K/1, K:1) never share a file."""
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", plan.account_id)
+    if safe != plan.account_id:
+        safe += "-" + hashlib.sha1(plan.account_id.encode("utf-8")).hexdigest()[:6]
+    return "客户计划_" + safe
 
 
 def write_plan_xlsx(plan: AccountPlan, path: str | os.PathLike) -> None:
     """Write the plan as an editable one-page workbook (sheet 客户计划): per section its
     title, basis, the facts (grey) and a yellow cell to fill in after each prompt."""
+    _plan_workbook(plan).save(os.fspath(path))
+
+
+def _plan_workbook(plan: AccountPlan) -> Workbook:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -315,7 +344,24 @@ def write_plan_xlsx(plan: AccountPlan, path: str | os.PathLike) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    wb.save(os.fspath(path))
+    return wb
+
+
+def _cells(source: str | os.PathLike | io.BytesIO) -> list[list]:
+    """The values of every sheet of the workbook at *source*, as openpyxl reads them back."""
+    from openpyxl import load_workbook
+
+    return [[ws.title, *ws.iter_rows(values_only=True)] for ws in load_workbook(source)]
+
+
+def _holds_other_cells(path: Path, wb: Workbook) -> bool:
+    """Whether the workbook at *path* holds other values than *wb* (or cannot be read)."""
+    written = io.BytesIO()
+    wb.save(written)
+    try:
+        return _cells(path) != _cells(written)
+    except Exception:  # not a workbook openpyxl can read: keep it as it is
+        return True
 
 
 _CSS = """
@@ -355,12 +401,23 @@ def plan_html(plan: AccountPlan) -> str:
 
 def export_account_plan(plan: AccountPlan, folder: str | os.PathLike, pdf: bool = True) -> dict[str, Path]:
     """Write the plan into *folder* (created if needed) as 客户计划_<编号>.xlsx and .html,
-    and .pdf when *pdf* and Chromium is installed. Returns {"xlsx"|"html"|"pdf": path}."""
+    and .pdf when *pdf* and Chromium is installed. Returns {"xlsx"|"html"|"pdf": path}.
+
+    An existing 客户计划_<编号>.xlsx that holds anything else (what the trainee filled in,
+    or the plan of older data) is never overwritten: the plan then goes to
+    客户计划_<编号>（2）.xlsx, .html (or the next free number) and "kept" names the old file.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    stem = _file_stem(plan)
+    wb = _plan_workbook(plan)
+    stem = base = _file_stem(plan)
+    number, kept = 1, None
+    while (out / f"{stem}.xlsx").exists() and _holds_other_cells(out / f"{stem}.xlsx", wb):
+        kept = kept or out / f"{stem}.xlsx"
+        number += 1
+        stem = f"{base}（{number}）"
     written = {"xlsx": out / f"{stem}.xlsx", "html": out / f"{stem}.html"}
-    write_plan_xlsx(plan, written["xlsx"])
+    wb.save(written["xlsx"])
     written["html"].write_text(plan_html(plan), encoding="utf-8")
     if pdf:
         from kamlib.pdf import find_chromium, html_to_pdf
@@ -369,4 +426,6 @@ def export_account_plan(plan: AccountPlan, folder: str | os.PathLike, pdf: bool 
         if chromium is not None:
             html_to_pdf(written["html"], out / f"{stem}.pdf", chromium)
             written["pdf"] = out / f"{stem}.pdf"
+    if kept is not None:
+        written["kept"] = kept
     return written

@@ -358,8 +358,10 @@ def tier_distribution(classified: pd.DataFrame) -> Figure:
 def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None, top: int = 6) -> Figure:
     """Portfolio matrix: revenue (x) against growth potential (y), point size = importance.
 
-    The dashed lines are the medians used by :func:`kamlib.priorities.portfolio_quadrants`
-    and split the four groups; colours follow the group. The *top* accounts by priority
+    The dashed lines lie between the groups of :func:`kamlib.priorities.portfolio_quadrants`
+    (midway between the largest "small" and the smallest "large" revenue, and so for
+    potential); colours follow the group, and accounts it leaves ungrouped (all revenues or
+    all potentials equal) are grey, without lines. The *top* accounts by priority
     score (*scores*, default :func:`kamlib.priorities.priority_scores`) are named.
     """
     from kamlib.priorities import portfolio_quadrants, priority_scores
@@ -392,11 +394,25 @@ def portfolio_matrix(accounts: pd.DataFrame, scores: pd.Series | None = None, to
                 linewidth=0.8,
                 label=f"{name}（{m.sum()} 家）",
             )
-    x_mid = float(np.median(revenue))
-    y_med = float(np.median(potential))
-    y_mid = y_med + 0.5 if y_med.is_integer() else y_med
-    ax.axvline(x_mid, color="#777777", linestyle="--", linewidth=1)
-    ax.axhline(y_mid, color="#777777", linestyle="--", linewidth=1)
+    grouped = pd.notna(quadrant)
+    if not grouped.all():
+        ax.scatter(
+            revenue[~grouped],
+            y[~grouped],
+            s=25 + 30 * importance[~grouped],
+            color="#999999",
+            alpha=0.75,
+            edgecolor="white",
+            linewidth=0.8,
+            label=f"未分组（{(~grouped).sum()} 家）",
+        )
+    if grouped.any():
+        large, high = np.isin(quadrant, ["重点发展", "重点维护"]), np.isin(quadrant, ["重点发展", "选择培育"])
+        low_x, high_x = revenue[grouped & ~large].max(), revenue[grouped & large].min()
+        x_mid = float(np.sqrt(low_x * high_x) if log_x else (low_x + high_x) / 2)
+        y_mid = float((potential[grouped & ~high].max() + potential[grouped & high].min()) / 2)
+        ax.axvline(x_mid, color="#777777", linestyle="--", linewidth=1)
+        ax.axhline(y_mid, color="#777777", linestyle="--", linewidth=1)
     ax.set_ylim(0.3, 6.0)
     ax.set_yticks([1, 2, 3, 4, 5])
     corners = {

@@ -212,20 +212,34 @@ def priority_scores(
     )
 
 
+def _upper_half(values: pd.Series) -> np.ndarray | None:
+    """Whether each value lies in the upper half of *values*: above the median, and on it
+    too when fewer values lie above the median than below (the halves as even as ties
+    allow). None when all values are equal (nothing to split)."""
+    median = values.median()
+    above, below = (values > median).to_numpy(), (values < median).to_numpy()
+    if not above.any() and not below.any():
+        return None
+    return above | (values == median).to_numpy() if above.sum() < below.sum() else above
+
+
 def portfolio_quadrants(accounts: pd.DataFrame) -> pd.Series:
     """Portfolio group per account (index account_id), one of :data:`QUADRANTS`.
 
-    Size is "large" when annual_revenue is above the median of all accounts, potential
-    is "high" when growth_potential is above the median (ties with the median count as
-    small / low). 重点发展 = large & high, 重点维护 = large & low, 选择培育 = small & high,
-    维持观察 = small & low.
+    Size is "large" when annual_revenue is in the upper half of the accounts, potential
+    "high" when growth_potential is: above the median, and on the median too when fewer
+    accounts are above it than below (so 5, 5, 3 makes both 5s high; 1, 3, 3, 5 keeps the
+    3s low). 重点发展 = large & high, 重点维护 = large & low, 选择培育 = small & high,
+    维持观察 = small & low. The groups compare accounts with each other: when all accounts
+    have the same revenue or the same potential (one account, say), every group is NA.
     """
     func = "portfolio_quadrants"
     require_columns(accounts, ["annual_revenue", "growth_potential"], "客户表")
     revenue = _numeric(accounts, "annual_revenue", func, low=0)
     potential = _numeric(accounts, "growth_potential", func, low=1, high=5, integer=True)
-    large = (revenue > revenue.median()).to_numpy()
-    high = (potential > potential.median()).to_numpy()
+    large, high = _upper_half(revenue), _upper_half(potential)
+    if large is None or high is None:
+        return pd.Series([None] * len(accounts), index=_account_index(accounts), name="quadrant", dtype="str")
     labels = np.select(
         [large & high, large & ~high, ~large & high], ["重点发展", "重点维护", "选择培育"], default="维持观察"
     )

@@ -70,7 +70,7 @@ def test_on_a_filled_template_next_to_it(folder):
         ["K001", "甲虚构机械厂", "企业", "机械", "华东", 800, 4, 5, 0.3, 2, 2, 1, 3, 2, 2, "张", "周", "李"]
     )
     accounts.append(
-        ["K002", "乙虚构水务局", "政府", "水务", "华南", 60, 2, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"]
+        ["K002", "乙虚构水务局", "政府", "水务", "华南", 60, None, 2, None, 1, 1, 1, 1, None, 1, "张", None, "李"]
     )
     accounts.append(
         ["K003", "丙虚构化工厂", "企业", "化工", "华北", 300, 5, 3, 0.1, 3, 1, 3, 3, 1, 3, "张", "周", "李"]
@@ -81,6 +81,7 @@ def test_on_a_filled_template_next_to_it(folder):
     text = run(folder)
     assert "读取了你自己的“我的客户.xlsx”：3 个客户、2 位联系人" in text
     assert "华东精工" not in text.split("读取了你自己的")[1][:200]
+    assert "<NA>" not in text and "NaN" not in text  # K002 (potential unknown) has no rank: shown as —
     own = load_accounts(folder / OWN_WORKBOOK)
     first = ranked_accounts(own)["account_id"].iloc[0]
     plan = folder / "客户计划" / f"客户计划_{first}.xlsx"

@@ -376,6 +376,28 @@ def test_portfolio_matrix_names_top_accounts(small_accounts):
     assert all(q in texts for q in QUADRANTS)
 
 
+def _dashed(fig) -> list[tuple]:
+    """The dashed lines of the figure: ("v", x) or ("h", y)."""
+    lines = [line for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+    return [
+        ("v", line.get_xdata()[0]) if line.get_xdata()[0] == line.get_xdata()[1] else ("h", line.get_ydata()[0])
+        for line in lines
+    ]
+
+
+def test_portfolio_matrix_lines_lie_between_the_groups(small_accounts):
+    """With potentials 5, 5, 3 the two 5s are high (ties as even as they allow): the line lies
+    between 3 and 5, not at the median's 5.5 above both. All potentials equal: no groups, no
+    lines, and every account still drawn, grey."""
+    accounts = small_accounts.iloc[:3].assign(growth_potential=[5, 5, 3])
+    fig = plots.portfolio_matrix(accounts, top=0)
+    assert ("h", 4.0) in _dashed(fig)
+    same = small_accounts.assign(growth_potential=3)
+    fig = plots.portfolio_matrix(same, top=0)
+    assert _dashed(fig) == []
+    assert "未分组（5 家）" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
 def test_allocation_chart(small_accounts):
     alloc = pd.Series({"A01": 5, "A02": 30, "A03": 0})
     fig = plots.allocation_chart(alloc, labels={"A02": "乙方市水务局"})

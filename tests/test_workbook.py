@@ -364,7 +364,7 @@ def test_dates_stored_as_serial_numbers_are_read_as_dates(tmp_path):
     ]
     path = workbook(tmp_path, rows, title="orders")
     raw, header, sheet, problems = read_sheet(
-        path.read_bytes(), str(path), ("orders",), (), schema, header_names(schema, {})
+        path.read_bytes(), str(path), lambda sheets: sheets[0], schema, header_names(schema, {}), "order_id"
     )
     assert problems == [] and header == 1 and sheet == "orders"
     frame = _validated(raw, schema, str(path), sheet=sheet)
@@ -400,7 +400,7 @@ def test_a_csv_file_renamed_to_xlsx_is_read_as_csv(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        (b"PK\x03\x04" + bytes(60), "压缩文件"),
+        (b"PK\x03\x04" + bytes(60), "文件已损坏"),
         (b"", "文件是空的"),
     ],
 )
@@ -411,14 +411,23 @@ def test_damaged_or_other_archives(tmp_path, content, words):
         load_accounts(path)
 
 
-def test_a_truncated_workbook(tmp_path):
+def test_another_zip_archive(tmp_path):
+    path = tmp_path / "压缩.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(DataError, match="这是一个压缩文件"):
+        load_accounts(path)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.98])
+def test_a_truncated_workbook_is_damaged(tmp_path, cut):
     good = workbook(tmp_path, [ENGLISH, *GOOD])
     path = tmp_path / "截断.xlsx"
     data = good.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataError) as caught:
+    path.write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(DataError, match="文件已损坏") as caught:
         load_accounts(path)
-    assert "截断.xlsx" in str(caught.value)
+    assert "截断.xlsx" in str(caught.value) and "压缩文件" not in str(caught.value)
 
 
 def test_owner_roles_in_chinese_and_a_bad_one(tmp_path):
@@ -459,7 +468,9 @@ def test_the_case_contacts_stay_strict():
     assert {p.column for p in caught.value.problems} == {"title", "owner_role"}
 
 
-def test_a_missing_column_is_named_in_english_and_chinese(tmp_path):
+def test_a_missing_column_is_named_by_its_header_and_the_columns_as_written(tmp_path):
     with pytest.raises(DataError, match="缺少必需的列") as caught:
-        load_accounts(workbook(tmp_path, [["客户编号", "名称", "竞争状况"], ["K1", "甲", 1]]))
-    problem(caught, 1, "annual_revenue（销售额（万元））")
+        load_accounts(workbook(tmp_path, [["客户编号", "客户名称", "竞争", "销售额（万元）"], ["K1", "甲", 1, 5]]))
+    found = problem(caught, 1, "名称")
+    assert "（表中的列：客户编号、客户名称、竞争、销售额（万元））" in found.message
+    assert not re.search(r"[a-z]_[a-z]|\bname\b", str(found))

@@ -13,13 +13,19 @@ field; ``python -m tools.generate_data`` rebuilds the CSVs from a fixed seed.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import warnings
+from dataclasses import dataclass
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from kamlib.data._validation import DataError, Field, Problem, Schema, _validated, read_table
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 __all__ = [
     "DataError",
@@ -34,6 +40,7 @@ __all__ = [
     "EXAMPLE_PREFIX",
     "OWN_CONTACTS_SCHEMA",
     "zh_columns",
+    "zh_table",
     "load_accounts",
     "load_orders",
     "load_contacts",
@@ -71,7 +78,7 @@ def _optional(name: str, kind: str = "text", **limits: object) -> Field:
 # A trainee's export needs only account_id, name and annual_revenue; blank optional cells
 # and absent optional columns are unknown (NA).
 ACCOUNTS_SCHEMA: Schema = (
-    Field("account_id", unique=True),
+    Field("account_id", unique=True, fold=True),
     Field("name"),
     _optional("customer_type", choices=("政府", "企业")),
     _optional("industry"),
@@ -86,16 +93,16 @@ ACCOUNTS_SCHEMA: Schema = (
     _optional("sales_manager"),
 )
 ORDERS_SCHEMA: Schema = (
-    Field("order_id", unique=True),
-    Field("account_id"),
+    Field("order_id", unique=True, fold=True),
+    Field("account_id", fold=True),
     Field("order_date", "date"),
     Field("year", "int", low=2023, high=2025),
     Field("product_line", choices=PRODUCT_LINES),
     Field("amount", "float", low=0, low_open=True),
 )
 CONTACTS_SCHEMA: Schema = (
-    Field("contact_id", unique=True),
-    Field("account_id"),
+    Field("contact_id", unique=True, fold=True),
+    Field("account_id", fold=True),
     Field("name"),
     Field("title"),
     Field("level", choices=CONTACT_LEVELS),
@@ -104,13 +111,13 @@ CONTACTS_SCHEMA: Schema = (
     Field("owner_role", choices=OWNER_ROLES),
 )
 COMPETITORS_SCHEMA: Schema = (
-    Field("competitor_id", unique=True),
+    Field("competitor_id", unique=True, fold=True),
     Field("name"),
     Field("products"),
     Field("differentiation"),
     Field("advantages"),
 )
-PRESENCE_SCHEMA: Schema = (Field("account_id"), Field("competitor_id"))
+PRESENCE_SCHEMA: Schema = (Field("account_id", fold=True), Field("competitor_id", fold=True))
 # A trainee's own contacts: title may be blank, and owner_role too (nobody on our side
 # looks after this person yet); our positions may be written in Chinese.
 OWN_CONTACTS_SCHEMA: Schema = tuple(
@@ -199,6 +206,12 @@ def zh_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=labels)
 
 
+def zh_table(frame: pd.DataFrame, precision: int = 1) -> Styler:
+    """*frame* as a trainee sees it: Chinese headers (:func:`zh_columns`), no index, numbers
+    to *precision* decimals and a missing value shown as —."""
+    return zh_columns(frame).style.hide(axis="index").format(precision=precision, na_rep="—")
+
+
 def _load_package_file(name: str) -> pd.DataFrame:
     data = (files("kamlib") / "data" / name).read_bytes()
     return _validated(read_table(data, name), SCHEMAS[name], source=name)
@@ -219,9 +232,35 @@ def _read_bytes(path: str | os.PathLike, source: str) -> bytes:
     raise DataError(source, [Problem(None, None, None, reason)])
 
 
-def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFrame:
-    """A trainee's table at *path* (.xlsx sheet *sheet*, or CSV — told by content, not by
-    name) checked against *schema*. Example rows (id starting with 示例) are skipped."""
+@dataclass(frozen=True)
+class _OwnTable:
+    """One table of a trainee's file, read and checked."""
+
+    frame: pd.DataFrame
+    rows: tuple[int, ...]  # the spreadsheet row of each row of frame
+    sheet: str | None  # None for a CSV file
+    headers: dict[str, str]  # field name -> its header as written (its Chinese label when absent)
+    kind: str  # what the file is, by content (kamlib.data.workbook.file_kind)
+    notices: tuple[str, ...]  # what the trainee should know although nothing is wrong
+
+
+def _pick_sheet(sheets: list[str], table: str, source: str) -> str:
+    """The sheet of *table* (客户 or 联系人); the contacts never get the accounts' sheet."""
+    from kamlib.data.workbook import pick_sheet
+
+    reserved = [n for names in _SHEET_NAMES.values() for n in names] + [GUIDE_SHEET]
+    if table == CONTACTS_SHEET:
+        try:
+            reserved.append(_pick_sheet(sheets, ACCOUNTS_SHEET, source))
+        except DataError:
+            pass  # no sheet is the accounts' for sure: reading the accounts says why
+    return pick_sheet(sheets, _SHEET_NAMES[table], reserved, source)
+
+
+def _read_own(path: str | os.PathLike, schema: Schema, table: str, *, empty_ok: bool = False) -> _OwnTable:
+    """A trainee's table at *path* (.xlsx sheet *table*, or CSV — told by content, not by
+    name) checked against *schema*. Example rows (id starting with 示例) are skipped; with
+    *empty_ok* a table without rows, or with only examples, is empty rather than an error."""
     from kamlib.data import workbook
 
     source = os.fsdecode(os.fspath(path))
@@ -230,44 +269,61 @@ def _read_own(path: str | os.PathLike, schema: Schema, sheet: str) -> pd.DataFra
     reason = workbook.unusable_reason(kind)
     if reason:
         raise DataError(source, [Problem(None, None, None, reason)])
-    names = workbook.header_names(schema, _labels_for(schema))
+    labels = _labels_for(schema)
+    names = workbook.header_names(schema, labels)
     if kind == "xlsx":
-        raw, header_row, sheet_name, problems = workbook.read_sheet(
-            data,
-            source,
-            _SHEET_NAMES[sheet],
-            [n for names_ in _SHEET_NAMES.values() for n in names_] + [GUIDE_SHEET],
-            schema,
-            names,
-        )
+        required = "、".join(labels[f.name] for f in schema if f.required)
+        pick = partial(_pick_sheet, table=table, source=source)
+        raw, header_row, sheet, problems = workbook.read_sheet(data, source, pick, schema, names, required)
+        if raw.columns.empty and not empty_ok:
+            raise DataError(source, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")], sheet)
     else:
-        raw, header_row, sheet_name, problems = read_table(data, source), 1, None, []
+        raw, header_row, sheet, problems = read_table(data, source), 1, None, []
     written = [str(c) for c in raw.columns]
-    raw.columns = [names.get(workbook.normalise_header(c), c) for c in written]
-    shown = {name: text for name, text in zip(raw.columns, written) if name != text}
+    raw.columns = [workbook.field_of(c, names) or c for c in written]
+    headers = {f.name: labels[f.name] for f in schema} | dict(zip(raw.columns, written))
     key = schema[0].name
     if key in raw.columns:
         example = raw[key].str.startswith(EXAMPLE_PREFIX)
-        if example.all() and len(raw):
-            raise DataError(
-                source, [Problem(None, None, None, ONLY_EXAMPLES.format(COLUMN_LABELS_ZH.get(key, key)))], sheet_name
-            )
+        if example.all() and len(raw) and not empty_ok:
+            raise DataError(source, [Problem(None, None, None, ONLY_EXAMPLES.format(headers[key]))], sheet)
         problems = [p for p in problems if p.row not in set(raw.index[example])]
         raw = raw[~example]
+    if raw.empty and empty_ok:
+        return _OwnTable(_validated_empty(schema), (), sheet, headers, kind, ())
     try:
-        frame, found = _validated(raw, schema, source, header_row=header_row, sheet=sheet_name), []
+        frame = _validated(raw, schema, source, header_row=header_row, sheet=sheet, headers=headers)
+        found: list[Problem] = []
     except DataError as err:
         frame, found = None, list(err.problems)
     cells = {(p.row, p.column) for p in problems}
     found = [p for p in found if (p.row, p.column) not in cells] + problems
-    if kind == "xlsx":  # name a missing column by its template header too
-        labels = _labels_for(schema)
-        shown.update(
-            {f.name: f"{f.name}（{labels[f.name]}）" for f in schema if f.name not in raw.columns and f.name in labels}
-        )
     if found:
-        raise DataError(source, [replace(p, column=shown.get(p.column, p.column)) for p in found], sheet_name)
-    return frame
+        raise DataError(source, found, sheet)
+    known = {f.name for f in schema}
+    unknown = [text for name, text in zip(raw.columns, written) if name not in known]
+    notices = ()
+    if unknown:
+        absent = "、".join(labels[f.name] for f in schema if f.name not in raw.columns)
+        notices = (
+            (f"工作表“{sheet}”" if sheet else f"文件 {source} ")
+            + "中有课程不认识的列名："
+            + "、".join(f"“{t}”" for t in unknown)
+            + "。这些列的内容原样保留，但课程不会用到。"
+            + (
+                f"课程的列中，表里还没有的是：{absent}；如果上面哪一列就是其中之一，请把列名改成这里的写法，再从头运行。"
+                if absent
+                else ""
+            ),
+        )
+    return _OwnTable(frame, tuple(int(r) for r in raw.index), sheet, headers, kind, notices)
+
+
+def _frame(table: _OwnTable) -> pd.DataFrame:
+    """The table's frame; its notices become warnings."""
+    for notice in table.notices:
+        warnings.warn(notice, UserWarning, stacklevel=3)
+    return table.frame
 
 
 def _labels_for(schema: Schema) -> dict[str, str]:
@@ -284,12 +340,13 @@ def load_accounts(path: str | os.PathLike | None = None) -> pd.DataFrame:
     (UTF-8, UTF-8 with BOM or GBK). It needs the columns account_id, name and
     annual_revenue (English names or the Chinese headers of :func:`zh_columns`); the other
     columns of accounts.md are optional (absent column or blank cell = unknown, NA) and
-    further columns are kept as text. Rows whose id starts with 示例 are skipped.
+    further columns are kept as text, with a UserWarning naming them. Rows whose id starts
+    with 示例 are skipped; ids are width-folded (Ｋ００１ is K001).
     Raises DataError listing every problem (file, sheet, row, column, value).
     """
     if path is None:
         return _load_package_file("accounts.csv")
-    return _read_own(path, ACCOUNTS_SCHEMA, ACCOUNTS_SHEET)
+    return _frame(_read_own(path, ACCOUNTS_SCHEMA, ACCOUNTS_SHEET))
 
 
 def load_orders() -> pd.DataFrame:
@@ -303,11 +360,13 @@ def load_contacts(path: str | os.PathLike | None = None) -> pd.DataFrame:
 
     Read like :func:`load_accounts`; in a trainee's file title and owner_role may be blank
     (blank owner_role: nobody on our side looks after this person), and owner_role may be
-    written 客户经理 / 行政支持者 / 销售经理.
+    written 客户经理 / 行政支持者 / 销售经理. A sheet without rows, or with only the
+    template's examples, gives no contacts. The contacts never come from the sheet the
+    accounts are read from.
     """
     if path is None:
         return _load_package_file("contacts.csv")
-    return _read_own(path, OWN_CONTACTS_SCHEMA, CONTACTS_SHEET)
+    return _frame(_read_own(path, OWN_CONTACTS_SCHEMA, CONTACTS_SHEET, empty_ok=True))
 
 
 def load_competitors() -> pd.DataFrame:
@@ -340,47 +399,92 @@ class AccountsData:
     orders: pd.DataFrame | None = None  # the case company's only, as are the two below
     competitors: pd.DataFrame | None = None
     presence: pd.DataFrame | None = None
+    notices: tuple[str, ...] = ()  # Chinese sentences the trainee should read (unused columns, no contacts)
 
 
 def load_own_or_case(folder: str | os.PathLike = ".") -> AccountsData:
-    """The trainee's ``我的客户.xlsx`` in *folder* when it is there, else the case company.
+    """The trainee's ``我的客户.xlsx`` in *folder* when it is there, else the case company
+    (then ``source`` names any file in *folder* that looks like a misnamed workbook).
 
-    The workbook's 联系人 sheet may be missing or hold only the template's examples (then
-    there are no contacts). Raises DataError for a bad workbook, and for contacts whose
-    account id is not in the 客户 sheet.
+    There are no contacts when no sheet can be the contacts' (``notices`` says so), when
+    the 联系人 sheet is empty or holds only the template's examples, and when the file is
+    CSV text. Raises DataError for a bad workbook, and for contacts whose account id is
+    not in the 客户 sheet.
     """
+    from kamlib.data.workbook import NoSuchSheet
+
     path = Path(folder) / OWN_WORKBOOK
     if not path.is_file():
         return AccountsData(
             load_accounts(),
             load_contacts(),
             False,
-            f"没有找到“{OWN_WORKBOOK}”，下面用的是案例公司华东精工的数据（虚构）。",
+            _case_source(Path(folder)),
             load_orders(),
             load_competitors(),
             load_competitor_presence(),
         )
-    accounts = load_accounts(path)
-    try:
-        contacts = load_contacts(path)
-    except DataError as err:
-        empty = err.problems[0].message in (ONLY_EXAMPLES.format("联系人编号"),) or "没有名为“联系人”" in str(err)
-        if not empty:
-            raise
-        contacts = _validated_empty(OWN_CONTACTS_SCHEMA)
-    strays = contacts[~contacts["account_id"].isin(accounts["account_id"])]
-    if len(strays):
+    accounts = _read_own(path, ACCOUNTS_SCHEMA, ACCOUNTS_SHEET)
+    notices = list(accounts.notices)
+    contacts = None
+    if accounts.kind == "text":
+        notices.append(
+            f"“{OWN_WORKBOOK}”其实是 CSV 文本文件（扩展名改成了 .xlsx），只能存一张表，所以按“{ACCOUNTS_SHEET}”表读取，"
+            f"没有联系人。要加上联系人，请在 Excel 或 WPS 中打开它，另存为 Excel 工作簿（*.xlsx），"
+            f"再从客户表模板复制“{CONTACTS_SHEET}”表过来填写。"
+        )
+    else:
+        try:
+            contacts = _read_own(path, OWN_CONTACTS_SCHEMA, CONTACTS_SHEET, empty_ok=True)
+        except NoSuchSheet:
+            notices.append(
+                f"工作簿中没有“{CONTACTS_SHEET}”表，所以没有联系人。关系地图要用到联系人，"
+                f"可以从客户表模板复制“{CONTACTS_SHEET}”表过来填写。"
+            )
+        else:
+            notices += contacts.notices
+    people = contacts.frame if contacts is not None else _validated_empty(OWN_CONTACTS_SCHEMA)
+    stray = ~people["account_id"].isin(accounts.frame["account_id"])
+    if contacts is not None and stray.any():
         raise DataError(
             str(path),
             [
-                Problem(None, "account_id", aid, f"联系人 {cid} 的客户编号在“{ACCOUNTS_SHEET}”表中找不到")
-                for cid, aid in zip(strays["contact_id"], strays["account_id"])
+                Problem(
+                    row, contacts.headers["account_id"], aid, f"联系人 {cid} 的客户编号在“{accounts.sheet}”表中找不到"
+                )
+                for row, cid, aid, out in zip(contacts.rows, people["contact_id"], people["account_id"], stray)
+                if out
             ],
-            CONTACTS_SHEET,
+            contacts.sheet,
         )
     return AccountsData(
-        accounts, contacts, True, f"读取了你自己的“{OWN_WORKBOOK}”：{len(accounts)} 个客户、{len(contacts)} 位联系人。"
+        accounts.frame,
+        people,
+        True,
+        f"读取了你自己的“{OWN_WORKBOOK}”：{len(accounts.frame)} 个客户、{len(people)} 位联系人。",
+        notices=tuple(notices),
     )
+
+
+def _case_source(folder: Path) -> str:
+    """The sentence saying the case company is used, naming files that look like a misnamed workbook."""
+    from kamlib.data.workbook import normalise_header
+
+    case = "下面用的是案例公司华东精工的数据（虚构）。"
+    stem = normalise_header(Path(OWN_WORKBOOK).stem)
+    similar = sorted(p.name for p in folder.glob("*") if p.is_file() and normalise_header(p.name).startswith(stem))
+    if not similar:
+        return f"没有找到“{OWN_WORKBOOK}”，{case}"
+    suffix = Path(similar[0]).suffix.lower()
+    if suffix in (".xls", ".csv"):
+        advice = f"请在 Excel 或 WPS 中打开它，另存为 Excel 工作簿（*.xlsx），文件名为“{OWN_WORKBOOK}”"
+    else:
+        advice = (
+            f"如果这就是你的客户表，请把它改名为“{OWN_WORKBOOK}”"
+            "（Windows 常常隐藏扩展名，看看是不是多了一个“.xlsx”或少了扩展名）"
+        )
+    found = "、".join(f"“{name}”" for name in similar)
+    return f"没有找到“{OWN_WORKBOOK}”，但这个文件夹里有{found}：{advice}，然后从头运行本课。现在{case}"
 
 
 def _validated_empty(schema: Schema) -> pd.DataFrame:

@@ -13,7 +13,8 @@ import csv
 import io
 import math
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -83,7 +84,8 @@ class Field:
     present; ``nullable``: a blank cell is allowed and becomes NA. ``low``/``high`` bound
     numbers inclusively (``low_open``: strictly above ``low``); ``choices`` lists the
     allowed texts; ``unique`` forbids repeated values; ``aliases`` are (spelling, value) pairs read as
-    that value (e.g. the Chinese name of a choice).
+    that value (e.g. the Chinese name of a choice); ``fold``: width-fold the text (NFKC), so that
+    the id Ｋ００１ is K001.
     """
 
     name: str
@@ -96,6 +98,7 @@ class Field:
     low_open: bool = False
     choices: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
+    fold: bool = False
 
     def expected(self) -> str:
         """What a valid value looks like, in Chinese."""
@@ -113,6 +116,8 @@ class Field:
         """(value, None) for a valid non-blank cell, else (None, Chinese reason)."""
         if self.kind == "text":
             value: object = dict(self.aliases).get(cell, cell)
+            if self.fold:
+                value = unicodedata.normalize("NFKC", str(value))
         elif self.kind == "date":
             try:
                 value = date.fromisoformat(cell) if _DATE.fullmatch(cell) else None
@@ -237,22 +242,30 @@ def read_table(data: bytes, source: str) -> pd.DataFrame:
 
 
 def _validated(
-    raw: pd.DataFrame, schema: Schema, source: str, *, header_row: int = 1, sheet: str | None = None
+    raw: pd.DataFrame,
+    schema: Schema,
+    source: str,
+    *,
+    header_row: int = 1,
+    sheet: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Check raw strings (from :func:`read_table`) against *schema*; return typed columns.
 
     Columns come out in schema order (an absent optional column as all-NA), followed by
     any extra columns as text. Raises DataError with every problem found (naming *sheet*
-    and the spreadsheet rows, the header being *header_row*).
+    and the spreadsheet rows, the header being *header_row*); a column is named by
+    ``headers[name]`` (the header as the file has it, or a label) where given.
     """
+    shown = dict(headers or {})
     columns = list(raw.columns)
     problems = [
-        Problem(header_row, name, None, "列名重复")
+        Problem(header_row, shown.get(name, name), None, "列名重复")
         for name in dict.fromkeys(c for c in columns if columns.count(c) > 1)
     ]
-    present = ", ".join(columns) or "（无）"
+    present = "、".join(shown.get(c, c) for c in columns) or "（无）"
     problems += [
-        Problem(header_row, f.name, None, f"缺少必需的列（文件中的列：{present}）")
+        Problem(header_row, shown.get(f.name, f.name), None, f"缺少必需的列（表中的列：{present}）")
         for f in schema
         if f.required and f.name not in columns
     ]
@@ -263,7 +276,7 @@ def _validated(
     out: dict[str, pd.Series] = {}
     for f in schema:
         if f.name in columns:
-            out[f.name] = _column(raw[f.name], f, problems)
+            out[f.name] = _column(raw[f.name], f, shown.get(f.name, f.name), problems)
         elif not f.required:
             out[f.name] = pd.Series([None] * len(raw), index=raw.index, dtype=_DTYPES[f.kind])
     if problems:
@@ -275,7 +288,7 @@ def _validated(
     return pd.DataFrame(out).reset_index(drop=True)
 
 
-def _column(cells: pd.Series, f: Field, problems: list[Problem]) -> pd.Series:
+def _column(cells: pd.Series, f: Field, shown: str, problems: list[Problem]) -> pd.Series:
     values: list[object] = []
     first_row: dict[object, int] = {}
     for row_no, cell in cells.items():
@@ -283,10 +296,10 @@ def _column(cells: pd.Series, f: Field, problems: list[Problem]) -> pd.Series:
         if cell == "" and not f.nullable:
             reason = "不能为空"
         if reason:
-            problems.append(Problem(int(row_no), f.name, cell if cell else None, reason))
+            problems.append(Problem(int(row_no), shown, cell if cell else None, reason))
         elif f.unique and value is not None:
             if value in first_row:
-                problems.append(Problem(int(row_no), f.name, cell, f"与第 {first_row[value]} 行重复"))
+                problems.append(Problem(int(row_no), shown, cell, f"与第 {first_row[value]} 行重复"))
             else:
                 first_row[value] = int(row_no)
         values.append(value)
