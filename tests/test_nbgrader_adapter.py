@@ -269,7 +269,8 @@ def test_submissions_are_checked_before_nbgrader_reads_them(monkeypatch, tmp_pat
         seen.append((folder, limit))
         raise RuntimeError("拒收")
 
-    monkeypatch.setattr(Autograde, "init_destination", Autograde.init_destination)  # undone after
+    # nbgrader's own (a course config loaded earlier in this process may have wrapped it); undone after
+    monkeypatch.setattr(Autograde, "init_destination", inspect.unwrap(Autograde.init_destination))
     adapter.check_submissions_first(check)
     adapter.check_submissions_first(check)  # once is enough: not wrapped twice
     source = inspect.getsource(BaseConverter.convert_notebooks)

@@ -97,7 +97,9 @@ def test_kam_grade_sandboxes_a_course_whose_config_does_not(template, tmp_path):
 def test_limits_and_mounts_follow_the_settings(tmp_path):
     sandbox = Sandbox(memory_limit="1G", max_processes=16, scratch_size="64M")
     args = bwrap_args(sandbox, tmp_path / "submission", tmp_path / "connection.json")
-    assert args[args.index("--tmpfs") - 1] == str(64 * 2**20)
+    tmpfs = {args[i + 1]: args[i - 1] for i, a in enumerate(args) if a == "--tmpfs"}  # folder -> its --size
+    assert tmpfs["/home/learner"] == str(64 * 2**20) and tmpfs["/dev/shm"] == str(16 * 2**20)
+    assert args[args.index("/dev/shm") + 1 : args.index("/dev/shm") + 3] == ["--remount-ro", "/dev"]
     launcher = launcher_args(sandbox)
     limits = {launcher[i]: launcher[i + 1] for i, a in enumerate(launcher) if a.startswith("--") and a != "--"}
     assert (
