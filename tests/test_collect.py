@@ -31,6 +31,18 @@ def _hand_in(inbound: Path, student: str, course: Path) -> Path:
     return folder
 
 
+def _collect(course: Path, exchange: Path, *options: str):
+    """``nbgrader collect ps1`` from ``exchange`` with this course's collector, as the hub configures it."""
+    return run_nbgrader(
+        course,
+        "collect",
+        "ps1",
+        *options,
+        f"--Exchange.root={exchange}",
+        "--ExchangeFactory.collect=kamlib.grading.collect.SafeExchangeCollect",
+    )
+
+
 def _owned_by(folder: Path, user: str) -> None:
     import pwd
 
@@ -54,14 +66,7 @@ def test_a_link_or_a_borrowed_name_is_not_collected_and_the_earlier_submission_s
     (earlier / "ps1.ipynb").write_text("{}", encoding="utf-8")
     (earlier / "timestamp.txt").write_text("2025-02-01 09:00:00.000000 UTC", encoding="utf-8")
 
-    run = run_nbgrader(
-        course,
-        "collect",
-        "ps1",
-        "--update",
-        f"--Exchange.root={tmp_path / 'exchange'}",
-        "--ExchangeFactory.collect=kamlib.grading.collect.SafeExchangeCollect",
-    )
+    run = _collect(course, tmp_path / "exchange", "--update")
     assert run.returncode == 0, run.stderr[-3000:]
     assert (course / "submitted" / "nobody" / "ps1" / "ps1.ipynb").is_file()
     assert not (course / "submitted" / "daemon").exists()
@@ -88,13 +93,7 @@ def test_a_named_pipe_in_one_submission_does_not_stop_the_collection(template, t
     os.mkfifo(piped / "a.txt")
     _owned_by(piped, "bin")
     _owned_by(_hand_in(inbound, "nobody", course), "nobody")
-    run = run_nbgrader(
-        course,
-        "collect",
-        "ps1",
-        f"--Exchange.root={tmp_path / 'exchange'}",
-        "--ExchangeFactory.collect=kamlib.grading.collect.SafeExchangeCollect",
-    )
+    run = _collect(course, tmp_path / "exchange")
     assert run.returncode == 0, run.stderr[-3000:]
     assert (course / "submitted" / "nobody" / "ps1" / "ps1.ipynb").is_file()
     assert not (course / "submitted" / "bin").exists()
