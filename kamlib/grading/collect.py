@@ -58,9 +58,11 @@ class SafeExchangeCollect(ExchangeCollect):
                 )
                 continue
             staged = os.path.join(self._staging, str(number))
-            found = copy_without_following(src, staged, 1000 * self.coursedir.max_dir_size)
-            if found.problem(record["filename"]):
-                self.log.error("%s", found.problem(record["filename"]))
+            problem = copy_without_following(src, staged, 1000 * self.coursedir.max_dir_size).problem(
+                record["filename"]
+            )
+            if problem:
+                self.log.error("%s", problem)
                 shutil.rmtree(staged, ignore_errors=True)
                 continue
             self._staged[src] = staged
