@@ -127,3 +127,59 @@ def test_plain_nbgrader_feedback_uses_the_same_page_and_the_answers_option(cours
     assert verdicts(page)["第 1 题"] == ("0 / 2 分", "不正确")
     assert "参考答案：" in text and "tier_q1 = Tier.VENDOR" in text and EXPLANATION in text
     assert find_leaks(page.read_text(encoding="utf-8"), _hidden_lines(course)) == []
+
+
+def _graded_pair(answer_comment, answer_outputs: list) -> nbformat.NotebookNode:
+    """An autograded answer cell and its test cell (0 of 2 points; the answer variable undefined)."""
+    answer = nbformat.v4.new_code_cell("tier_q1 = Tier.VENDOR：", outputs=answer_outputs)
+    answer.metadata.nbgrader = {"solution": True, "grade": False, "grade_id": "q1_answer", "comment": answer_comment}
+    test = nbformat.v4.new_code_cell(
+        "assert tier_q1 == 1",
+        outputs=[nbformat.v4.new_output("error", ename="NameError", evalue="name 'tier_q1' is not defined")],
+    )
+    test.metadata.nbgrader = {"solution": False, "grade": True, "grade_id": "q1_test", "points": 2, "score": 0.0}
+    return nbformat.v4.new_notebook(cells=[answer, test])
+
+
+SLIP = nbformat.v4.new_output(
+    "error",
+    ename="SyntaxError",
+    evalue="invalid character '：' (U+FF1A) (2289960271.py, line 1)",
+    traceback=[
+        "\x1b[0;31m✘ 第 1 行有中文标点“：”，应写成英文的 :。请切换到英文输入法后重新输入这个符号。\x1b[0m"
+        "\n（Python 的原始报错：SyntaxError: invalid character '：' (U+FF1A)）"
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("comment", "outputs", "expected"),
+    [
+        (None, [SLIP], "格式不对"),  # a slip made the answer cell raise an error
+        ("No response.", [], "未作答"),  # left as released
+    ],
+)
+def test_the_verdict_of_an_answer_that_gave_nothing_agrees_with_the_report(comment, outputs, expected):
+    from kamlib.grading.feedback_page import answer_cell, verdict
+    from kamlib.grading.hidden_tests import strip_notebook
+
+    nb = strip_notebook(_graded_pair(comment, outputs))
+    kind, reason = verdict(nb.cells[1], needs_manual_grade=False)
+    assert kind == expected
+    if expected == "未作答":
+        assert reason == "这道题还没有作答，得 0 分。"
+    answer_cell(nb.cells[0])
+    assert all(o.output_type == "stream" for o in nb.cells[0].outputs)
+
+
+def test_the_answer_cell_shows_the_courses_chinese_explanation_of_a_slip():
+    from kamlib.grading.feedback_page import answer_cell
+
+    nb = _graded_pair(None, [SLIP])
+    answer_cell(nb.cells[0])
+    (shown,) = nb.cells[0].outputs
+    assert shown.text.startswith("✘ 第 1 行有中文标点“：”，应写成英文的 :。")
+    assert "SyntaxError" not in shown.text and "\x1b" not in shown.text
+    other = _graded_pair(None, [nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=["x"])])
+    answer_cell(other.cells[0])
+    assert other.cells[0].outputs[0].text == "这个单元格运行时出错（ValueError：bad）。\n"

@@ -19,7 +19,7 @@ from kamlib.grading.answer_store import AnswerRecord, GradingFailure, record_ans
 from kamlib.grading.cohort import learner_summary, progress
 from kamlib.grading.course import Course
 from kamlib.grading.report import analyse, cohort_charts, item_charts, learner_file, load_cohort, render_html
-from kamlib.grading.topics import review_pointer
+from kamlib.grading.topics import review_pointer, topic_label
 from tests.support.courses import clone_course
 
 BROKEN = "笔记本 ps1.ipynb 不是有效的 JSON 文件（文件损坏或被截断），请学员重新提交"
@@ -332,3 +332,35 @@ def test_export_keeps_to_collected_assignments_in_local_time_with_one_column_per
     assert grades.loc[("ps1", "alice"), "essay（3 分）"] == "待批改"
     assert grades.loc[("ps1", "bob"), "test_answer（2 分）"] == 0.0
     assert grades.loc[("ps1", "bob"), "test_share（1 分）"] == 1.0
+
+
+def test_a_learners_page_compares_with_the_cohort_figure_the_report_shows(graded):
+    """The learner page's 全班平均 for a topic is the report's 掌握程度 of that topic (points scored
+    over points counted, pooled), not the mean of the learners' own figures."""
+    from kamlib.grading.report import analyse, render_learners
+
+    an = analyse(cohort_of(graded))
+    pooled = an.weakest.set_index("topic")["掌握程度"]
+    assert pooled.round(6).to_dict() != an.mastery.mean().round(6).to_dict()  # the two differ on this cohort
+    page = dict(render_learners(an, "培训"))["alice"]
+    for topic, share in pooled.dropna().items():
+        row = re.search(rf"{re.escape(topic_label(topic))}.*?</tr>", page, re.S)
+        assert row and f"{share:.0%}" in row.group(0), (topic, share)
+
+
+def test_an_answer_changed_but_giving_nothing_is_a_format_error_and_one_left_as_released_is_not_attempted(cohort):
+    """The real cohort: "infinite_loop" changed question k's answer cell, which raised an error and
+    defined no answer: 格式不对 (0 points), as the feedback page says, not 未作答; "blank" left every
+    answer as released: 未作答."""
+    from kamlib.grading.cohort import FORMAT_ERROR, NOT_ATTEMPTED
+
+    with chdir(cohort.course):
+        answers = load_cohort(Course.load(cohort.course), "ex03_relationship_tiers").answers
+    ex03 = answers[answers["assignment"] == "ex03_relationship_tiers"].set_index(["student_id", "cell"])
+    row = ex03.loc[("infinite_loop", "ex03_q4_test")]
+    assert (row["status"], row["score"]) == (FORMAT_ERROR, 0.0)
+    blank = ex03.loc["blank"]
+    assert set(blank.loc[blank["autograded"], "status"]) == {NOT_ATTEMPTED}
+    # questions that never ran because the kernel had died are no format error of the learner's
+    died = ex03.loc["kernel_exit"]
+    assert FORMAT_ERROR not in set(died["status"]) and NOT_ATTEMPTED in set(died["status"])

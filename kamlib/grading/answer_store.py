@@ -47,9 +47,12 @@ __all__ = [
     "clear_kept",
     "now_utc",
     "MAX_ANSWER_CHARS",
+    "NOT_RUN",
 ]
 
 MAX_ANSWER_CHARS = 200
+#: The answer recorded (as missing) for a test cell that did not run: its kernel had died or been stopped.
+NOT_RUN = "（没有运行）"
 ANSWERS, FAILURES, JUDGED, KEPT = "kam_answer", "kam_grading_failure", "kam_judged", "kam_kept_manual"
 CELL_KEY = ("assignment", "notebook", "student", "grade_id")  # one graded cell of one learner
 

@@ -5,8 +5,10 @@ Statuses keep apart what a plain score mixes up:
 
 * a submission: 已评分, 待批改 (some written answer still to grade), 无法评分 (grading
   failed; its reason is shown and it is left out of every statistic), 未提交;
-* an answer: 已评分, 未作答 (the stub left in place or an empty written answer, not
-  scored by hand; it scores 0), 待批改 (not counted until graded), 无法评分, 未提交.
+* an answer: 已评分, 未作答 (the answer cells left as released or an empty written answer,
+  not scored by hand, or not run because the kernel had died; it scores 0), 格式不对 (answer
+  cells changed but no answer came of them, e.g. a typing slip made the cell raise an error;
+  it scores 0, as the feedback page says), 待批改 (not counted until graded), 无法评分, 未提交.
 
 A submission's share is its score over the points graded so far (late penalty
 deducted); answers still to grade count neither for nor against it. nbgrader's score
@@ -16,15 +18,19 @@ still counts the old hand score of a written answer changed since (back to 待�
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .answer_store import NOT_RUN
 from .questions import GradedCell
 from .tables import GradeTables
 from .topics import TOPICS, UNTAGGED
 
+NO_RESPONSE = "No response."  # nbgrader autograde's comment on an answer left as released (as hidden_tests)
 RISK_SHARE = 0.6
 HIGH_RISK_SHARE = 0.4
 TREND_STEP = 0.05
@@ -40,7 +46,8 @@ TREND_RULE_ZH = (
 )
 
 GRADED, NOT_ATTEMPTED, PENDING, FAILED, MISSING = "已评分", "未作答", "待批改", "无法评分", "未提交"
-COUNTED = (GRADED, NOT_ATTEMPTED)
+FORMAT_ERROR = "格式不对"
+COUNTED = (GRADED, NOT_ATTEMPTED, FORMAT_ERROR)
 
 ANSWER_COLUMNS = [
     "assignment",
@@ -85,6 +92,52 @@ def collected(subs: pd.DataFrame) -> list[str]:
     """Assignments at least one learner submitted, in gradebook order."""
     names = set(subs.loc[subs["submitted"], "assignment"])
     return [a for a in dict.fromkeys(subs["assignment"]) if a in names]
+
+
+def answer_cells(catalog: list[GradedCell]) -> dict[tuple[str, str, str], list[str]]:
+    """(assignment, notebook, test cell) -> the answer cells before it (since the previous graded
+    cell) in its source notebook; notebooks that cannot be read are left out."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for assignment, notebook, path in dict.fromkeys(
+        (c.assignment, c.notebook, c.path) for c in catalog if c.autograded
+    ):
+        try:
+            cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        answers: list[str] = []
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("solution"):
+                answers.append(meta.get("grade_id"))
+            if meta.get("grade"):
+                if not meta.get("solution") and answers:
+                    found[(assignment, notebook, meta.get("grade_id"))] = answers
+                answers = []
+    return found
+
+
+def _changed(grid: pd.DataFrame, comments: pd.DataFrame, catalog: list[GradedCell]) -> np.ndarray:
+    """Per grid row: one of the question's answer cells is not as released (nbgrader's automatic
+    comment is not "No response."), as the feedback page reads it (hidden_tests.strip_notebook)."""
+    cells = answer_cells(catalog)
+    auto = {
+        (a, n, s, c): comment
+        for a, n, s, c, comment in zip(
+            comments["assignment"],
+            comments["notebook"],
+            comments["student_id"],
+            comments["cell"],
+            comments["auto_comment"],
+        )
+    }
+    return np.array(
+        [
+            any(auto.get((a, n, s, c)) != NO_RESPONSE for c in cells.get((a, n, q), []))
+            for a, n, s, q in zip(grid["assignment"], grid["notebook"], grid["student_id"], grid["cell"])
+        ],
+        dtype=bool,
+    )
 
 
 def build_cohort(
@@ -148,16 +201,18 @@ def build_cohort(
     autograded = grid["autograded"].to_numpy(dtype=bool)
     score = grid["score"].to_numpy(dtype=float)
     by_hand = grid["manual_score"].notna().to_numpy()  # a trainer's score stands even on a blank answer
+    no_answer = autograded & grid["blank"].eq(True).to_numpy() & ~by_hand
     status = np.select(
         [
             pd.MultiIndex.from_arrays([grid["assignment"], grid["student_id"]]).isin(list(failed)),
             ~grid["submitted"].to_numpy(dtype=bool),
             np.isnan(score) | grid["needs_manual_grade"].eq(True).to_numpy(),
-            autograded & grid["blank"].eq(True).to_numpy() & ~by_hand,
+            no_answer & _changed(grid, tables.comments, catalog) & grid["recorded"].ne(NOT_RUN).to_numpy(),
+            no_answer,
             autograded,
             ~by_hand & grid["auto_score"].eq(0).to_numpy(),
         ],
-        [FAILED, MISSING, PENDING, NOT_ATTEMPTED, GRADED, NOT_ATTEMPTED],
+        [FAILED, MISSING, PENDING, FORMAT_ERROR, NOT_ATTEMPTED, GRADED, NOT_ATTEMPTED],
         GRADED,
     ).astype(object)
     counted = np.isin(status, COUNTED)

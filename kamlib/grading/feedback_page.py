@@ -5,7 +5,9 @@
 here. For each
 graded cell it writes ``metadata["kam_feedback"]``: the question's title, its score (or
 “待批改”), one verdict — 正确, 部分正确, 不正确, 格式不对 (the answer has the wrong type or
-form), 待批改 (a written answer not graded yet) or 无法评分 — with a reason, and the review
+form, or its cell was changed but defines no answer, e.g. a slip made it raise an error), 未作答
+(the answer cell left as released), 待批改 (a written answer not graded yet) or 无法评分 — with a
+reason, and the review
 pointer of its topic. It drops the check cells' outdated “写法正确……提交评分后才知道” lines
 and their error summaries (the verdict says it once). With the assignment listed in
 :attr:`~kamlib.grading.preprocessors.ExplainGrades.show_answers` it also adds the reference answer and the explanation
@@ -24,14 +26,17 @@ from nbconvert.exporters import HTMLExporter
 from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 
-from .hidden_tests import SAFE_ERRORS
+from .hidden_tests import ANSWER_STATE, CHANGED, NO_RESPONSE, RELEASED, SAFE_ERRORS
 
 TEMPLATE_NAME = "kam_feedback"
 OUTDATED = ("写法正确", "提交评分后才知道")  # the visible check's "form is right" line, outdated once graded
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 RIGHT, PARTLY, WRONG, FORM, PENDING, UNGRADED = "正确", "部分正确", "不正确", "格式不对", "待批改", "无法评分"
+BLANK = "未作答"  # the same word, and the same rule, as the report's status (kamlib.grading.cohort)
+FORM_REASON = "答案的类型或写法不符合题目要求，请对照上面的提示和题目中的作答格式。"
 VERDICT_CLASS = {
+    BLANK: "blank",
     RIGHT: "right",
     PARTLY: "partly",
     WRONG: "wrong",
@@ -90,11 +95,16 @@ def verdict(cell: NotebookNode, needs_manual_grade: bool) -> tuple[str, str]:
         return PARTLY, f"得到 {score:g} 分（满分 {points:g} 分）。"
     if written:
         return WRONG, ""
+    answered = cell.metadata.get(ANSWER_STATE)  # set by hidden_tests.strip_notebook from the answer cells
+    if answered == RELEASED:
+        return BLANK, "这道题还没有作答，得 0 分。"
+    if answered == CHANGED and ename == "NameError":
+        return FORM, "作答单元格没有得出答案（运行时出错，或答案的变量名写错了）。" + FORM_REASON
     shown = "".join(cell_text(o.get("text")) for o in outputs if o.get("output_type") == "stream")
     if ename == "NameError":
         return WRONG, "没有找到答案：作答单元格可能没有运行、运行时出错，或变量名写错了。"
     if "✘" in shown or (ename is not None and ename != "AssertionError"):
-        return FORM, "答案的类型或写法不符合题目要求，请对照上面的提示和题目中的作答格式。"
+        return FORM, FORM_REASON
     return WRONG, ""
 
 
@@ -113,7 +123,6 @@ def keep_output(output: NotebookNode) -> NotebookNode | None:
     return output
 
 
-NO_RESPONSE = "No response."  # the comment nbgrader's autograde gives an answer left as released
 _UNANSWERED = ("raise NotImplementedError()", "YOUR ANSWER HERE", "（在此写下你的答案）")
 
 
@@ -121,6 +130,12 @@ def is_unanswered(cell: NotebookNode) -> bool:
     return cell.metadata.nbgrader.get("comment") == NO_RESPONSE or any(
         stub in cell_text(cell.get("source")) for stub in _UNANSWERED
     )
+
+
+def slip_lines(output: NotebookNode) -> list[str]:
+    """The “✘ …” lines kamlib.slips wrote into an error output's traceback, without colour codes."""
+    text = _ANSI.sub("", "\n".join(cell_text(part) for part in output.get("traceback", []) or []))
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("✘")]
 
 
 def answer_cell(cell: NotebookNode) -> None:
@@ -136,7 +151,10 @@ def answer_cell(cell: NotebookNode) -> None:
             outputs.append(output)
             continue
         ename = output.get("ename", "")
-        if ename == "NotImplementedError":
+        explained = slip_lines(output)
+        if explained:  # kamlib.slips's own Chinese explanation of the error
+            line = "\n".join(explained)
+        elif ename == "NotImplementedError":
             line = "这里还没有作答：单元格里仍是题目给的占位代码。"
         else:
             evalue = _ANSI.sub("", str(output.get("evalue", ""))).strip().splitlines()

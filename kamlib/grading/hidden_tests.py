@@ -7,7 +7,8 @@ failing one, so the cell's error outputs leak them too. :class:`~kamlib.grading.
 (an nbgrader preprocessor for ``GenerateFeedback.preprocessors``) applies
 :func:`strip_notebook`, which removes the hidden-test and mark-scheme regions from every cell and, in
 each cell that had hidden tests, keeps only the printed hints and a Chinese one-line
-summary of each error.
+summary of each error. It also marks each autograded test cell with how its answer cells
+stand (:data:`ANSWER_STATE`): all as released, or changed by the learner.
 
 :func:`find_leaks` lists the markers a learner-facing text must not contain.
 """
@@ -33,6 +34,12 @@ _ERROR_TEXT = {
     "并且变量名与题目要求的完全一致。",
     "KeyboardInterrupt": "本题的评分测试运行超时，被中断了。",
 }
+#: Key of a test cell's metadata: RELEASED when all the answer cells before it (since the previous
+#: graded cell) are as released (nbgrader's comment "No response."), CHANGED when one was changed.
+ANSWER_STATE = "kam_answer"
+RELEASED, CHANGED = "released", "changed"
+NO_RESPONSE = "No response."  # the comment nbgrader's autograde gives an answer left as released
+
 _OTHER_ERROR = "本题的评分测试未通过：运行测试时出错（{ename}）。"
 _NOTE = "（评分测试的内容不在反馈中显示。）"
 
@@ -67,9 +74,17 @@ def strip_cell(cell: NotebookNode) -> bool:
 
 
 def strip_notebook(nb: NotebookNode) -> NotebookNode:
-    """Strip every cell of ``nb`` in place and return it."""
+    """Strip every cell of ``nb`` in place, mark its test cells (:data:`ANSWER_STATE`) and return it."""
+    answers: list[bool] = []  # per answer cell since the last graded cell: left as released
     for cell in nb.cells:
         strip_cell(cell)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            answers.append(meta.get("comment") == NO_RESPONSE)
+        if meta.get("grade"):
+            if not meta.get("solution") and answers:
+                cell.setdefault("metadata", {})[ANSWER_STATE] = RELEASED if all(answers) else CHANGED
+            answers = []
     return nb
 
 

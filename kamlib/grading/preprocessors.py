@@ -54,7 +54,15 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Enum, List, Unicode
 
-from .answer_store import AnswerRecord, JudgedAnswer, clear_failure, now_utc, record_answers, record_judged
+from .answer_store import (
+    NOT_RUN,
+    AnswerRecord,
+    JudgedAnswer,
+    clear_failure,
+    now_utc,
+    record_answers,
+    record_judged,
+)
 from .answers import MAX_EXPORT_CHARS, AnswerFormatError, decode_export, export_expression, render
 from .failures import RefusedSubmission
 from .feedback_page import (
@@ -185,7 +193,7 @@ class SandboxedExecute(Execute):
         if self._stop_reason is not None:
             cell.outputs = [_error("CellNotExecuted", f"此单元格没有运行：{self._stop_reason}")]
             if test:
-                resources["kam"]["answers"][test.grade_id] = ("", True)
+                resources["kam"]["answers"][test.grade_id] = (NOT_RUN, True)
             return cell, resources
         if test is None:
             return self._run(cell, resources, index)

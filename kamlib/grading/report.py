@@ -332,7 +332,7 @@ def _items(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
     parts = [
         "<p class='rule'>难度系数 = 作答学员的平均得分 ÷ 分值（未作答的另计一栏，不算作答错）；区分度 = 该题得分与本作业其余各题总分的相关系数"
         "（未作答按 0 分计；其余各题只算已全部批改的题；得分全都一样时无法计算，记为“—”）；满分、部分得分、零分、未作答四项占比合计 100%。"
-        f"难度系数高于 {EASY:.0%} 标为“太容易”，低于 {HARD:.0%} 标为“太难”，区分度低于 0.2 标为“区分度低”。"
+        f"难度系数高于 {EASY:g} 标为“太容易”，低于 {HARD:g} 标为“太难”，区分度低于 0.2 标为“区分度低”。"
         "待批改的答案和无法评分的提交不计入。</p>",
         "<p>各作业的信度（Cronbach α，只算已全部批改的题）："
         + "；".join(f"{e(cohort.title(a))} {_num(v)}" for a, v in alpha.items())
@@ -353,7 +353,7 @@ def _items(an: Analysis, pngs: Mapping[str, str]) -> list[str]:
                 _num(r["points"], 0),
                 str(n),
                 str(r["pending"]) if r["pending"] else "0",
-                _pct(r["facility"]),
+                _num(r["facility"]),
                 _num(r["discrimination"]),
                 _pct(r["full"]),
                 _pct(r["partial"]),
@@ -537,7 +537,7 @@ def render_learners(an: Analysis, course_title: str):
     cohort, mastery = an.cohort, an.mastery
     subs, answers = cohort.submissions, cohort.answers
     cohort_mean = subs.groupby("assignment")["share"].mean().to_dict()
-    topic_mean = mastery.mean().to_dict()
+    topic_mean = an.weakest.set_index("topic")["掌握程度"].to_dict()  # the cohort's, as the report shows it
     own_topics = mastery.to_dict("index")
     work: dict[str, dict[str, tuple]] = {}
     for r in subs[["student_id", "assignment", "status", "share", "reason", "pending"]].itertuples(index=False):
@@ -546,11 +546,12 @@ def render_learners(an: Analysis, course_title: str):
     comments: dict[str, list] = {}
     blank: dict[str, list] = {}
     for r in noted.itertuples(index=False):
+        question = e(f"{cohort.title(r.assignment)} {r.question}")
         if r.status == NOT_ATTEMPTED:
-            blank.setdefault(r.student_id, []).append(e(f"{r.assignment} {r.question}"))
+            blank.setdefault(r.student_id, []).append(question)
         if r.comment:
             comments.setdefault(r.student_id, []).append(
-                [e(f"{r.assignment} {r.question}"), f"{_num(r.score, 1)} / {_num(r.points, 0)}", e(r.comment)]
+                [question, f"{_num(r.score, 1)} / {_num(r.points, 0)}", e(r.comment)]
             )
     stamp = f"{datetime.now().astimezone():%Y-%m-%d %H:%M（UTC%z）}"
     for row in an.summary.to_dict("records"):
