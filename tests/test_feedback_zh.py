@@ -107,7 +107,7 @@ def test_kam_feedback_speaks_chinese_with_one_verdict_per_question(course):
             if v == "正确":
                 got, full = score.removesuffix(" 分").split(" / ")
                 assert got == full
-            elif v in ("不正确", "格式不对"):
+            elif v in ("不正确", "格式不对", "未作答"):
                 assert score.startswith("0 / ")
     # a wrong answer points to what to reread
     assert review_pointer("tiers.types") in plain(pages["wrong"])
