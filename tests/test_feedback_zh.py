@@ -93,6 +93,9 @@ def test_kam_feedback_speaks_chinese_with_one_verdict_per_question(course):
         assert "写法正确" not in text and "提交评分后才知道" not in text
         assert find_leaks(page.read_text(encoding="utf-8"), _hidden_lines(course)) == []
         assert "参考答案：" not in text and EXPLANATION not in text  # off by default
+        html = page.read_text(encoding="utf-8")  # named by the exercise's title, not by its folder
+        assert "<title>练习 3：四种类型的客户关系 的反馈</title>" in html and "练习 3：四种类型的客户关系　得分" in text
+        assert ASSIGNMENT not in text
     right, wrong, blank = (verdicts(pages[s]) for s in ("right", "wrong", "blank"))
     q1, q2 = "第 1 题", "第 2 题"
     assert right[q1] == ("2 / 2 分", "正确") and right[q2] == ("2 / 2 分", "正确")

@@ -665,8 +665,15 @@ class ExplainGrades(NbGraderPreprocessor):
                 "explanation": source.get("explanation", "") if show else "",
                 "written": bool(meta.get("solution")),
             }
-        resources["kam_feedback"] = {"pending": bool(pending), "show_answers": show}
+        title = self._title(assignment) or notebook  # the exercise's own title, not its folder name
+        resources["kam_feedback"] = {"pending": bool(pending), "show_answers": show, "title": title}
         return nb, resources
+
+    def _title(self, assignment: str) -> str | None:
+        from .questions import assignment_titles
+
+        folder = Path(self.source_directory) if self.source_directory else self._course_source()
+        return assignment_titles(folder.parent).get(assignment)
 
     def _pending(self, db_url: str, assignment: str, notebook: str, student: str) -> set[str]:
         from nbgrader.api import Gradebook
