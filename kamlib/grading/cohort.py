@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from .answer_store import NOT_RUN
-from .questions import GradedCell
+from .questions import NO_RESPONSE, GradedCell, answers_of_tests
 from .tables import GradeTables
 from .topics import TOPICS, UNTAGGED
 
-NO_RESPONSE = "No response."  # nbgrader autograde's comment on an answer left as released (as hidden_tests)
 RISK_SHARE = 0.6
 HIGH_RISK_SHARE = 0.4
 TREND_STEP = 0.05
@@ -95,8 +94,8 @@ def collected(subs: pd.DataFrame) -> list[str]:
 
 
 def answer_cells(catalog: list[GradedCell]) -> dict[tuple[str, str, str], list[str]]:
-    """(assignment, notebook, test cell) -> the answer cells before it (since the previous graded
-    cell) in its source notebook; notebooks that cannot be read are left out."""
+    """(assignment, notebook, test cell) -> its answer cells in its source notebook
+    (:func:`~kamlib.grading.questions.answers_of_tests`); notebooks that cannot be read are left out."""
     found: dict[tuple[str, str, str], list[str]] = {}
     for assignment, notebook, path in dict.fromkeys(
         (c.assignment, c.notebook, c.path) for c in catalog if c.autograded
@@ -105,15 +104,9 @@ def answer_cells(catalog: list[GradedCell]) -> dict[tuple[str, str, str], list[s
             cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
         except (OSError, ValueError):
             continue
-        answers: list[str] = []
-        for cell in cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("solution"):
-                answers.append(meta.get("grade_id"))
-            if meta.get("grade"):
-                if not meta.get("solution") and answers:
-                    found[(assignment, notebook, meta.get("grade_id"))] = answers
-                answers = []
+        for test, answers in answers_of_tests(cells):
+            grade_id = test["metadata"]["nbgrader"].get("grade_id")
+            found[(assignment, notebook, grade_id)] = [a["metadata"]["nbgrader"].get("grade_id") for a in answers]
     return found
 
 

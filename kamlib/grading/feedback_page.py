@@ -26,7 +26,8 @@ from nbconvert.exporters import HTMLExporter
 from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 
-from .hidden_tests import ANSWER_STATE, CHANGED, NO_RESPONSE, RELEASED, SAFE_ERRORS
+from .hidden_tests import ANSWER_STATE, CHANGED, RELEASED, SAFE_ERRORS
+from .questions import NO_RESPONSE
 
 TEMPLATE_NAME = "kam_feedback"
 OUTDATED = ("写法正确", "提交评分后才知道")  # the visible check's "form is right" line, outdated once graded

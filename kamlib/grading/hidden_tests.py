@@ -20,6 +20,7 @@ import re
 
 from nbformat.notebooknode import NotebookNode, from_dict
 
+from .questions import NO_RESPONSE, answers_of_tests
 from .regions import HIDDEN, LEAK_MARKERS, MARK_SCHEME, remove_regions
 
 __all__ = ["strip_notebook", "strip_cell", "find_leaks", "LEAK_MARKERS", "SAFE_ERRORS"]
@@ -38,7 +39,6 @@ _ERROR_TEXT = {
 #: graded cell) are as released (nbgrader's comment "No response."), CHANGED when one was changed.
 ANSWER_STATE = "kam_answer"
 RELEASED, CHANGED = "released", "changed"
-NO_RESPONSE = "No response."  # the comment nbgrader's autograde gives an answer left as released
 
 _OTHER_ERROR = "本题的评分测试未通过：运行测试时出错（{ename}）。"
 _NOTE = "（评分测试的内容不在反馈中显示。）"
@@ -75,16 +75,11 @@ def strip_cell(cell: NotebookNode) -> bool:
 
 def strip_notebook(nb: NotebookNode) -> NotebookNode:
     """Strip every cell of ``nb`` in place, mark its test cells (:data:`ANSWER_STATE`) and return it."""
-    answers: list[bool] = []  # per answer cell since the last graded cell: left as released
     for cell in nb.cells:
         strip_cell(cell)
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            answers.append(meta.get("comment") == NO_RESPONSE)
-        if meta.get("grade"):
-            if not meta.get("solution") and answers:
-                cell.setdefault("metadata", {})[ANSWER_STATE] = RELEASED if all(answers) else CHANGED
-            answers = []
+    for test, answers in answers_of_tests(nb.cells):
+        released = all(a.metadata.get("nbgrader", {}).get("comment") == NO_RESPONSE for a in answers)
+        test.metadata[ANSWER_STATE] = RELEASED if released else CHANGED
     return nb
 
 

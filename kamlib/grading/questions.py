@@ -14,6 +14,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The comment nbgrader's autograde gives an answer cell left as released.
+NO_RESPONSE = "No response."
+
+
+def answers_of_tests(cells: list) -> Iterator[tuple[dict, list[dict]]]:
+    """(test cell, its answer cells) for each autograded test cell of a notebook's ``cells``
+    that has answer cells since the previous graded cell (notebook JSON or nbformat cells)."""
+    answers: list[dict] = []
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            answers.append(cell)
+        if meta.get("grade"):
+            if not meta.get("solution") and answers:
+                yield cell, answers
+            answers = []
+
+
 _POINTS = re.compile(r"\s*[（(][^（）()]*分[^（）()]*[）)]\s*$")
 _HEADING = re.compile(r"^(#+)\s+(.+?)\s*#*\s*$")
 
